@@ -1,0 +1,76 @@
+/**
+ * Bearer authentication for the control plane. The admin token (a secret
+ * binding) may do anything; a deploy token, `r2a_<project>_<secret>`, acts
+ * on its own project only. Deploy tokens are stored as SHA-256 hashes in
+ * the project's manifest.
+ */
+import { AppError } from "../errors.ts";
+import { toHex } from "../shared/blocks.ts";
+import { isProjectName } from "../shared/names.ts";
+import type { ManifestStub } from "./context.ts";
+
+export type Principal = { kind: "admin" } | { kind: "project"; project: string };
+
+const DEPLOY_TOKEN = /^r2a_([a-z0-9-]{1,63})_([A-Za-z0-9_-]{32,})$/;
+
+/** A new deploy token for `project`, with its hash and public id. */
+export async function newDeployToken(project: string): Promise<{ token: string; hash: string; id: string }> {
+  const secret = crypto.getRandomValues(new Uint8Array(32));
+  const token = `r2a_${project}_${base64url(secret)}`;
+  const hash = await sha256Hex(token);
+  return { token, hash, id: hash.slice(0, 12) };
+}
+
+/**
+ * Works out who is calling. `manifestOf` opens a project's manifest, to
+ * check deploy tokens against.
+ */
+export async function authenticate(
+  request: Request,
+  adminToken: string | undefined,
+  manifestOf: (project: string) => ManifestStub,
+): Promise<Principal> {
+  const header = request.headers.get("authorization");
+  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  if (!match?.[1]) {
+    throw new AppError("unauthorized", "missing bearer token: send Authorization: Bearer <token>");
+  }
+  const token = match[1];
+  if (adminToken && (await equalSecrets(token, adminToken))) {
+    return { kind: "admin" };
+  }
+  const deploy = DEPLOY_TOKEN.exec(token);
+  const project = deploy?.[1];
+  if (project && isProjectName(project) && (await manifestOf(project).hasToken(await sha256Hex(token)))) {
+    return { kind: "project", project };
+  }
+  throw new AppError("unauthorized", "invalid token");
+}
+
+/** Throws unless `principal` may act on `project`. */
+export function authorize(principal: Principal, project: string): void {
+  if (principal.kind === "project" && principal.project !== project) {
+    throw new AppError("forbidden", `this token is for project ${principal.project}, not ${project}`);
+  }
+}
+
+/** Throws unless `principal` is the admin. */
+export function requireAdmin(principal: Principal, action: string): void {
+  if (principal.kind !== "admin") {
+    throw new AppError("forbidden", `only the admin token can ${action}`);
+  }
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))));
+}
+
+/** Compares two secrets in time that does not depend on where they differ. */
+async function equalSecrets(a: string, b: string): Promise<boolean> {
+  const [da, db] = await Promise.all([a, b].map((s) => crypto.subtle.digest("SHA-256", new TextEncoder().encode(s))));
+  return crypto.subtle.timingSafeEqual(da as ArrayBuffer, db as ArrayBuffer);
+}
+
+function base64url(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}

@@ -1,0 +1,48 @@
+/**
+ * What every control-plane handler gets: the bindings, and helpers to open
+ * a project's manifest and blob store and to authenticate the caller.
+ */
+import type { IRequest } from "itty-router";
+import { BlobStore } from "../blob/r2-store.ts";
+import type { Env } from "../env.ts";
+import { AppError } from "../errors.ts";
+import type { ProjectManifest } from "../manifest/project-manifest.ts";
+import { isProjectName } from "../shared/names.ts";
+import { authenticate, authorize, type Principal } from "./auth.ts";
+
+export type ManifestStub = DurableObjectStub<ProjectManifest>;
+
+export interface ApiContext {
+  env: Env;
+}
+
+export function manifestOf(env: Env, project: string): ManifestStub {
+  return env.MANIFEST.getByName(project);
+}
+
+/** The project a request is about, once the caller is allowed to act on it. */
+export interface ProjectScope {
+  name: string;
+  principal: Principal;
+  manifest: ManifestStub;
+  blobs: BlobStore;
+}
+
+/** Checks the :project parameter and the caller's token. */
+export async function openProject(request: IRequest, { env }: ApiContext): Promise<ProjectScope> {
+  const name = request.params.project ?? "";
+  if (!isProjectName(name)) {
+    throw new AppError("bad_request", `project: "${name}" is not a valid project name (a DNS label: a-z, 0-9 and -)`, {
+      field: "project",
+    });
+  }
+  const principal = await authenticate(request, env.ADMIN_TOKEN, (project) => manifestOf(env, project));
+  authorize(principal, name);
+  return { name, principal, manifest: manifestOf(env, name), blobs: new BlobStore(env.BLOBS, name) };
+}
+
+/** Where a project (or one version of it) is served, on the host this request came to. */
+export function siteUrl(request: Request, env: Env, project: string): string {
+  const url = new URL(request.url);
+  return `${url.protocol}//${project}.${env.ROOT_DOMAIN}${url.port ? `:${url.port}` : ""}/`;
+}

@@ -1,0 +1,57 @@
+/**
+ * The deploy flow: open a deploy, send the manifest in pages (each answered
+ * with the blobs to upload), upload those (see blobs.ts), then finalize.
+ */
+import type { IRequest } from "itty-router";
+import { AppError, unwrap } from "../errors.ts";
+import { contentTypeFor } from "../serve/content-type.ts";
+import { normalizeConfig } from "../shared/config.ts";
+import { MAX_JSON_BODY_BYTES, MAX_MESSAGE_LENGTH } from "../shared/limits.ts";
+import { isVersionId } from "../shared/names.ts";
+import { badField, isPlainObject, optionalBoolean, optionalString, readJson } from "./body.ts";
+import { openProject, siteUrl, type ApiContext } from "./context.ts";
+import { parseManifestPage } from "./manifest-page.ts";
+
+/** POST /api/projects/:project/deploys: `{"message"?, "config"?}` */
+export async function startDeploy(request: IRequest, ctx: ApiContext): Promise<Response> {
+  const scope = await openProject(request, ctx);
+  const body = await readJson(request, MAX_JSON_BODY_BYTES);
+  const message = optionalString(body, "message", MAX_MESSAGE_LENGTH) ?? "";
+  const configInput = body.config ?? {};
+  if (!isPlainObject(configInput)) {
+    throw badField("config", "must be an object");
+  }
+  const normalized = normalizeConfig(configInput);
+  if ("problem" in normalized) {
+    throw badField(`config.${normalized.problem.field}`, normalized.problem.message);
+  }
+  const started = unwrap(await scope.manifest.startDeploy(message, normalized.config));
+  return Response.json({ project: scope.name, ...started }, { status: 201 });
+}
+
+/** POST /api/projects/:project/deploys/:version/files: one manifest page. */
+export async function addFiles(request: IRequest, ctx: ApiContext): Promise<Response> {
+  const scope = await openProject(request, ctx);
+  const version = deployParam(request);
+  const page = parseManifestPage(await readJson(request, MAX_JSON_BODY_BYTES));
+  const entries = await Promise.all(page.map(async (entry) => ({ ...entry, contentType: await contentTypeFor(entry.path) })));
+  return Response.json(unwrap(await scope.manifest.addFiles(version, entries)));
+}
+
+/** POST /api/projects/:project/deploys/:version/finalize: `{"activate"?: true}` */
+export async function finalizeDeploy(request: IRequest, ctx: ApiContext): Promise<Response> {
+  const scope = await openProject(request, ctx);
+  const version = deployParam(request);
+  const body = await readJson(request, MAX_JSON_BODY_BYTES);
+  const activate = optionalBoolean(body, "activate") ?? true;
+  const result = unwrap(await scope.manifest.finalize(version, activate));
+  return Response.json({ project: scope.name, ...result, url: siteUrl(request, ctx.env, scope.name) });
+}
+
+function deployParam(request: IRequest): string {
+  const version = request.params.version ?? "";
+  if (!isVersionId(version)) {
+    throw new AppError("version_not_found", `deploy ${version} does not exist`);
+  }
+  return version;
+}

@@ -1,0 +1,44 @@
+/**
+ * Parsing of one manifest page, `{"files": {"/path": {"hash", "size"}}}`,
+ * into checked entries. Pure: no I/O.
+ */
+import type { FileEntry } from "../manifest/types.ts";
+
+/** A manifest entry as the client sends it. */
+export type PageEntry = Omit<FileEntry, "contentType">;
+import { MAX_PAGE_ENTRIES } from "../shared/limits.ts";
+import { checkAssetPath, isContentHash } from "../shared/names.ts";
+import { badField, isPlainObject } from "./body.ts";
+
+export function parseManifestPage(body: Record<string, unknown>): PageEntry[] {
+  const files = body.files;
+  if (!isPlainObject(files)) {
+    throw badField("files", 'must be an object mapping paths to {"hash", "size"}');
+  }
+  const paths = Object.keys(files);
+  if (paths.length === 0) {
+    throw badField("files", "must list at least one file");
+  }
+  if (paths.length > MAX_PAGE_ENTRIES) {
+    throw badField("files", `a page holds at most ${MAX_PAGE_ENTRIES} files; send the manifest in several pages`);
+  }
+  return paths.map((path) => {
+    const field = `files[${JSON.stringify(path)}]`;
+    const problem = checkAssetPath(path);
+    if (problem) {
+      throw badField(field, `the path ${problem}`);
+    }
+    const entry = files[path];
+    if (!isPlainObject(entry)) {
+      throw badField(field, 'must be {"hash", "size"}');
+    }
+    const { hash, size } = entry;
+    if (typeof hash !== "string" || !isContentHash(hash)) {
+      throw badField(`${field}.hash`, "must be 64 lowercase hex digits");
+    }
+    if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) {
+      throw badField(`${field}.size`, "must be a whole number of bytes, 0 or more");
+    }
+    return { path, hash, size };
+  });
+}

@@ -1,0 +1,59 @@
+/**
+ * The control-plane route table. Built once per isolate; handlers live in
+ * their own modules and throw AppError for anything expected to fail.
+ */
+import { Router, type IRequest } from "itty-router";
+import { AppError, toErrorResponse } from "../errors.ts";
+import { uploadBlob } from "./blobs.ts";
+import type { ApiContext } from "./context.ts";
+import { addFiles, finalizeDeploy, startDeploy } from "./deploys.ts";
+import { createProject, createToken, getProject, listTokens, revokeToken, updateProject } from "./projects.ts";
+import { activateVersion, collectGarbage, deleteVersion, listVersions, pinVersion, rollbackVersion } from "./versions.ts";
+
+const P = "/api/projects/:project";
+
+const router = Router<IRequest, [ApiContext]>({
+  catch: (error: unknown, _request: IRequest, ctx: ApiContext) =>
+    toErrorResponse(error, ctx.env.ENVIRONMENT === "development"),
+});
+
+router
+  .get("/api/health", () => Response.json({ ok: true }))
+  .put(P, createProject)
+  .get(P, getProject)
+  .patch(P, updateProject)
+  .post(`${P}/tokens`, createToken)
+  .get(`${P}/tokens`, listTokens)
+  .delete(`${P}/tokens/:id`, revokeToken)
+  .post(`${P}/deploys`, startDeploy)
+  .post(`${P}/deploys/:version/files`, addFiles)
+  .post(`${P}/deploys/:version/finalize`, finalizeDeploy)
+  .put(`${P}/blobs/:hash`, uploadBlob)
+  .get(`${P}/versions`, listVersions)
+  .delete(`${P}/versions/:version`, deleteVersion)
+  .put(`${P}/versions/:version/pin`, pinVersion)
+  .delete(`${P}/versions/:version/pin`, pinVersion)
+  .post(`${P}/activate`, activateVersion)
+  .post(`${P}/rollback`, rollbackVersion)
+  .post(`${P}/gc`, collectGarbage)
+  .all("*", (request: IRequest) => {
+    throw unmatched(request);
+  });
+
+/** 405 with Allow when the path exists under other methods, else 404. */
+function unmatched(request: IRequest): AppError {
+  const { pathname } = new URL(request.url);
+  const allowed = router.routes
+    .filter(([method, pattern]) => method !== "ALL" && pattern.test(pathname))
+    .map(([method]) => method);
+  if (allowed.length > 0) {
+    return new AppError("method_not_allowed", `${request.method} is not allowed on ${pathname}`, {
+      allow: [...new Set(allowed)],
+    });
+  }
+  return new AppError("not_found", `no API route ${request.method} ${pathname}`);
+}
+
+export function handleApi(request: Request, ctx: ApiContext): Promise<Response> {
+  return router.fetch(request, ctx);
+}

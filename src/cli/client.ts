@@ -1,0 +1,165 @@
+/**
+ * The control-plane API as the CLI sees it: JSON requests with bearer auth,
+ * retries for transient failures, and streamed blob uploads.
+ */
+import { createReadStream } from "node:fs";
+import http from "node:http";
+import https from "node:https";
+import { CliError } from "./errors.ts";
+
+/** Transient failures are retried this many times in all. */
+const MAX_ATTEMPTS = 4;
+const RETRY_STATUSES = new Set([429, 502, 503, 504]);
+
+/** A failure the API reported, with its status and error code. */
+export class ApiError extends CliError {
+  readonly status: number;
+  readonly code: string;
+  readonly details: Record<string, unknown>;
+
+  constructor(status: number, code: string, message: string, details: Record<string, unknown>) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export interface ClientOptions {
+  url: string;
+  token: string | undefined;
+}
+
+export class ApiClient {
+  readonly base: URL;
+  readonly #token: string | undefined;
+
+  constructor({ url, token }: ClientOptions) {
+    try {
+      this.base = new URL(url);
+    } catch {
+      throw new CliError(`--url: "${url}" is not a URL`);
+    }
+    this.#token = token;
+  }
+
+  /**
+   * Sends a JSON request and returns the JSON answer. `retry` says whether
+   * the request is safe to send again after a transient failure.
+   */
+  async request<T>(method: string, path: string, body?: unknown, { retry = true } = {}): Promise<T> {
+    const url = new URL(path, this.base);
+    for (let attempt = 1; ; attempt += 1) {
+      let response: Response;
+      try {
+        response = await fetch(url, {
+          method,
+          headers: { ...this.#auth(), ...(body === undefined ? {} : { "content-type": "application/json" }) },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      } catch (error) {
+        if (retry && attempt < MAX_ATTEMPTS) {
+          await backoff(attempt);
+          continue;
+        }
+        throw this.#unreachable(error);
+      }
+      if (retry && RETRY_STATUSES.has(response.status) && attempt < MAX_ATTEMPTS) {
+        await response.body?.cancel();
+        await backoff(attempt);
+        continue;
+      }
+      return (await readAnswer(response)) as T;
+    }
+  }
+
+  /**
+   * Streams a file to PUT `path`. `onBytes` is told of every chunk sent.
+   * Retried from the start after a transient failure.
+   */
+  async putFile(path: string, file: string, size: number, onBytes: (bytes: number) => void): Promise<unknown> {
+    for (let attempt = 1; ; attempt += 1) {
+      let sent = 0;
+      try {
+        const { status, text } = await this.#put(new URL(path, this.base), file, size, (bytes) => {
+          sent += bytes;
+          onBytes(bytes);
+        });
+        if (RETRY_STATUSES.has(status) && attempt < MAX_ATTEMPTS) {
+          onBytes(-sent);
+          await backoff(attempt);
+          continue;
+        }
+        return parseAnswer(status, text);
+      } catch (error) {
+        if (error instanceof ApiError) {
+          throw error;
+        }
+        onBytes(-sent);
+        if (attempt < MAX_ATTEMPTS) {
+          await backoff(attempt);
+          continue;
+        }
+        throw this.#unreachable(error);
+      }
+    }
+  }
+
+  #put(url: URL, file: string, size: number, onBytes: (bytes: number) => void): Promise<{ status: number; text: string }> {
+    const transport = url.protocol === "https:" ? https : http;
+    return new Promise((resolve, reject) => {
+      const request = transport.request(url, {
+        method: "PUT",
+        headers: { ...this.#auth(), "content-type": "application/octet-stream", "content-length": String(size) },
+      });
+      request.on("response", (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+        response.on("error", reject);
+      });
+      request.on("error", reject);
+      const source = createReadStream(file);
+      source.on("data", (chunk) => onBytes(chunk.length));
+      source.on("error", (error) => request.destroy(error));
+      source.pipe(request);
+    });
+  }
+
+  #auth(): Record<string, string> {
+    return this.#token ? { authorization: `Bearer ${this.#token}` } : {};
+  }
+
+  #unreachable(error: unknown): CliError {
+    const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+    return new CliError(`cannot reach ${this.base.origin} (${cause}); is the platform running? (npm start, or pass --url)`);
+  }
+}
+
+async function readAnswer(response: Response): Promise<unknown> {
+  return parseAnswer(response.status, await response.text());
+}
+
+function parseAnswer(status: number, text: string): unknown {
+  let body: unknown = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    // Not JSON: reported below with the status.
+  }
+  if (status >= 200 && status < 300) {
+    return body;
+  }
+  const error = (body as { error?: { code?: string; message?: string } } | null)?.error;
+  if (error?.message) {
+    const { code = "error", message, ...details } = error;
+    throw new ApiError(status, code, message, details);
+  }
+  throw new ApiError(status, "http_error", `the API answered ${status}: ${text.slice(0, 200)}`, {});
+}
+
+function backoff(attempt: number): Promise<void> {
+  const ms = Math.min(4000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2);
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,153 @@
+/**
+ * `r2-assets deploy <dir>`: upload what changed and make a new version.
+ */
+import { normalizeConfig, type ServingConfigInput } from "../shared/config.ts";
+import { MAX_PAGE_ENTRIES, MAX_SINGLE_UPLOAD_BYTES } from "../shared/limits.ts";
+import { ApiError, type ApiClient } from "./client.ts";
+import { CliError, UsageError } from "./errors.ts";
+import { formatBytes } from "./format.ts";
+import { hashFile } from "./hash.ts";
+import { mapLimit } from "./pool.ts";
+import type { Progress } from "./progress.ts";
+import { scanDirectory, type LocalFile } from "./scan.ts";
+
+/** Files hashed at once (hashing is CPU- and disk-bound). */
+const HASH_CONCURRENCY = 4;
+/** Blobs uploaded at once. */
+const UPLOAD_CONCURRENCY = 6;
+/** A manifest page stays under this many bytes of JSON. */
+const PAGE_BYTES = 2 * 1024 * 1024;
+
+export interface DeployOptions {
+  dir: string;
+  project: string;
+  message: string;
+  activate: boolean;
+  config: ServingConfigInput;
+}
+
+export interface DeployResult {
+  project: string;
+  version: string;
+  active: boolean;
+  files: number;
+  uploaded: number;
+  skipped: number;
+  bytesUploaded: number;
+  url: string;
+}
+
+interface HashedFile extends LocalFile {
+  hash: string;
+}
+
+export async function deploy(client: ApiClient, options: DeployOptions, progress: Progress): Promise<DeployResult> {
+  const normalized = normalizeConfig(options.config);
+  if ("problem" in normalized) {
+    throw new UsageError(`--${normalized.problem.field.replaceAll("_", "-")}: ${normalized.problem.message}`);
+  }
+  const base = `/api/projects/${options.project}`;
+
+  // 1. Find the files.
+  const local = await scanDirectory(options.dir);
+  if (local.length === 0) {
+    throw new CliError(`${options.dir} has no files to deploy`);
+  }
+  const tooLarge = local.find((file) => file.size > MAX_SINGLE_UPLOAD_BYTES);
+  if (tooLarge) {
+    throw new CliError(`${tooLarge.path} is ${formatBytes(tooLarge.size)}; files are limited to ${formatBytes(MAX_SINGLE_UPLOAD_BYTES)}`);
+  }
+
+  // 2. Open a deploy (creating the project on first use), so that a wrong
+  //    token or project fails before any long work.
+  const started = await openDeploy(client, base, options);
+
+  // 3. Hash the files.
+  const totalBytes = local.reduce((sum, file) => sum + file.size, 0);
+  progress.start("Hashing", local.length, totalBytes);
+  const files: HashedFile[] = await mapLimit(local, HASH_CONCURRENCY, async (file) => {
+    const hash = await hashFile(file.file, (bytes) => progress.advance(0, bytes));
+    progress.advance(1, 0);
+    return { ...file, hash };
+  });
+  progress.finish(`Hashed ${files.length} file(s), ${formatBytes(totalBytes)}`);
+
+  // 4. Send the manifest page by page; each answer names the blobs to upload.
+  const missing = new Set<string>();
+  for (const page of pages(files)) {
+    const answer = await client.request<{ missing: string[] }>("POST", `${base}/deploys/${started.version}/files`, {
+      files: Object.fromEntries(page.map((file) => [file.path, { hash: file.hash, size: file.size }])),
+    });
+    for (const hash of answer.missing) {
+      missing.add(hash);
+    }
+  }
+
+  // 5. Upload each missing blob once.
+  const byHash = new Map(files.map((file) => [file.hash, file]));
+  const uploads = [...missing].map((hash) => byHash.get(hash)).filter((file): file is HashedFile => file !== undefined);
+  const uploadBytes = uploads.reduce((sum, file) => sum + file.size, 0);
+  progress.start("Uploading", uploads.length, uploadBytes);
+  await mapLimit(uploads, UPLOAD_CONCURRENCY, async (file) => {
+    await client.putFile(`${base}/blobs/${file.hash}`, file.file, file.size, (bytes) => progress.advance(0, bytes));
+    progress.advance(1, 0);
+  });
+  progress.finish(`Uploaded ${uploads.length} new file(s), ${formatBytes(uploadBytes)}; ${byHash.size - uploads.length} already stored`);
+
+  // 6. Finalize; the platform checks that every blob is there.
+  const finalized = await client.request<{ version: string; active: boolean; url: string }>(
+    "POST",
+    `${base}/deploys/${started.version}/finalize`,
+    { activate: options.activate },
+  );
+  return {
+    project: options.project,
+    version: finalized.version,
+    active: finalized.active,
+    files: files.length,
+    uploaded: uploads.length,
+    skipped: byHash.size - uploads.length,
+    bytesUploaded: uploadBytes,
+    url: finalized.url,
+  };
+}
+
+async function openDeploy(client: ApiClient, base: string, options: DeployOptions): Promise<{ version: string }> {
+  const body = { message: options.message, config: options.config };
+  try {
+    return await client.request<{ version: string }>("POST", `${base}/deploys`, body, { retry: false });
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.code !== "project_not_found") {
+      throw error;
+    }
+  }
+  try {
+    await client.request("PUT", base, {});
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 403) {
+      throw new CliError(`project ${options.project} does not exist, and only the admin token can create it`);
+    }
+    throw error;
+  }
+  return client.request<{ version: string }>("POST", `${base}/deploys`, body, { retry: false });
+}
+
+/** Splits the manifest into pages the API accepts. */
+function* pages(files: readonly HashedFile[]): Generator<HashedFile[]> {
+  let page: HashedFile[] = [];
+  let bytes = 0;
+  for (const file of files) {
+    // Path, hash, size and JSON punctuation.
+    const entryBytes = Buffer.byteLength(JSON.stringify(file.path)) + 100;
+    if (page.length === MAX_PAGE_ENTRIES || bytes + entryBytes > PAGE_BYTES) {
+      yield page;
+      page = [];
+      bytes = 0;
+    }
+    page.push(file);
+    bytes += entryBytes;
+  }
+  if (page.length > 0) {
+    yield page;
+  }
+}

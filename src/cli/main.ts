@@ -1,0 +1,210 @@
+#!/usr/bin/env node
+/**
+ * r2-assets: deploy static sites to an r2-assets platform and manage their
+ * versions. This file only parses arguments and reports errors; the work
+ * is done in deploy.ts and commands.ts.
+ */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { isProjectName, isVersionId } from "../shared/names.ts";
+import { ApiClient } from "./client.ts";
+import * as commands from "./commands.ts";
+import { deploy } from "./deploy.ts";
+import { CliError, UsageError } from "./errors.ts";
+import { formatBytes } from "./format.ts";
+import { Progress } from "./progress.ts";
+
+const DEFAULT_URL = "http://localhost:8787";
+
+const HELP = `Usage: r2-assets <command> [options]
+
+Commands:
+  deploy <dir> --project <name>     Upload what changed in <dir> and make it a new version
+      --message <text>              Describe the version
+      --no-activate                 Finalize without making it live
+      --html-handling <mode>        auto-trailing-slash (default), force-trailing-slash,
+                                    drop-trailing-slash or none
+      --not-found-handling <mode>   none (default), single-page-application or 404-page
+  versions --project <name>         List versions, newest first
+  activate <version> --project <n>  Make a version live
+  rollback --project <name>         Make the previously live version live again
+      --to <version>                ...or this version
+  delete-version <version> --project <name>
+  pin <version> --project <name>    Keep a version whatever the retention setting
+  unpin <version> --project <name>
+  gc --project <name>               Delete stored files no retained version uses
+  token create|list|revoke [id] --project <name>   Manage deploy tokens (admin)
+  project create <name> [--retain <n>]             Create a project (admin)
+  settings --project <name> [--retain <n>]         Show or change a project's settings
+
+Options:
+  --url <url>      Platform URL (env R2_ASSETS_URL, default ${DEFAULT_URL})
+  --token <token>  API token (env R2_ASSETS_TOKEN)
+  --json           Print one JSON value on stdout
+  --verbose        Print stack traces of unexpected errors
+  -h, --help       Show this help
+`;
+
+const OPTIONS = {
+  url: { type: "string" },
+  token: { type: "string" },
+  project: { type: "string" },
+  json: { type: "boolean" },
+  verbose: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  message: { type: "string" },
+  activate: { type: "boolean", default: true },
+  "html-handling": { type: "string" },
+  "not-found-handling": { type: "string" },
+  to: { type: "string" },
+  retain: { type: "string" },
+} satisfies ParseArgsConfig["options"];
+
+type Values = ReturnType<typeof parse>["values"];
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, allowNegative: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+async function run(argv: string[]): Promise<void> {
+  const { values, positionals } = parse(argv);
+  const [command, ...args] = positionals;
+  if (values.help || command === undefined || command === "help") {
+    process.stdout.write(HELP);
+    return;
+  }
+  const client = new ApiClient({
+    url: values.url ?? process.env.R2_ASSETS_URL ?? DEFAULT_URL,
+    token: values.token ?? process.env.R2_ASSETS_TOKEN,
+  });
+  const output = await dispatch(command, args, values, client);
+  process.stdout.write(values.json ? `${JSON.stringify(output.json, null, 2)}\n` : `${output.text}\n`);
+}
+
+async function dispatch(command: string, args: string[], values: Values, client: ApiClient): Promise<commands.CommandOutput> {
+  switch (command) {
+    case "deploy": {
+      const [dir] = expectArgs(command, args, ["<dir>"]);
+      const progress = new Progress(values.json ? "silent" : process.stderr.isTTY ? "bar" : "lines");
+      const result = await deploy(
+        client,
+        {
+          dir,
+          project: projectOption(values),
+          message: values.message ?? "",
+          activate: values.activate,
+          config: { html_handling: values["html-handling"], not_found_handling: values["not-found-handling"] },
+        },
+        progress,
+      );
+      const state = result.active ? "live at" : "ready (not live); activate it to serve it at";
+      return {
+        json: result,
+        text:
+          `Deployed ${result.project} version ${result.version}: ${result.files} file(s), ` +
+          `${result.uploaded} uploaded (${formatBytes(result.bytesUploaded)}), ${result.skipped} already stored\n` +
+          `${state} ${result.url}`,
+      };
+    }
+    case "versions":
+      expectArgs(command, args, []);
+      return commands.versions(client, projectOption(values));
+    case "activate": {
+      const [version] = expectArgs(command, args, ["<version>"]);
+      return commands.activate(client, projectOption(values), versionArg(version));
+    }
+    case "rollback":
+      expectArgs(command, args, []);
+      return commands.rollback(client, projectOption(values), values.to === undefined ? undefined : versionArg(values.to));
+    case "delete-version": {
+      const [version] = expectArgs(command, args, ["<version>"]);
+      return commands.deleteVersion(client, projectOption(values), versionArg(version));
+    }
+    case "pin":
+    case "unpin": {
+      const [version] = expectArgs(command, args, ["<version>"]);
+      return commands.pin(client, projectOption(values), versionArg(version), command === "pin");
+    }
+    case "gc":
+      expectArgs(command, args, []);
+      return commands.gc(client, projectOption(values));
+    case "token": {
+      const [action, id] = args;
+      return commands.token(client, projectOption(values), action, id);
+    }
+    case "project": {
+      const [action, name] = expectArgs(command, args, ["create", "<name>"]);
+      if (action !== "create") {
+        throw new UsageError("project: expected `project create <name>`");
+      }
+      return commands.createProject(client, projectName(name, "<name>"), retainOption(values));
+    }
+    case "settings":
+      expectArgs(command, args, []);
+      return commands.settings(client, projectOption(values), retainOption(values));
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}; see r2-assets --help`);
+  }
+}
+
+/** Checks the number of positional arguments and returns them, one per name. */
+function expectArgs<const Names extends readonly string[]>(
+  command: string,
+  args: string[],
+  names: Names,
+): { [K in keyof Names]: string } {
+  if (args.length !== names.length) {
+    const usage = names.length ? ` ${names.join(" ")}` : "";
+    throw new UsageError(`${command}: expected \`r2-assets ${command}${usage}\`, got ${args.length} argument(s)`);
+  }
+  return args as unknown as { [K in keyof Names]: string };
+}
+
+function projectOption(values: Values): string {
+  if (values.project === undefined) {
+    throw new UsageError("--project <name> is required");
+  }
+  return projectName(values.project, "--project");
+}
+
+function projectName(name: string, option: string): string {
+  if (!isProjectName(name)) {
+    throw new UsageError(`${option}: "${name}" is not a valid project name (lowercase letters, digits and -, at most 63)`);
+  }
+  return name;
+}
+
+function versionArg(version: string): string {
+  if (!isVersionId(version)) {
+    throw new UsageError(`"${version}" is not a version id (they look like 20261124-082301-123)`);
+  }
+  return version;
+}
+
+function retainOption(values: Values): number | undefined {
+  if (values.retain === undefined) {
+    return undefined;
+  }
+  const n = Number(values.retain);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new UsageError("--retain: must be a whole number, 1 or more");
+  }
+  return n;
+}
+
+run(process.argv.slice(2)).catch((error: unknown) => {
+  const verbose = process.argv.includes("--verbose");
+  if (error instanceof CliError) {
+    process.stderr.write(`r2-assets: error: ${error.message}\n`);
+    process.exitCode = error.exitCode;
+  } else {
+    process.stderr.write(`r2-assets: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (verbose && error instanceof Error) {
+      process.stderr.write(`${error.stack}\n`);
+    }
+    process.exitCode = 1;
+  }
+});

@@ -1,0 +1,40 @@
+/**
+ * The platform Worker's bindings (see wrangler.toml) and the props its
+ * entrypoints are created with.
+ */
+import type { ProjectManifest } from "./manifest/project-manifest.ts";
+
+export interface Env {
+  /** Asset bodies: projects/<project>/blobs/<hash>. */
+  BLOBS: R2Bucket;
+  /** One manifest Durable Object per project, addressed by project name. */
+  MANIFEST: DurableObjectNamespace<ProjectManifest>;
+  /** Loads each project's server code as a Dynamic Worker. */
+  LOADER: WorkerLoader;
+  /** Projects are served at <project>.<ROOT_DOMAIN>. */
+  ROOT_DOMAIN: string;
+  /** Bearer token with full control over every project (a secret). */
+  ADMIN_TOKEN?: string;
+  /** "development" adds internal error details to 500 responses. */
+  ENVIRONMENT?: string;
+}
+
+/** Props of an AssetBinding: the project it serves and, optionally, a pinned version. */
+export interface AssetBindingProps {
+  projectId: string;
+  version?: string;
+}
+
+type PlatformEnv = Env;
+
+declare global {
+  namespace Cloudflare {
+    /** Types `env` imported from "cloudflare:workers". */
+    interface Env extends PlatformEnv {}
+    /** Types `ctx.exports` from the main module's exports. */
+    interface GlobalProps {
+      mainModule: typeof import("./worker.ts");
+      durableNamespaces: "ProjectManifest";
+    }
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The one place where failures become HTTP responses.
+ *
+ * Expected failures are values (`Failure`) wherever they cross an RPC
+ * boundary, because error subclasses and their properties do not survive
+ * RPC. At the HTTP edge they are thrown as `AppError` and mapped to a status
+ * and a JSON body `{"error": {"code", "message", ...details}}` here.
+ */
+
+/** Every expected failure, with the HTTP status it maps to. */
+const STATUS_BY_CODE = {
+  bad_request: 400,
+  invalid_body: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  project_not_found: 404,
+  version_not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  project_exists: 409,
+  version_unavailable: 409,
+  version_immutable: 409,
+  blobs_missing: 409,
+  length_required: 411,
+  payload_too_large: 413,
+  internal: 500,
+} as const;
+
+export type FailureCode = keyof typeof STATUS_BY_CODE;
+
+/** An expected failure, safe to send across RPC. */
+export interface Failure {
+  code: FailureCode;
+  message: string;
+  /** Extra fields for the error body, e.g. `missing` hashes. */
+  details?: Record<string, unknown>;
+}
+
+/** The result of an operation that can fail in an expected way. */
+export type Outcome<T> = { ok: true; value: T } | { ok: false; failure: Failure };
+
+export function succeed<T>(value: T): Outcome<T> {
+  return { ok: true, value };
+}
+
+export function fail(code: FailureCode, message: string, details?: Record<string, unknown>): { ok: false; failure: Failure } {
+  return { ok: false, failure: details ? { code, message, details } : { code, message } };
+}
+
+/** A failure thrown at the HTTP edge. */
+export class AppError extends Error {
+  readonly failure: Failure;
+
+  constructor(code: FailureCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = "AppError";
+    this.failure = details ? { code, message, details } : { code, message };
+  }
+
+  static from(failure: Failure): AppError {
+    return new AppError(failure.code, failure.message, failure.details);
+  }
+
+  get status(): number {
+    return STATUS_BY_CODE[this.failure.code];
+  }
+}
+
+/** Returns the value of an outcome, or throws its failure as an AppError. */
+export function unwrap<T>(outcome: Outcome<T>): T {
+  if (!outcome.ok) {
+    throw AppError.from(outcome.failure);
+  }
+  return outcome.value;
+}
+
+/**
+ * Maps anything thrown while handling a request to a JSON error response.
+ * Unexpected errors become a generic 500; their details are logged, and sent
+ * to the client only when `exposeInternals` is set (local development).
+ */
+export function toErrorResponse(error: unknown, exposeInternals = false): Response {
+  if (error instanceof AppError) {
+    const headers: Record<string, string> = {};
+    if (error.failure.code === "unauthorized") {
+      headers["www-authenticate"] = 'Bearer realm="r2-assets"';
+    }
+    const allow = error.failure.details?.allow;
+    if (Array.isArray(allow)) {
+      headers.allow = allow.join(", ");
+    }
+    return Response.json(
+      { error: { code: error.failure.code, message: error.failure.message, ...error.failure.details } },
+      { status: error.status, headers },
+    );
+  }
+  console.error("unhandled error", error);
+  const message =
+    exposeInternals && error instanceof Error ? `internal error: ${error.stack ?? error.message}` : "internal error";
+  return Response.json({ error: { code: "internal", message } }, { status: 500 });
+}

@@ -1,0 +1,34 @@
+/**
+ * Which part of the platform a request is for, decided from its hostname
+ * alone (pure):
+ * - `ROOT_DOMAIN` (and the loopback addresses) is the control plane;
+ * - `<project>.ROOT_DOMAIN` serves the project's live version;
+ * - `<version>.<project>.ROOT_DOMAIN` serves that version (a preview).
+ */
+import { isProjectName, isVersionId } from "./shared/names.ts";
+
+export type HostRoute =
+  | { kind: "control" }
+  | { kind: "project"; project: string; version?: string }
+  | { kind: "unknown" };
+
+const LOOPBACK = new Set(["127.0.0.1", "[::1]", "::1"]);
+
+export function routeHost(hostname: string, rootDomain: string): HostRoute {
+  const host = hostname.toLowerCase().replace(/\.$/, "");
+  const root = rootDomain.toLowerCase();
+  if (host === root || LOOPBACK.has(host)) {
+    return { kind: "control" };
+  }
+  if (!host.endsWith(`.${root}`)) {
+    return { kind: "unknown" };
+  }
+  const [first = "", second, ...rest] = host.slice(0, -(root.length + 1)).split(".");
+  if (second === undefined && isProjectName(first)) {
+    return { kind: "project", project: first };
+  }
+  if (second !== undefined && rest.length === 0 && isVersionId(first) && isProjectName(second)) {
+    return { kind: "project", project: second, version: first };
+  }
+  return { kind: "unknown" };
+}

@@ -1,0 +1,102 @@
+/**
+ * `npm start`: runs the platform locally (wrangler dev, with local R2 and
+ * Durable Objects kept in .wrangler/state), deploys the demo project from
+ * examples/demo, and prints where to open it. Ctrl-C stops everything.
+ */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { ApiClient } from "../cli/client.ts";
+import { deploy } from "../cli/deploy.ts";
+import { Progress } from "../cli/progress.ts";
+
+const ROOT = join(import.meta.dirname, "../..");
+const PORT = Number(process.env.PORT ?? 8787);
+const DEV_VARS = join(ROOT, ".dev.vars");
+
+/** The admin token from .dev.vars, written with a fresh random one if absent. */
+function adminToken(): string {
+  const existing = existsSync(DEV_VARS) ? /^ADMIN_TOKEN\s*=\s*"?([^"\n]+)"?/m.exec(readFileSync(DEV_VARS, "utf8")) : null;
+  if (existing?.[1]) {
+    return existing[1];
+  }
+  const token = randomBytes(24).toString("base64url");
+  const vars = existsSync(DEV_VARS) ? readFileSync(DEV_VARS, "utf8") : "";
+  writeFileSync(DEV_VARS, `${vars}${vars && !vars.endsWith("\n") ? "\n" : ""}ADMIN_TOKEN="${token}"\nENVIRONMENT="development"\n`);
+  console.log(`Wrote a new admin token to .dev.vars`);
+  return token;
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+async function waitForHealth(url: string, deadline: number): Promise<void> {
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${url}/api/health`)).ok) {
+        return;
+      }
+    } catch {
+      // Not up yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  throw new Error(`the platform did not answer on ${url} within a minute`);
+}
+
+async function main(): Promise<void> {
+  if (!(await portIsFree(PORT))) {
+    console.error(`r2-assets: error: port ${PORT} is in use; stop what uses it or run PORT=<port> npm start`);
+    process.exitCode = 1;
+    return;
+  }
+  const token = adminToken();
+  const wrangler = spawn("npx", ["wrangler", "dev", "--port", String(PORT), "--ip", "127.0.0.1"], {
+    cwd: ROOT,
+    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
+  const stop = (): void => {
+    wrangler.kill("SIGTERM");
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  wrangler.on("exit", (code) => process.exit(code ?? 0));
+
+  const url = `http://127.0.0.1:${PORT}`;
+  await waitForHealth(url, Date.now() + 60_000);
+  const client = new ApiClient({ url, token });
+  const result = await deploy(
+    client,
+    {
+      dir: join(ROOT, "examples/demo"),
+      project: "demo",
+      message: "demo site (npm start)",
+      activate: true,
+      config: { not_found_handling: "404-page" },
+    },
+    new Progress("lines"),
+  );
+  console.log(`
+  r2-assets is running.
+
+  Demo site:    ${result.url}   (version ${result.version})
+  API:          http://localhost:${PORT}/api/
+  Admin token:  ${token}   (in .dev.vars)
+
+  Try:  R2_ASSETS_TOKEN=${token} npx r2-assets versions --project demo
+  Stop: Ctrl-C
+`);
+}
+
+main().catch((error: unknown) => {
+  console.error(`r2-assets: error: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

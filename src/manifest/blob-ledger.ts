@@ -1,0 +1,194 @@
+/**
+ * The manifest's record of which blobs are in R2, and the garbage collector
+ * that removes the ones nothing needs.
+ *
+ * Safety rests on three rules, each enforced in a synchronous step of the
+ * Durable Object so that no request can interleave with it:
+ * - a blob listed by any staged or finalized version is never collected;
+ *   a deploy lists a blob in the same step that tells it the blob is stored;
+ * - an upload holds a lease on its hash until it is recorded, and leased
+ *   hashes are never collected;
+ * - an upload of a hash being collected waits until the collection is done.
+ */
+import type { BlobStore } from "../blob/r2-store.ts";
+import { fail, succeed, type Outcome } from "../errors.ts";
+import { SESSION_TTL_MS } from "../shared/limits.ts";
+import type { Db } from "./db.ts";
+import { expireDeploys } from "./deploys.ts";
+import type { GcResult } from "./types.ts";
+
+/** How long an upload may take before its lease lapses. */
+const LEASE_MS = 60 * 60 * 1000;
+
+/** Blobs deleted per round of collection. */
+const COLLECT_BATCH = 1000;
+
+interface BlobRow extends Record<string, SqlStorageValue> {
+  hash: string;
+  size: number;
+  deleting: number;
+}
+
+export class BlobLedger {
+  readonly #db: Db;
+  readonly #store: BlobStore;
+  /** The collection under way; a second request joins it. */
+  #collection: Promise<GcResult> | null = null;
+
+  constructor(db: Db, store: BlobStore) {
+    this.#db = db;
+    this.#store = store;
+  }
+
+  /**
+   * Called before a blob is uploaded. If it is already stored, says so;
+   * otherwise leases the hash so that collection leaves it alone until
+   * `recordUpload` or `releaseUpload`.
+   */
+  async prepareUpload(hash: string, now: number): Promise<{ present: boolean }> {
+    for (let attempt = 0; ; attempt += 1) {
+      const row = this.#blob(hash);
+      if (row?.deleting !== 1) {
+        if (row) {
+          return { present: true };
+        }
+        this.#db.run(
+          `INSERT INTO upload_leases (hash, holders, expires_at) VALUES (?, 1, ?)
+           ON CONFLICT (hash) DO UPDATE SET holders = holders + 1, expires_at = MAX(expires_at, excluded.expires_at)`,
+          hash,
+          now + LEASE_MS,
+        );
+        return { present: false };
+      }
+      if (attempt === 3) {
+        throw new Error(`blob ${hash} is stuck in garbage collection`);
+      }
+      // Claimed by a collection: wait for it (or, if the one that claimed
+      // it was interrupted, run one) so that its deletion cannot land after
+      // this upload.
+      await this.collect(now).catch(() => undefined);
+    }
+  }
+
+  /** Records a blob that R2 now holds, and releases the upload's lease. */
+  recordUpload(hash: string, size: number, now: number): Outcome<{ hash: string; size: number }> {
+    return this.#db.atomically(() => {
+      this.#release(hash);
+      const row = this.#blob(hash);
+      if (row?.deleting === 1) {
+        // Only possible once a lease has lapsed.
+        return fail("conflict", `blob ${hash} was garbage-collected during the upload; upload it again`);
+      }
+      if (!row) {
+        this.#db.run("INSERT INTO blobs (hash, size, stored_at) VALUES (?, ?, ?)", hash, size, now);
+      }
+      return succeed({ hash, size });
+    });
+  }
+
+  /** Releases the lease of an upload that failed. */
+  releaseUpload(hash: string): void {
+    this.#release(hash);
+  }
+
+  /** Whether the ledger lists `hash` as stored. */
+  has(hash: string): boolean {
+    return this.#blob(hash)?.deleting === 0;
+  }
+
+  /**
+   * Deletes every blob that no version or open deploy lists, then objects in
+   * R2 that the ledger never recorded (left by failed uploads) once they are
+   * older than any upload could be.
+   */
+  collect(now: number): Promise<GcResult> {
+    this.#collection ??= this.#collect(now).finally(() => {
+      this.#collection = null;
+    });
+    return this.#collection;
+  }
+
+  async #collect(now: number): Promise<GcResult> {
+    expireDeploys(this.#db, now);
+    const result: GcResult = { deleted: 0, bytesFreed: 0, blobs: [] };
+    for (let batch = this.#claimUnreferenced(now); batch.length > 0; batch = this.#claimUnreferenced(now)) {
+      await this.#deleteClaimed(batch, result);
+    }
+    await this.#collectStrays(now, result);
+    return result;
+  }
+
+  /** Deletes claimed blobs from R2, then from the ledger. */
+  async #deleteClaimed(claimed: readonly BlobRow[], result: GcResult): Promise<void> {
+    const hashes = claimed.map((row) => row.hash);
+    await this.#store.delete(hashes);
+    for (const hash of hashes) {
+      this.#db.run("DELETE FROM blobs WHERE hash = ? AND deleting = 1", hash);
+    }
+    for (const row of claimed) {
+      result.deleted += 1;
+      result.bytesFreed += row.size;
+      result.blobs.push(row.hash);
+    }
+  }
+
+  /** Marks a batch of unreferenced, unleased blobs as being deleted. */
+  #claimUnreferenced(now: number): BlobRow[] {
+    return this.#db.transaction(() => {
+      const rows = this.#db.all<BlobRow>(
+        `SELECT hash, size, deleting FROM blobs b
+         WHERE deleting = 1
+            OR (NOT EXISTS (SELECT 1 FROM files f WHERE f.hash = b.hash)
+                AND NOT EXISTS (SELECT 1 FROM upload_leases l WHERE l.hash = b.hash AND l.expires_at > ?))
+         LIMIT ?`,
+        now,
+        COLLECT_BATCH,
+      );
+      for (const row of rows) {
+        this.#db.run("UPDATE blobs SET deleting = 1 WHERE hash = ?", row.hash);
+      }
+      return rows;
+    });
+  }
+
+  /**
+   * Objects in R2 that the ledger never recorded are left by uploads that
+   * failed after writing; they are claimed in the ledger like any other blob
+   * before deletion, so an upload of the same content waits for it.
+   */
+  async #collectStrays(now: number, result: GcResult): Promise<void> {
+    let claimed: BlobRow[] = [];
+    for await (const object of this.#store.list()) {
+      const old = object.uploaded.getTime() < now - SESSION_TTL_MS;
+      if (old && !this.#blob(object.hash) && !this.#leased(object.hash, now)) {
+        this.#db.run(
+          "INSERT INTO blobs (hash, size, stored_at, deleting) VALUES (?, ?, ?, 1)",
+          object.hash,
+          object.size,
+          object.uploaded.getTime(),
+        );
+        claimed.push({ hash: object.hash, size: object.size, deleting: 1 });
+      }
+      if (claimed.length >= COLLECT_BATCH) {
+        await this.#deleteClaimed(claimed, result);
+        claimed = [];
+      }
+    }
+    if (claimed.length > 0) {
+      await this.#deleteClaimed(claimed, result);
+    }
+  }
+
+  #blob(hash: string): BlobRow | null {
+    return this.#db.first<BlobRow>("SELECT hash, size, deleting FROM blobs WHERE hash = ?", hash);
+  }
+
+  #leased(hash: string, now: number): boolean {
+    return this.#db.first("SELECT 1 AS leased FROM upload_leases WHERE hash = ? AND expires_at > ?", hash, now) !== null;
+  }
+
+  #release(hash: string): void {
+    this.#db.run("UPDATE upload_leases SET holders = holders - 1 WHERE hash = ?", hash);
+    this.#db.run("DELETE FROM upload_leases WHERE hash = ? AND holders <= 0", hash);
+  }
+}

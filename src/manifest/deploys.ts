@@ -1,0 +1,182 @@
+/**
+ * The deploy flow. A deploy opens a staged version, adds the manifest page by
+ * page (learning which blobs to upload), and is finalized once every blob is
+ * stored. Every function is synchronous and runs inside the Durable Object,
+ * so each one is atomic with respect to every other request.
+ */
+import { fail, succeed, type Outcome } from "../errors.ts";
+import type { ServingConfig } from "../shared/config.ts";
+import { MAX_FILES_PER_VERSION, SESSION_TTL_MS } from "../shared/limits.ts";
+import { formatVersionId } from "../shared/names.ts";
+import { recordActivation } from "./activation.ts";
+import type { Db } from "./db.ts";
+import { requireProject } from "./project.ts";
+import { pruneVersions } from "./retention.ts";
+import type { FileEntry, FinalizeResult, PageResult, StartedDeploy } from "./types.ts";
+import { endVersion, getVersion, hasLapsed, unavailability, type VersionRow } from "./versions.ts";
+
+/** Opens a deploy: a staged version that files are added to page by page. */
+export function startDeploy(db: Db, message: string, config: ServingConfig, now: number): StartedDeploy {
+  // Version ids encode the creation time; keep them strictly increasing so
+  // that they sort by creation even when two deploys start in the same ms.
+  const latest = db.first<{ t: number | null }>("SELECT MAX(created_at) AS t FROM versions")?.t ?? 0;
+  const createdAt = Math.max(now, latest + 1);
+  const id = formatVersionId(createdAt);
+  const expiresAt = now + SESSION_TTL_MS;
+  db.run(
+    "INSERT INTO versions (id, state, created_at, expires_at, message, config) VALUES (?, 'staged', ?, ?, ?, ?)",
+    id,
+    createdAt,
+    expiresAt,
+    message,
+    JSON.stringify(config),
+  );
+  return { version: id, expiresAt: new Date(expiresAt).toISOString() };
+}
+
+/** Returns the staged version `id`, or why files cannot be added to it. */
+function openDeploy(db: Db, id: string, now: number): Outcome<VersionRow> {
+  const row = getVersion(db, id);
+  if (!row) {
+    return fail("version_not_found", `deploy ${id} does not exist`);
+  }
+  if (row.state === "ready") {
+    return fail("version_immutable", `version ${id} is finalized; its files cannot change`);
+  }
+  if (row.state !== "staged" || hasLapsed(row, now)) {
+    return fail("version_unavailable", unavailability(row, id, now) ?? `deploy ${id} is closed`);
+  }
+  return succeed(row);
+}
+
+/**
+ * Adds one page of the manifest to a staged version and reports which of
+ * its blobs the platform lacks. Listing a blob here protects it from garbage
+ * collection for as long as the deploy stays open. Sending the same page
+ * again is harmless.
+ */
+export function addFiles(db: Db, id: string, entries: readonly FileEntry[], now: number): Outcome<PageResult> {
+  return db.atomically(() => {
+    const open = openDeploy(db, id, now);
+    if (!open.ok) {
+      return open;
+    }
+    const missing = new Set<string>();
+    let added = 0;
+    let addedBytes = 0;
+    for (const [index, entry] of entries.entries()) {
+      const field = `files[${JSON.stringify(entry.path)}]`;
+      const listed = db.first<{ hash: string; size: number }>(
+        "SELECT hash, size FROM files WHERE version_id = ? AND path = ?",
+        id,
+        entry.path,
+      );
+      if (listed && (listed.hash !== entry.hash || listed.size !== entry.size)) {
+        return fail("bad_request", `${field}: the path is already listed with other content`, { field, index });
+      }
+      const blob = db.first<{ size: number; deleting: number }>("SELECT size, deleting FROM blobs WHERE hash = ?", entry.hash);
+      if (blob && blob.deleting === 0 && blob.size !== entry.size) {
+        return fail("bad_request", `${field}.size: content ${entry.hash} is ${blob.size} bytes, not ${entry.size}`, {
+          field: `${field}.size`,
+        });
+      }
+      if (!blob || blob.deleting !== 0) {
+        missing.add(entry.hash);
+      }
+      if (!listed) {
+        db.run(
+          "INSERT INTO files (version_id, path, hash, size, content_type) VALUES (?, ?, ?, ?, ?)",
+          id,
+          entry.path,
+          entry.hash,
+          entry.size,
+          entry.contentType,
+        );
+        added += 1;
+        addedBytes += entry.size;
+      }
+    }
+    const files = open.value.file_count + added;
+    if (files > MAX_FILES_PER_VERSION) {
+      return fail("bad_request", `files: a version holds at most ${MAX_FILES_PER_VERSION} files`, { field: "files" });
+    }
+    db.run("UPDATE versions SET file_count = ?, total_bytes = total_bytes + ? WHERE id = ?", files, addedBytes, id);
+    return succeed({ missing: [...missing], files });
+  });
+}
+
+/**
+ * Finalizes a staged version once every blob it lists is stored, makes it
+ * live unless told not to, and applies the retention policy; all in one
+ * transaction. Finalizing a finalized version returns the same result.
+ */
+export function finalize(db: Db, id: string, activate: boolean, now: number): Outcome<FinalizeResult> {
+  return db.atomically(() => {
+    const project = requireProject(db);
+    const row = getVersion(db, id);
+    if (row?.state === "ready") {
+      return succeed(finalizedResult(row, project.active_version === id, null, []));
+    }
+    const open = openDeploy(db, id, now);
+    if (!open.ok) {
+      return open;
+    }
+    if (open.value.file_count === 0) {
+      return fail("bad_request", `files: deploy ${id} lists no files`, { field: "files" });
+    }
+    const missingCount = db.first<{ n: number }>(
+      `SELECT COUNT(DISTINCT f.hash) AS n FROM files f LEFT JOIN blobs b ON b.hash = f.hash AND b.deleting = 0
+       WHERE f.version_id = ? AND b.hash IS NULL`,
+      id,
+    )?.n ?? 0;
+    if (missingCount > 0) {
+      const missing = db
+        .all<{ hash: string }>(
+          `SELECT DISTINCT f.hash FROM files f LEFT JOIN blobs b ON b.hash = f.hash AND b.deleting = 0
+           WHERE f.version_id = ? AND b.hash IS NULL ORDER BY f.hash LIMIT 1000`,
+          id,
+        )
+        .map((r) => r.hash);
+      return fail("blobs_missing", `${missingCount} blob(s) listed by deploy ${id} have not been uploaded`, {
+        missing,
+        missingCount,
+      });
+    }
+    const wrongSize = db.first<{ path: string; size: number; actual: number }>(
+      `SELECT f.path, f.size, b.size AS actual FROM files f JOIN blobs b ON b.hash = f.hash
+       WHERE f.version_id = ? AND f.size != b.size LIMIT 1`,
+      id,
+    );
+    if (wrongSize) {
+      const field = `files[${JSON.stringify(wrongSize.path)}].size`;
+      return fail("bad_request", `${field}: the content is ${wrongSize.actual} bytes, not ${wrongSize.size}`, { field });
+    }
+    db.run("UPDATE versions SET state = 'ready', finalized_at = ?, expires_at = NULL WHERE id = ?", now, id);
+    let previous: string | null = null;
+    if (activate) {
+      previous = project.active_version;
+      recordActivation(db, id, previous, previous, now);
+    }
+    const pruned = pruneVersions(db, project.retention);
+    return succeed(finalizedResult(open.value, activate, previous, pruned));
+  });
+}
+
+function finalizedResult(row: VersionRow, active: boolean, previous: string | null, pruned: string[]): FinalizeResult {
+  return { version: row.id, active, previous, files: row.file_count, bytes: row.total_bytes, pruned };
+}
+
+/** Expires deploys whose upload session has lapsed; returns how many. */
+export function expireDeploys(db: Db, now: number): number {
+  const lapsed = db.all<{ id: string }>("SELECT id FROM versions WHERE state = 'staged' AND expires_at <= ?", now);
+  for (const { id } of lapsed) {
+    endVersion(db, id, "expired");
+  }
+  return lapsed.length;
+}
+
+/** The earliest time a staged deploy lapses, if any is open. */
+export function nextExpiry(db: Db): number | null {
+  return db.first<{ t: number | null }>("SELECT MIN(expires_at) AS t FROM versions WHERE state = 'staged'")?.t ?? null;
+}
+

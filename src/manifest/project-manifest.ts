@@ -1,0 +1,246 @@
+/**
+ * ProjectManifest: one Durable Object per project, holding its manifest in
+ * SQLite. It is the single writer of the project's versions and the cache
+ * that every asset request resolves its path against, which is what makes
+ * deploys, activations and garbage collection atomic with respect to
+ * serving.
+ *
+ * Expected failures are returned as `Outcome` values; see errors.ts.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { BlobStore } from "../blob/r2-store.ts";
+import type { Env } from "../env.ts";
+import { fail, succeed, type Outcome } from "../errors.ts";
+import type { ServingConfig } from "../shared/config.ts";
+import { DEFAULT_RETENTION } from "../shared/limits.ts";
+import { activate, rollback } from "./activation.ts";
+import { BlobLedger } from "./blob-ledger.ts";
+import { Db } from "./db.ts";
+import { addFiles, finalize, nextExpiry, startDeploy } from "./deploys.ts";
+import { resolveRequest, type ResolveInput, type Resolution } from "./lookup.ts";
+import { applyMigrations, isInitialized } from "./migrations.ts";
+import { checkRetention, getProject, insertProject, toProjectInfo, type ProjectRow } from "./project.ts";
+import { deleteVersion, pruneVersions, setPinned } from "./retention.ts";
+import { addToken, hasToken, listTokens, revokeToken } from "./tokens.ts";
+import type {
+  ActivationResult,
+  FileEntry,
+  FinalizeResult,
+  GcResult,
+  PageResult,
+  ProjectInfo,
+  StartedDeploy,
+  VersionInfo,
+} from "./types.ts";
+import { listVersions } from "./versions.ts";
+
+/** Blobs left by pruning are collected this long after the prune. */
+const COLLECT_AFTER_PRUNE_MS = 10 * 60 * 1000;
+
+export class ProjectManifest extends DurableObject<Env> {
+  readonly #db: Db;
+  #ledger: BlobLedger | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#db = new Db(ctx.storage);
+    // A project that was never created keeps an empty database, so that a
+    // request for an unknown project leaves nothing behind.
+    void ctx.blockConcurrencyWhile(async () => {
+      if (isInitialized(this.#db)) {
+        applyMigrations(this.#db);
+      }
+    });
+  }
+
+  // ── Projects and tokens ────────────────────────────────────────────────
+
+  /** Creates the project; creating an existing one changes nothing. */
+  createProject(name: string, retention: number = DEFAULT_RETENTION): Outcome<{ created: boolean; project: ProjectInfo }> {
+    const existing = isInitialized(this.#db) ? getProject(this.#db) : null;
+    if (existing) {
+      return existing.name === name
+        ? succeed({ created: false, project: toProjectInfo(existing) })
+        : fail("conflict", `this manifest belongs to project ${existing.name}`);
+    }
+    const checked = checkRetention(retention);
+    if (!checked.ok) {
+      return checked;
+    }
+    applyMigrations(this.#db);
+    insertProject(this.#db, name, retention, Date.now());
+    return succeed({ created: true, project: toProjectInfo(this.#requireRow()) });
+  }
+
+  getProject(): Outcome<ProjectInfo> {
+    return this.#withProject((row) => succeed(toProjectInfo(row)));
+  }
+
+  /** Changes the retention setting and prunes at once to match it. */
+  setRetention(retention: number): Outcome<ProjectInfo> {
+    return this.#withProject(() => {
+      const checked = checkRetention(retention);
+      if (!checked.ok) {
+        return checked;
+      }
+      this.#db.run("UPDATE project SET retention = ? WHERE id = 1", retention);
+      this.#afterPrune(pruneVersions(this.#db, retention));
+      return succeed(toProjectInfo(this.#requireRow()));
+    });
+  }
+
+  addToken(hash: string, id: string): Outcome<{ id: string }> {
+    return this.#withProject(() => {
+      addToken(this.#db, hash, id, Date.now());
+      return succeed({ id });
+    });
+  }
+
+  hasToken(hash: string): boolean {
+    return this.#row() !== null && hasToken(this.#db, hash);
+  }
+
+  listTokens(): Outcome<{ id: string; createdAt: string }[]> {
+    return this.#withProject(() => succeed(listTokens(this.#db)));
+  }
+
+  revokeToken(id: string): Outcome<{ id: string }> {
+    return this.#withProject(() => revokeToken(this.#db, id));
+  }
+
+  // ── Deploys ─────────────────────────────────────────────────────────────
+
+  async startDeploy(message: string, config: ServingConfig): Promise<Outcome<StartedDeploy>> {
+    const started = this.#withProject(() => succeed(startDeploy(this.#db, message, config, Date.now())));
+    if (started.ok) {
+      await this.#scheduleAlarm(nextExpiry(this.#db));
+    }
+    return started;
+  }
+
+  addFiles(version: string, entries: FileEntry[]): Outcome<PageResult> {
+    return this.#withProject(() => addFiles(this.#db, version, entries, Date.now()));
+  }
+
+  async prepareUpload(hash: string): Promise<Outcome<{ present: boolean }>> {
+    const ledger = this.#withProject(() => succeed(this.#blobLedger()));
+    if (!ledger.ok) {
+      return ledger;
+    }
+    return succeed(await ledger.value.prepareUpload(hash, Date.now()));
+  }
+
+  recordUpload(hash: string, size: number): Outcome<{ hash: string; size: number }> {
+    return this.#withProject(() => this.#blobLedger().recordUpload(hash, size, Date.now()));
+  }
+
+  releaseUpload(hash: string): void {
+    if (this.#row()) {
+      this.#blobLedger().releaseUpload(hash);
+    }
+  }
+
+  finalize(version: string, activateIt: boolean): Outcome<FinalizeResult> {
+    return this.#withProject(() => {
+      const result = finalize(this.#db, version, activateIt, Date.now());
+      if (result.ok) {
+        this.#afterPrune(result.value.pruned);
+      }
+      return result;
+    });
+  }
+
+  // ── Versions ────────────────────────────────────────────────────────────
+
+  listVersions(): Outcome<VersionInfo[]> {
+    return this.#withProject(() => succeed(listVersions(this.#db)));
+  }
+
+  activate(version: string): Outcome<ActivationResult> {
+    return this.#withProject(() => activate(this.#db, version, Date.now()));
+  }
+
+  rollback(to: string | null): Outcome<ActivationResult> {
+    return this.#withProject(() => rollback(this.#db, to, Date.now()));
+  }
+
+  deleteVersion(version: string): Outcome<{ version: string }> {
+    return this.#withProject(() => deleteVersion(this.#db, version));
+  }
+
+  setPinned(version: string, pinned: boolean): Outcome<{ version: string; pinned: boolean }> {
+    return this.#withProject(() => setPinned(this.#db, version, pinned));
+  }
+
+  async collectGarbage(): Promise<Outcome<GcResult>> {
+    const ledger = this.#withProject(() => succeed(this.#blobLedger()));
+    if (!ledger.ok) {
+      return ledger;
+    }
+    return succeed(await ledger.value.collect(Date.now()));
+  }
+
+  // ── Serving ─────────────────────────────────────────────────────────────
+
+  /** Resolves a request path against the live (or a given) version. */
+  resolve(input: ResolveInput): Resolution {
+    const row = this.#row();
+    if (!row) {
+      return { kind: "unavailable", reason: "no-project" };
+    }
+    return resolveRequest(this.#db, row, input, Date.now());
+  }
+
+  // ── Housekeeping ────────────────────────────────────────────────────────
+
+  /** Expires lapsed deploys and collects unused blobs. */
+  override async alarm(): Promise<void> {
+    if (!this.#row()) {
+      return;
+    }
+    await this.#blobLedger().collect(Date.now());
+    await this.#scheduleAlarm(nextExpiry(this.#db));
+  }
+
+  #afterPrune(pruned: readonly string[]): void {
+    if (pruned.length > 0) {
+      void this.#scheduleAlarm(Date.now() + COLLECT_AFTER_PRUNE_MS);
+    }
+  }
+
+  /** Sets the alarm to `time` unless it is already set to go off sooner. */
+  async #scheduleAlarm(time: number | null): Promise<void> {
+    if (time === null) {
+      return;
+    }
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > time) {
+      await this.ctx.storage.setAlarm(time);
+    }
+  }
+
+  #row(): ProjectRow | null {
+    return isInitialized(this.#db) ? getProject(this.#db) : null;
+  }
+
+  #requireRow(): ProjectRow {
+    const row = this.#row();
+    if (!row) {
+      throw new Error("the project has not been created");
+    }
+    return row;
+  }
+
+  #withProject<T>(body: (row: ProjectRow) => Outcome<T>): Outcome<T> {
+    const row = this.#row();
+    if (!row) {
+      return fail("project_not_found", "project does not exist");
+    }
+    return body(row);
+  }
+
+  #blobLedger(): BlobLedger {
+    this.#ledger ??= new BlobLedger(this.#db, new BlobStore(this.env.BLOBS, this.#requireRow().name));
+    return this.#ledger;
+  }
+}

@@ -1,0 +1,55 @@
+/** Retention, pinning and deletion of finalized versions. */
+import { fail, succeed, type Outcome } from "../errors.ts";
+import type { Db } from "./db.ts";
+import { requireProject } from "./project.ts";
+import { endVersion, getVersion, unavailability } from "./versions.ts";
+
+/**
+ * Prunes finalized versions beyond the newest `retention`, keeping the live
+ * one and pinned ones. Pruned versions lose their files; their blobs are
+ * left for garbage collection.
+ *
+ * @returns the ids it pruned
+ */
+export function pruneVersions(db: Db, retention: number): string[] {
+  const project = requireProject(db);
+  const doomed = db
+    .all<{ id: string }>(
+      `SELECT id FROM versions WHERE state = 'ready' ORDER BY id DESC LIMIT -1 OFFSET ?`,
+      retention,
+    )
+    .map((r) => r.id)
+    .filter((id) => id !== project.active_version && getVersion(db, id)?.pinned === 0);
+  for (const id of doomed) {
+    endVersion(db, id, "pruned");
+  }
+  return doomed;
+}
+
+/** Deletes a version (finalized or still staged) unless it is live or pinned. */
+export function deleteVersion(db: Db, id: string): Outcome<{ version: string }> {
+  return db.atomically(() => {
+    const row = getVersion(db, id);
+    if (!row || row.state === "pruned" || row.state === "deleted" || row.state === "expired") {
+      return fail("version_not_found", unavailability(row, id, Date.now()) ?? `version ${id} does not exist`);
+    }
+    if (requireProject(db).active_version === id) {
+      return fail("conflict", `version ${id} is live; activate another version before deleting it`);
+    }
+    if (row.pinned === 1) {
+      return fail("conflict", `version ${id} is pinned; unpin it before deleting it`);
+    }
+    endVersion(db, id, "deleted");
+    return succeed({ version: id });
+  });
+}
+
+/** Pins or unpins a finalized version. */
+export function setPinned(db: Db, id: string, pinned: boolean): Outcome<{ version: string; pinned: boolean }> {
+  const row = getVersion(db, id);
+  if (row?.state !== "ready") {
+    return fail("version_not_found", unavailability(row, id, Date.now()) ?? `version ${id} does not exist`);
+  }
+  db.run("UPDATE versions SET pinned = ? WHERE id = ?", pinned ? 1 : 0, id);
+  return succeed({ version: id, pinned });
+}

@@ -1,0 +1,57 @@
+/**
+ * The content hash scheme: a blob's id is the SHA-256 of the concatenated
+ * SHA-256 digests of its consecutive BLOCK_SIZE blocks (the last one may be
+ * shorter), in lowercase hex. Hashing per block lets the platform verify a
+ * body as it streams in, and lets multipart parts be verified one by one.
+ * An empty file has no blocks, so its hash is the SHA-256 of nothing.
+ *
+ * This module only splits bytes into blocks; the CLI and the platform hash
+ * them with their own crypto APIs.
+ */
+import { BLOCK_SIZE } from "./limits.ts";
+
+/** A piece of a chunk that lies within one block. */
+export interface BlockPiece {
+  bytes: Uint8Array;
+  /** True when this piece completes its block. */
+  endsBlock: boolean;
+}
+
+/** Splits a stream of chunks at block boundaries, without copying. */
+export class BlockSplitter {
+  readonly #blockSize: number;
+  #filled = 0;
+
+  constructor(blockSize: number = BLOCK_SIZE) {
+    this.#blockSize = blockSize;
+  }
+
+  /** Yields the pieces of `chunk` in order. */
+  *push(chunk: Uint8Array): Generator<BlockPiece> {
+    let offset = 0;
+    while (offset < chunk.byteLength) {
+      const take = Math.min(this.#blockSize - this.#filled, chunk.byteLength - offset);
+      this.#filled += take;
+      const endsBlock = this.#filled === this.#blockSize;
+      if (endsBlock) {
+        this.#filled = 0;
+      }
+      yield { bytes: chunk.subarray(offset, offset + take), endsBlock };
+      offset += take;
+    }
+  }
+
+  /** Whether a block has started and not ended; it ends with the stream. */
+  get hasPartialBlock(): boolean {
+    return this.#filled > 0;
+  }
+}
+
+/** Lowercase hex of `bytes`. */
+export function toHex(bytes: Uint8Array): string {
+  let hex = "";
+  for (const byte of bytes) {
+    hex += byte.toString(16).padStart(2, "0");
+  }
+  return hex;
+}

@@ -1,0 +1,31 @@
+/**
+ * The platform Worker. Dispatches on the hostname: the bare root domain is
+ * the control-plane API, `<project>.<root>` serves a project's assets.
+ */
+import { handleApi } from "./api/router.ts";
+import type { Env } from "./env.ts";
+import { routeHost } from "./hosts.ts";
+
+export { ProjectManifest } from "./manifest/project-manifest.ts";
+export { AssetBinding } from "./serve/asset-binding.ts";
+
+export default {
+  async fetch(request, env, ctx): Promise<Response> {
+    const url = new URL(request.url);
+    const route = routeHost(url.hostname, env.ROOT_DOMAIN);
+    switch (route.kind) {
+      case "control":
+        if (url.pathname === "/api" || url.pathname.startsWith("/api/")) {
+          return handleApi(request, { env });
+        }
+        return Response.json({ service: "r2-assets", api: `${url.origin}/api/` });
+      case "project":
+        return ctx.exports.AssetBinding({ props: { projectId: route.project, version: route.version } }).fetch(request);
+      case "unknown":
+        return Response.json(
+          { error: { code: "not_found", message: `unknown host ${url.hostname}; projects are served at <project>.${env.ROOT_DOMAIN}` } },
+          { status: 404 },
+        );
+    }
+  },
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,191 @@
+/**
+ * The real CLI against a real `wrangler dev`: deploy, redeploy, roll back,
+ * list versions, and the errors a user meets.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { afterAll, beforeAll, describe, it, type ExpectStatic } from "vitest";
+import { runCli, startPlatform, writeFiles, writeSite, type Platform } from "./platform.ts";
+
+let platform: Platform;
+
+beforeAll(async () => {
+  platform = await startPlatform();
+});
+
+afterAll(async () => {
+  await platform?.stop();
+});
+
+const SITE: Record<string, string | Uint8Array> = {
+  "index.html": "<!doctype html><h1>Hello</h1>",
+  "about/index.html": "<h1>About</h1>",
+  "assets/app.3f9a.js": "console.log('app');",
+  "assets/style.css": "body{margin:0}",
+  "media/noise.bin": randomBytes(300_000),
+  "files/empty.txt": "",
+  "files/ünïcode name.txt": "unicode",
+  "robots.txt": "User-agent: *",
+};
+
+interface DeployJson {
+  project: string;
+  version: string;
+  active: boolean;
+  files: number;
+  uploaded: number;
+  skipped: number;
+  bytesUploaded: number;
+  url: string;
+}
+
+function parseJson<T>(text: string): T {
+  return JSON.parse(text) as T;
+}
+
+async function expectServed(expect: ExpectStatic, project: string, files: Record<string, string | Uint8Array>, version: string): Promise<void> {
+  for (const [path, content] of Object.entries(files)) {
+    const url = `/${path.split("/").map(encodeURIComponent).join("/")}`;
+    const res = await platform.request(project, url);
+    expect(res.status, path).toBe(200);
+    expect(res.headers["x-r2-assets-version"], path).toBe(version);
+    expect(Buffer.compare(res.body, Buffer.from(content)), path).toBe(0);
+  }
+}
+
+describe("deploy, redeploy, roll back", () => {
+  it("serves every byte of v1, uploads one file for v2, and rolls back to v1 exactly", async ({ expect }) => {
+    const dir = await writeSite(SITE);
+    const first = await platform.cli(["deploy", dir, "--project", "site", "--message", "first", "--json"]);
+    expect(first.code, first.stderr).toBe(0);
+    const v1 = parseJson<DeployJson>(first.stdout);
+    expect(Object.keys(v1).sort()).toEqual(["active", "bytesUploaded", "files", "project", "skipped", "uploaded", "url", "version"]);
+    expect(v1).toMatchObject({ project: "site", active: true, files: 8, uploaded: 8, skipped: 0 });
+    expect(v1.url).toBe(`http://site.localhost:${platform.port}/`);
+    await expectServed(expect, "site", SITE, v1.version);
+
+    const changed = { ...SITE, "assets/style.css": "body{margin:1px}" };
+    await writeFiles(dir, changed);
+    const second = await platform.cli(["deploy", dir, "--project", "site", "--message", "second", "--json"]);
+    expect(second.code, second.stderr).toBe(0);
+    const v2 = parseJson<DeployJson>(second.stdout);
+    expect(v2).toMatchObject({ active: true, files: 8, uploaded: 1, skipped: 7, bytesUploaded: 16 });
+    await expectServed(expect, "site", changed, v2.version);
+
+    const rolled = await platform.cli(["rollback", "--project", "site", "--json"]);
+    expect(rolled.code, rolled.stderr).toBe(0);
+    expect(parseJson(rolled.stdout)).toEqual({ project: "site", active: v1.version, previous: v2.version });
+    await expectServed(expect, "site", SITE, v1.version);
+
+    const listed = await platform.cli(["versions", "--project", "site", "--json"]);
+    expect(listed.code, listed.stderr).toBe(0);
+    const versions = parseJson<Record<string, unknown>[]>(listed.stdout);
+    expect(versions.map((v) => [v.version, v.active, v.message, v.files])).toEqual([
+      [v2.version, false, "second", 8],
+      [v1.version, true, "first", 8],
+    ]);
+    expect(Object.keys(versions[0] ?? {}).sort()).toEqual(["active", "bytes", "createdAt", "files", "message", "version"]);
+
+    const activated = await platform.cli(["activate", v2.version, "--project", "site", "--json"]);
+    expect(parseJson(activated.stdout)).toEqual({ project: "site", active: v2.version, previous: v1.version });
+    await expectServed(expect, "site", changed, v2.version);
+  });
+
+  it("prints readable progress and results without --json", async ({ expect }) => {
+    const dir = await writeSite({ "index.html": "plain", "a.txt": "a" });
+    const result = await platform.cli(["deploy", dir, "--project", "plain"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/^Hashing: 2 file\(s\)/m);
+    expect(result.stderr).toMatch(/^Uploaded 2 new file\(s\)/m);
+    expect(result.stdout).toMatch(/Deployed plain version \d{8}-\d{6}-\d{3}: 2 file\(s\), 2 uploaded/);
+    expect(result.stdout).toContain(`http://plain.localhost:${platform.port}/`);
+    const versions = await platform.cli(["versions", "--project", "plain"]);
+    expect(versions.stdout).toMatch(/^\s*VERSION\s+CREATED\s+FILES\s+SIZE\s+MESSAGE/m);
+  });
+
+  it("skips what .assetsignore lists", async ({ expect }) => {
+    const dir = await writeSite({ "index.html": "x", "app.js.map": "secret", ".assetsignore": "*.map\n" });
+    const result = await platform.cli(["deploy", dir, "--project", "ignoring", "--json"]);
+    expect(parseJson<DeployJson>(result.stdout).files).toBe(1);
+    expect((await platform.request("ignoring", "/app.js.map")).status).toBe(404);
+    expect((await platform.request("ignoring", "/.assetsignore")).status).toBe(404);
+  });
+
+  it("stages a --no-activate deploy without serving it", async ({ expect }) => {
+    const dir = await writeSite({ "v.txt": "one" });
+    const v1 = parseJson<DeployJson>((await platform.cli(["deploy", dir, "--project", "staging", "--json"])).stdout);
+    await writeFiles(dir, { "v.txt": "two" });
+    const staged = await platform.cli(["deploy", dir, "--project", "staging", "--no-activate", "--json"]);
+    const v2 = parseJson<DeployJson>(staged.stdout);
+    expect(v2.active).toBe(false);
+    expect((await platform.request("staging", "/v.txt")).body.toString()).toBe("one");
+    await platform.cli(["activate", v2.version, "--project", "staging"]);
+    expect((await platform.request("staging", "/v.txt")).body.toString()).toBe("two");
+    expect(v1.version < v2.version).toBe(true);
+  });
+});
+
+describe("tokens, deletion and garbage collection", () => {
+  it("deploys with a project token, which other projects refuse", async ({ expect }) => {
+    await platform.cli(["project", "create", "tok-a"]);
+    await platform.cli(["project", "create", "tok-b"]);
+    const created = await platform.cli(["token", "create", "--project", "tok-a"]);
+    expect(created.code, created.stderr).toBe(0);
+    const token = created.stdout.trim();
+    const dir = await writeSite({ "index.html": "a" });
+    const ok = await platform.cli(["deploy", dir, "--project", "tok-a", "--token", token, "--json"]);
+    expect(ok.code, ok.stderr).toBe(0);
+    const denied = await platform.cli(["deploy", dir, "--project", "tok-b", "--token", token]);
+    expect(denied.code).not.toBe(0);
+    expect(denied.stderr.trim()).toBe("r2-assets: error: this token is for project tok-a, not tok-b");
+  });
+
+  it("deletes a version and collects its blobs", async ({ expect }) => {
+    const dir = await writeSite({ "a.txt": "first content" });
+    const v1 = parseJson<DeployJson>((await platform.cli(["deploy", dir, "--project", "cleanup", "--json"])).stdout);
+    await writeFiles(dir, { "a.txt": "second content" });
+    await platform.cli(["deploy", dir, "--project", "cleanup"]);
+    const deleted = await platform.cli(["delete-version", v1.version, "--project", "cleanup"]);
+    expect(deleted.code, deleted.stderr).toBe(0);
+    const gc = await platform.cli(["gc", "--project", "cleanup", "--json"]);
+    expect(parseJson(gc.stdout)).toMatchObject({ project: "cleanup", deleted: 1, bytesFreed: 13 });
+    expect((await platform.request("cleanup", "/a.txt")).body.toString()).toBe("second content");
+  });
+});
+
+describe("errors", () => {
+  it("fails with one line and a non-zero exit", async ({ expect }) => {
+    const empty = await mkdtemp(`${tmpdir()}/r2a-empty-`);
+    const notADir = `${await mkdtemp(`${tmpdir()}/r2a-file-`)}/file.txt`;
+    await writeFile(notADir, "x");
+    const cases: [string[], RegExp, Record<string, string>?][] = [
+      [["deploy", empty, "--project", "empty"], /has no files to deploy/],
+      [["deploy", notADir, "--project", "x"], /is not a directory/],
+      [["deploy", empty, "--project", "Bad_Name"], /not a valid project name/],
+      [["deploy", empty], /--project <name> is required/],
+      [["versions", "--project", "does-not-exist"], /project does not exist/],
+      [["rollback", "--project", "does-not-exist"], /project does not exist/],
+      [["rollback", "--project", "site", "--to", "nonsense"], /not a version id/],
+      [["rollback", "--project", "site", "--to", "20200101-000000-000"], /version 20200101-000000-000 does not exist/],
+      [["deploy", empty, "--project", "x", "--html-handling", "sometimes"], /--html-handling: must be one of/],
+      [["versions", "--project", "site"], /invalid token/, { R2_ASSETS_TOKEN: "wrong" }],
+      [["frobnicate"], /unknown command/],
+      [["deploy", empty, "--project", "x", "--bogus"], /Unknown option '--bogus'/],
+    ];
+    for (const [args, message, env] of cases) {
+      const result = await platform.cli(args, env);
+      expect(result.code, args.join(" ")).not.toBe(0);
+      const lines = result.stderr.trim().split("\n");
+      expect(lines, args.join(" ")).toHaveLength(1);
+      expect(lines[0], args.join(" ")).toMatch(/^r2-assets: error: /);
+      expect(lines[0], args.join(" ")).toMatch(message);
+    }
+  });
+
+  it("says when the platform cannot be reached", async ({ expect }) => {
+    const result = await runCli(["versions", "--project", "x"], { R2_ASSETS_URL: "http://127.0.0.1:9", R2_ASSETS_TOKEN: "t" });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toMatch(/^r2-assets: error: cannot reach http:\/\/127\.0\.0\.1:9/);
+  });
+});

@@ -1,0 +1,183 @@
+/**
+ * End-to-end harness: a real `wrangler dev` on a free loopback port with a
+ * fresh state directory, the real CLI run as a user runs it (`npx
+ * r2-assets ...` from the repository root), and plain HTTP to the sites.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import http from "node:http";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+
+export const ROOT = join(import.meta.dirname, "../..");
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface HttpResult {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export interface Platform {
+  url: string;
+  port: number;
+  token: string;
+  /** Runs `npx r2-assets <args>` against this platform. */
+  cli(args: string[], env?: Record<string, string | undefined>): Promise<CliResult>;
+  /** GET (or another method) on `<project>.localhost`, or a version's preview host. */
+  request(host: string, path: string, init?: { method?: string; headers?: Record<string, string> }): Promise<HttpResult>;
+  /** Calls the control-plane API with the admin token. */
+  api(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }>;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+/** Starts `wrangler dev` and waits until the API answers. */
+export async function startPlatform(): Promise<Platform> {
+  const port = await freePort();
+  const state = await mkdtemp(join(tmpdir(), "r2a-e2e-state-"));
+  const token = `e2e-${randomUUID()}`;
+  const child = spawn(
+    "npx",
+    [
+      "wrangler",
+      "dev",
+      "--port",
+      String(port),
+      "--ip",
+      "127.0.0.1",
+      "--persist-to",
+      state,
+      "--var",
+      `ADMIN_TOKEN:${token}`,
+      "--var",
+      "ENVIRONMENT:test",
+    ],
+    { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+  );
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHealth(url, child, () => output);
+
+  const platform: Platform = {
+    url,
+    port,
+    token,
+    cli: (args, env = {}) => runCli(args, { R2_ASSETS_URL: url, R2_ASSETS_TOKEN: token, ...env }),
+    request: (host, path, init = {}) => httpRequest(port, `${host}.localhost:${port}`, path, init),
+    async api(method, path, body) {
+      const response = await fetch(`${url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}` },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: response.status, json: await response.json() };
+    },
+    logs: () => output,
+    async stop() {
+      await stopProcess(child);
+      await rm(state, { recursive: true, force: true });
+    },
+  };
+  return platform;
+}
+
+async function waitForHealth(url: string, child: ChildProcess, logs: () => string): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      throw new Error(`wrangler dev exited with ${child.exitCode}:\n${logs()}`);
+    }
+    try {
+      const response = await fetch(`${url}/api/health`);
+      if (response.ok) {
+        return;
+      }
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  await stopProcess(child);
+  throw new Error(`wrangler dev did not come up within 90s:\n${logs()}`);
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.pid === undefined) {
+    return;
+  }
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  process.kill(-child.pid, "SIGTERM");
+  const timer = setTimeout(() => child.pid !== undefined && process.kill(-child.pid, "SIGKILL"), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Runs the CLI exactly as a user would, from the repository root. */
+export function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("npx", ["r2-assets", ...args], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, R2_ASSETS_URL: undefined, R2_ASSETS_TOKEN: undefined, ...env },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+function httpRequest(
+  port: number,
+  host: string,
+  path: string,
+  { method = "GET", headers = {} }: { method?: string; headers?: Record<string, string> },
+): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const request = http.request({ host: "127.0.0.1", port, path, method, headers: { ...headers, host } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
+      response.on("error", reject);
+    });
+    request.on("error", reject);
+    request.end();
+  });
+}
+
+/** Writes `files` (path → content) under a new temporary directory. */
+export async function writeSite(files: Record<string, string | Uint8Array>): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), "r2a-site-"));
+  await writeFiles(root, files);
+  return root;
+}
+
+export async function writeFiles(root: string, files: Record<string, string | Uint8Array>): Promise<void> {
+  for (const [path, content] of Object.entries(files)) {
+    const file = join(root, path);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, content);
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * The deploy flow through the real API: manifest pages, uploads of missing
+ * blobs only, verification of uploaded bodies, finalization and serving.
+ */
+import { env } from "cloudflare:workers";
+import { describe, it } from "vitest";
+import { api, apiJson, bytesOf, contentHash, createProject, deploy, sameBytes, site, uniqueProject } from "./helpers.ts";
+
+const SITE = {
+  "/index.html": "<h1>home</h1>",
+  "/about/index.html": "<h1>about</h1>",
+  "/css/site.css": "body { color: red }",
+  "/data.bin": new Uint8Array([0, 1, 2, 3, 255]),
+  "/empty.txt": "",
+};
+
+describe("deploying a site", () => {
+  it("uploads each blob once, serves every byte, and names the version", async ({ expect }) => {
+    const project = uniqueProject("deploy");
+    await createProject(project);
+    const v1 = await deploy(project, { ...SITE, "/copy.css": SITE["/css/site.css"] });
+    // Six paths, five distinct contents.
+    expect(v1.uploaded).toBe(5);
+    expect(v1.active).toBe(true);
+
+    for (const [path, content] of Object.entries(SITE)) {
+      const res = await site(project, path);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get("x-r2-assets-version")).toBe(v1.version);
+      expect(new Uint8Array(await res.arrayBuffer())).toEqual(bytesOf(content));
+      expect(res.headers.get("etag")).toBe(`"${await contentHash(bytesOf(content))}"`);
+    }
+    const css = await site(project, "/css/site.css");
+    expect(css.headers.get("content-type")).toBe("text/css; charset=utf-8");
+    expect(css.headers.get("content-length")).toBe(String(SITE["/css/site.css"].length));
+  });
+
+  it("uploads only what changed in the next version", async ({ expect }) => {
+    const project = uniqueProject("delta");
+    await createProject(project);
+    const v1 = await deploy(project, SITE);
+    const v2 = await deploy(project, { ...SITE, "/index.html": "<h1>home v2</h1>" });
+    expect(v2.uploaded).toBe(1);
+    expect(v2.version > v1.version).toBe(true);
+    expect(await (await site(project, "/index.html")).text()).toBe("<h1>home v2</h1>");
+  });
+
+  it("stores content in R2 under the project's content-addressed key", async ({ expect }) => {
+    const project = uniqueProject("keys");
+    await createProject(project);
+    await deploy(project, { "/a.txt": "shared content" });
+    const hash = await contentHash(bytesOf("shared content"));
+    const object = await env.BLOBS.head(`projects/${project}/blobs/${hash}`);
+    expect(object?.size).toBe("shared content".length);
+  });
+
+  it("refuses to finalize until every listed blob is uploaded, naming the missing ones", async ({ expect }) => {
+    const project = uniqueProject("missing");
+    await createProject(project);
+    const staged = await deploy(project, { "/a.txt": "aaa", "/b.txt": "bbb" }, { finalize: false });
+    const base = `/api/projects/${project}/deploys/${staged.version}`;
+    // Forget what was uploaded: start another deploy that lists a new file but uploads nothing.
+    const { version } = await apiJson<{ version: string }>("POST", `/api/projects/${project}/deploys`);
+    const hash = await contentHash(bytesOf("never uploaded"));
+    await apiJson("POST", `/api/projects/${project}/deploys/${version}/files`, {
+      body: { files: { "/a.txt": { hash: staged.missing[0], size: 3 }, "/c.txt": { hash, size: 14 } } },
+    });
+    const res = await api("POST", `/api/projects/${project}/deploys/${version}/finalize`);
+    expect(res.status).toBe(409);
+    const body = await res.json<{ error: { code: string; missing: string[] } }>();
+    expect(body.error.code).toBe("blobs_missing");
+    expect(body.error.missing).toEqual([hash]);
+    // The first deploy had everything uploaded and finalizes fine.
+    expect((await api("POST", `${base}/finalize`)).status).toBe(200);
+  });
+
+  it("finalizing twice is idempotent, and a finalized version is immutable", async ({ expect }) => {
+    const project = uniqueProject("idem");
+    await createProject(project);
+    const v1 = await deploy(project, { "/a.txt": "one" });
+    const v2 = await deploy(project, { "/a.txt": "two" });
+    const again = await apiJson<{ version: string; active: boolean }>("POST", `/api/projects/${project}/deploys/${v1.version}/finalize`);
+    expect(again).toMatchObject({ version: v1.version, active: false });
+    expect(await (await site(project, "/a.txt")).text()).toBe("two");
+    expect(v2.active).toBe(true);
+    const res = await api("POST", `/api/projects/${project}/deploys/${v1.version}/files`, {
+      body: { files: { "/b.txt": { hash: "0".repeat(64), size: 1 } } },
+    });
+    expect(res.status).toBe(409);
+    expect((await res.json<{ error: { code: string } }>()).error.code).toBe("version_immutable");
+  });
+
+  it("accepts a manifest page sent twice, but not a path listed with other content", async ({ expect }) => {
+    const project = uniqueProject("pages");
+    await createProject(project);
+    const { version } = await apiJson<{ version: string }>("POST", `/api/projects/${project}/deploys`);
+    const path = `/api/projects/${project}/deploys/${version}/files`;
+    const page = { files: { "/a.txt": { hash: "a".repeat(64), size: 1 } } };
+    expect(await apiJson("POST", path, { body: page })).toEqual({ missing: ["a".repeat(64)], files: 1 });
+    expect(await apiJson("POST", path, { body: page })).toEqual({ missing: ["a".repeat(64)], files: 1 });
+    const res = await api("POST", path, { body: { files: { "/a.txt": { hash: "b".repeat(64), size: 1 } } } });
+    expect(res.status).toBe(400);
+    expect((await res.json<{ error: { field: string } }>()).error.field).toBe('files["/a.txt"]');
+  });
+
+  it("rolls back a whole page when one entry is rejected", async ({ expect }) => {
+    const project = uniqueProject("atomic-page");
+    await createProject(project);
+    await deploy(project, { "/x.txt": "12345" });
+    const { version } = await apiJson<{ version: string }>("POST", `/api/projects/${project}/deploys`);
+    const hash = await contentHash(bytesOf("12345"));
+    const res = await api("POST", `/api/projects/${project}/deploys/${version}/files`, {
+      body: { files: { "/ok.txt": { hash: "c".repeat(64), size: 3 }, "/x.txt": { hash, size: 6 } } },
+    });
+    expect(res.status).toBe(400);
+    expect((await res.json<{ error: { field: string } }>()).error.field).toBe('files["/x.txt"].size');
+    const retry = await apiJson<{ files: number }>("POST", `/api/projects/${project}/deploys/${version}/files`, {
+      body: { files: { "/ok.txt": { hash: "c".repeat(64), size: 3 } } },
+    });
+    expect(retry.files).toBe(1);
+  });
+
+  it("never stores a body that does not match its hash", async ({ expect }) => {
+    const project = uniqueProject("verify");
+    await createProject(project);
+    const hash = await contentHash(bytesOf("the real content"));
+    for (const body of ["the fake content", "the real conten", "the real content!"]) {
+      const res = await api("PUT", `/api/projects/${project}/blobs/${hash}`, { body: bytesOf(body) });
+      expect(res.status, body).toBe(400);
+      expect((await res.json<{ error: { field: string } }>()).error.field).toBe("body");
+    }
+    expect(await env.BLOBS.head(`projects/${project}/blobs/${hash}`)).toBeNull();
+    const ok = await api("PUT", `/api/projects/${project}/blobs/${hash}`, { body: bytesOf("the real content") });
+    expect(ok.status).toBe(201);
+  });
+
+  it("verifies bodies of several blocks, streamed", async ({ expect }) => {
+    const project = uniqueProject("blocks");
+    await createProject(project);
+    const big = new Uint8Array(9 * 1024 * 1024 + 123);
+    for (let i = 0; i < big.length; i += 4096) {
+      big[i] = (i / 4096) % 251;
+    }
+    const v = await deploy(project, { "/big.bin": big });
+    expect(v.uploaded).toBe(1);
+    const res = await site(project, "/big.bin");
+    expect(sameBytes(new Uint8Array(await res.arrayBuffer()), big)).toBe(true);
+    // One wrong byte in the second block of an upload to another project.
+    const other = uniqueProject("blocks-bad");
+    await createProject(other);
+    const corrupted = big.slice();
+    corrupted[5 * 1024 * 1024] = 7;
+    const hash = await contentHash(big);
+    const bad = await api("PUT", `/api/projects/${other}/blobs/${hash}`, { body: corrupted });
+    expect(bad.status).toBe(400);
+    expect(await env.BLOBS.head(`projects/${other}/blobs/${hash}`)).toBeNull();
+  });
+
+  it("lets concurrent deploys both finish; the last activation wins", async ({ expect }) => {
+    const project = uniqueProject("concurrent");
+    await createProject(project);
+    const [a, b] = await Promise.all([
+      deploy(project, { "/who.txt": "a" }, { finalize: false }),
+      deploy(project, { "/who.txt": "b" }, { finalize: false }),
+    ]);
+    expect(a.version).not.toBe(b.version);
+    await apiJson("POST", `/api/projects/${project}/deploys/${b.version}/finalize`);
+    await apiJson("POST", `/api/projects/${project}/deploys/${a.version}/finalize`);
+    expect(await (await site(project, "/who.txt")).text()).toBe("a");
+    const { versions } = await apiJson<{ versions: { version: string }[] }>("GET", `/api/projects/${project}/versions`);
+    expect(versions.map((v) => v.version).sort()).toEqual([a.version, b.version].sort());
+  });
+
+  it("keeps a --no-activate deploy off the live site", async ({ expect }) => {
+    const project = uniqueProject("noactivate");
+    await createProject(project);
+    const v1 = await deploy(project, { "/a.txt": "live" });
+    const v2 = await deploy(project, { "/a.txt": "staged" }, { activate: false });
+    expect(v2.active).toBe(false);
+    const res = await site(project, "/a.txt");
+    expect(await res.text()).toBe("live");
+    expect(res.headers.get("x-r2-assets-version")).toBe(v1.version);
+  });
+});
