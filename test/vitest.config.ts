@@ -24,6 +24,7 @@ export default defineConfig({
         },
       },
       {
+        logLevel: "error",
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },

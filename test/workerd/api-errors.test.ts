@@ -2,8 +2,11 @@
  * Authentication, and every kind of bad input: each gets the right status
  * and a JSON error naming the problem, and none changes stored data.
  */
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, it, type ExpectStatic } from "vitest";
-import { MAX_PAGE_ENTRIES } from "../../src/shared/limits.ts";
+import { Db } from "../../src/manifest/db.ts";
+import { MAX_FILES_PER_VERSION, MAX_PAGE_ENTRIES } from "../../src/shared/limits.ts";
 import { api, apiJson, bytesOf, contentHash, createProject, deploy, site, uniqueProject, type CallOptions } from "./helpers.ts";
 
 interface ErrorBody {
@@ -180,6 +183,22 @@ describe("bad input", () => {
     const res = await api("DELETE", `/api/projects/${uniqueProject("m")}/gc`);
     await expectError(expect, res, 405, { code: "method_not_allowed" });
     expect(res.headers.get("allow")).toBe("POST");
+  });
+
+  it(`refuses a version over ${MAX_FILES_PER_VERSION} files, keeping the files it has`, async ({ expect }) => {
+    const project = uniqueProject("too-many");
+    await createProject(project);
+    const { version } = await apiJson<{ version: string }>("POST", `/api/projects/${project}/deploys`);
+    const path = `/api/projects/${project}/deploys/${version}/files`;
+    await apiJson("POST", path, { body: { files: { "/first": { hash, size: 1 } } } });
+    // Sending a million entries takes minutes; start the count near the limit instead.
+    await runInDurableObject(env.MANIFEST.getByName(project), (_instance, state) => {
+      new Db(state.storage).run("UPDATE versions SET file_count = ? WHERE id = ?", MAX_FILES_PER_VERSION - 1, version);
+    });
+    const res = await api("POST", path, { body: { files: { "/second": { hash, size: 1 }, "/third": { hash, size: 1 } } } });
+    await expectError(expect, res, 400, { field: "files", message: /at most 1000000 files/ });
+    const ok = await apiJson<{ files: number }>("POST", path, { body: { files: { "/second": { hash, size: 1 } } } });
+    expect(ok.files).toBe(MAX_FILES_PER_VERSION);
   });
 
   it("rejects a manifest entry whose size disagrees with the stored blob", async ({ expect }) => {
