@@ -5,7 +5,7 @@
 import type { IRequest } from "itty-router";
 import { AppError, unwrap } from "../errors.ts";
 import { contentTypeFor } from "../serve/content-type.ts";
-import { normalizeConfig } from "../shared/config.ts";
+import { buildConfig } from "../serve/config.ts";
 import { MAX_JSON_BODY_BYTES, MAX_MESSAGE_LENGTH } from "../shared/limits.ts";
 import { isVersionId } from "../shared/names.ts";
 import { badField, isPlainObject, optionalBoolean, optionalString, readJson } from "./body.ts";
@@ -21,12 +21,12 @@ export async function startDeploy(request: IRequest, ctx: ApiContext): Promise<R
   if (!isPlainObject(configInput)) {
     throw badField("config", "must be an object");
   }
-  const normalized = normalizeConfig(configInput);
-  if ("problem" in normalized) {
-    throw badField(`config.${normalized.problem.field}`, normalized.problem.message);
+  const built = buildConfig(configInput);
+  if ("problem" in built) {
+    throw badField(`config.${built.problem.field}`, built.problem.message);
   }
-  const started = unwrap(await scope.manifest.startDeploy(message, normalized.config));
-  return Response.json({ project: scope.name, ...started }, { status: 201 });
+  const started = unwrap(await scope.manifest.startDeploy(message, built.config));
+  return Response.json({ project: scope.name, ...started, warnings: built.warnings }, { status: 201 });
 }
 
 /** POST /api/projects/:project/deploys/:version/files: one manifest page. */

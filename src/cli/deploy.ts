@@ -1,7 +1,9 @@
 /**
  * `r2-assets deploy <dir>`: upload what changed and make a new version.
  */
-import { normalizeConfig, type ServingConfigInput } from "../shared/config.ts";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { checkModes, type ServingConfigInput } from "../shared/config.ts";
 import { MAX_PAGE_ENTRIES, MAX_SINGLE_UPLOAD_BYTES } from "../shared/limits.ts";
 import { ApiError, type ApiClient } from "./client.ts";
 import { CliError, UsageError } from "./errors.ts";
@@ -41,15 +43,27 @@ interface HashedFile extends LocalFile {
   hash: string;
 }
 
-export async function deploy(client: ApiClient, options: DeployOptions, progress: Progress): Promise<DeployResult> {
-  const normalized = normalizeConfig(options.config);
-  if ("problem" in normalized) {
-    throw new UsageError(`--${normalized.problem.field.replaceAll("_", "-")}: ${normalized.problem.message}`);
+/**
+ * Deploys `options.dir`. Progress goes to `progress`; warnings about
+ * skipped lines of `_redirects` and `_headers` go to `warn` whatever the
+ * output mode.
+ */
+export async function deploy(
+  client: ApiClient,
+  options: DeployOptions,
+  progress: Progress,
+  warn: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<DeployResult> {
+  const checked = checkModes(options.config);
+  if ("problem" in checked) {
+    throw new UsageError(`--${checked.problem.field.replaceAll("_", "-")}: ${checked.problem.message}`);
   }
   const base = `/api/projects/${options.project}`;
 
-  // 1. Find the files.
-  const local = await scanDirectory(options.dir);
+  // 1. Find the files; _redirects and _headers configure the version
+  //    rather than being served.
+  const rules = await readRuleFiles(options.dir);
+  const local = (await scanDirectory(options.dir)).filter((file) => !RULE_FILES.has(file.path));
   if (local.length === 0) {
     throw new CliError(`${options.dir} has no files to deploy`);
   }
@@ -60,7 +74,10 @@ export async function deploy(client: ApiClient, options: DeployOptions, progress
 
   // 2. Open a deploy (creating the project on first use), so that a wrong
   //    token or project fails before any long work.
-  const started = await openDeploy(client, base, options);
+  const started = await openDeploy(client, base, { ...options, config: { ...options.config, ...rules } });
+  for (const warning of started.warnings) {
+    warn(`warning: ${warning.file}:${warning.line}: ${warning.message}; the line is skipped`);
+  }
 
   // 3. Hash the files.
   const totalBytes = local.reduce((sum, file) => sum + file.size, 0);
@@ -112,10 +129,24 @@ export async function deploy(client: ApiClient, options: DeployOptions, progress
   };
 }
 
-async function openDeploy(client: ApiClient, base: string, options: DeployOptions): Promise<{ version: string }> {
+interface StartedDeploy {
+  version: string;
+  warnings: { file: string; line: number; message: string }[];
+}
+
+const RULE_FILES = new Set(["/_redirects", "/_headers"]);
+
+/** The text of `_redirects` and `_headers` at the root of `dir`, if there. */
+async function readRuleFiles(dir: string): Promise<Pick<ServingConfigInput, "redirects" | "headers">> {
+  const read = (name: string): Promise<string | undefined> => readFile(join(dir, name), "utf8").catch(() => undefined);
+  const [redirects, headers] = await Promise.all([read("_redirects"), read("_headers")]);
+  return { ...(redirects === undefined ? {} : { redirects }), ...(headers === undefined ? {} : { headers }) };
+}
+
+async function openDeploy(client: ApiClient, base: string, options: DeployOptions): Promise<StartedDeploy> {
   const body = { message: options.message, config: options.config };
   try {
-    return await client.request<{ version: string }>("POST", `${base}/deploys`, body, { retry: false });
+    return await client.request<StartedDeploy>("POST", `${base}/deploys`, body, { retry: false });
   } catch (error) {
     if (!(error instanceof ApiError) || error.code !== "project_not_found") {
       throw error;
@@ -129,7 +160,7 @@ async function openDeploy(client: ApiClient, base: string, options: DeployOption
     }
     throw error;
   }
-  return client.request<{ version: string }>("POST", `${base}/deploys`, body, { retry: false });
+  return client.request<StartedDeploy>("POST", `${base}/deploys`, body, { retry: false });
 }
 
 /** Splits the manifest into pages the API accepts. */

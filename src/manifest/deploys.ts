@@ -5,7 +5,7 @@
  * so each one is atomic with respect to every other request.
  */
 import { fail, succeed, type Outcome } from "../errors.ts";
-import type { ServingConfig } from "../shared/config.ts";
+import type { ServingConfig } from "../serve/config.ts";
 import { MAX_FILES_PER_VERSION, SESSION_TTL_MS } from "../shared/limits.ts";
 import { formatVersionId } from "../shared/names.ts";
 import { recordActivation } from "./activation.ts";

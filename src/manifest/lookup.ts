@@ -1,17 +1,19 @@
 /**
- * Serving lookups: which version a request is served from and what the
- * routing rules make of its path, answered from the manifest in one
- * synchronous step so that an activation can never split a request.
+ * Serving lookups: which version a request is served from, and what that
+ * version's files and rules make of its URL, answered from the manifest.
+ * The version is chosen and its files read without waiting on any I/O, so
+ * an activation can never split a request between two versions.
  */
-import type { ServingConfig } from "../shared/config.ts";
-import { resolveIntent, type Intent } from "../serve/resolve.ts";
+import type { CompiledConfig } from "../serve/config.ts";
+import type { HeaderOp } from "../serve/headers.ts";
+import { route, type Intent } from "../serve/resolve.ts";
 import type { Db } from "./db.ts";
 import type { ProjectRow } from "./project.ts";
-import { getVersion, unavailability } from "./versions.ts";
+import { getVersion, unavailability, type VersionRow } from "./versions.ts";
 
 export interface ResolveInput {
-  /** The decoded request path. */
-  pathname: string;
+  /** The request URL, as received. */
+  url: string;
   /** Serve this version instead of the live one. */
   version?: string;
 }
@@ -21,13 +23,21 @@ export interface FileRef {
   hash: string;
   size: number;
   contentType: string;
+  /** When the blob was stored (epoch ms): the file's Last-Modified. */
+  storedAt: number;
 }
 
 export type Resolution =
   | { kind: "unavailable"; reason: "no-project" | "no-live-version" | "no-such-version"; message?: string }
-  | { kind: "resolved"; version: string; intent: Intent; file: FileRef | null };
+  | { kind: "resolved"; version: string; intent: Intent; file: FileRef | null; headers: HeaderOp[] };
 
-export function resolveRequest(db: Db, project: ProjectRow, input: ResolveInput, now: number): Resolution {
+export async function resolveRequest(
+  db: Db,
+  project: ProjectRow,
+  input: ResolveInput,
+  configOf: (row: VersionRow) => CompiledConfig,
+  now: number,
+): Promise<Resolution> {
   const versionId = input.version ?? project.active_version;
   if (versionId === null) {
     return { kind: "unavailable", reason: "no-live-version" };
@@ -37,23 +47,17 @@ export function resolveRequest(db: Db, project: ProjectRow, input: ResolveInput,
   if (!row || problem) {
     return { kind: "unavailable", reason: "no-such-version", message: problem ?? undefined };
   }
-  const config = JSON.parse(row.config) as ServingConfig;
-  const files = new Map<string, FileRef>();
-  const exists = (path: string): string | null => {
-    const file = lookupFile(db, versionId, path);
-    if (file) {
-      files.set(path, file);
-    }
-    return file?.hash ?? null;
-  };
-  const intent = resolveIntent(input.pathname, config, exists);
-  const file = intent.kind === "asset" ? (files.get(intent.path) ?? lookupFile(db, versionId, intent.path)) : null;
-  return { kind: "resolved", version: versionId, intent, file };
+  const exists = (path: string): string | null =>
+    db.first<{ hash: string }>("SELECT hash FROM files WHERE version_id = ? AND path = ?", versionId, path)?.hash ?? null;
+  const { intent, headers } = await route(new URL(input.url), configOf(row), exists);
+  const file = intent.kind === "asset" ? lookupFile(db, versionId, intent.path) : null;
+  return { kind: "resolved", version: versionId, intent, file, headers };
 }
 
 function lookupFile(db: Db, version: string, path: string): FileRef | null {
-  return db.first<{ path: string; hash: string; size: number; contentType: string }>(
-    "SELECT path, hash, size, content_type AS contentType FROM files WHERE version_id = ? AND path = ?",
+  return db.first<{ path: string; hash: string; size: number; contentType: string; storedAt: number }>(
+    `SELECT f.path, f.hash, f.size, f.content_type AS contentType, b.stored_at AS storedAt
+     FROM files f JOIN blobs b ON b.hash = f.hash WHERE f.version_id = ? AND f.path = ?`,
     version,
     path,
   );

@@ -11,7 +11,7 @@ import { DurableObject } from "cloudflare:workers";
 import { BlobStore } from "../blob/r2-store.ts";
 import type { Env } from "../env.ts";
 import { fail, succeed, type Outcome } from "../errors.ts";
-import type { ServingConfig } from "../shared/config.ts";
+import { compileConfig, type CompiledConfig, type ServingConfig } from "../serve/config.ts";
 import { DEFAULT_RETENTION } from "../shared/limits.ts";
 import { activate, rollback } from "./activation.ts";
 import { BlobLedger } from "./blob-ledger.ts";
@@ -32,14 +32,18 @@ import type {
   StartedDeploy,
   VersionInfo,
 } from "./types.ts";
-import { listVersions } from "./versions.ts";
+import { listVersions, type VersionRow } from "./versions.ts";
 
 /** Blobs left by pruning are collected this long after the prune. */
 const COLLECT_AFTER_PRUNE_MS = 10 * 60 * 1000;
 
+/** Compiled serving configurations kept in memory, most recently used last. */
+const CONFIG_CACHE_SIZE = 16;
+
 export class ProjectManifest extends DurableObject<Env> {
   readonly #db: Db;
   #ledger: BlobLedger | null = null;
+  readonly #configs = new Map<string, CompiledConfig>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -182,13 +186,31 @@ export class ProjectManifest extends DurableObject<Env> {
 
   // ── Serving ─────────────────────────────────────────────────────────────
 
-  /** Resolves a request path against the live (or a given) version. */
-  resolve(input: ResolveInput): Resolution {
+  /** Resolves a request URL against the live (or a given) version. */
+  async resolve(input: ResolveInput): Promise<Resolution> {
     const row = this.#row();
     if (!row) {
       return { kind: "unavailable", reason: "no-project" };
     }
-    return resolveRequest(this.#db, row, input, Date.now());
+    return resolveRequest(this.#db, row, input, (version) => this.#configOf(version), Date.now());
+  }
+
+  /** A version's configuration, compiled once and kept while it is in use. */
+  #configOf(version: VersionRow): CompiledConfig {
+    let compiled = this.#configs.get(version.id);
+    if (compiled) {
+      this.#configs.delete(version.id);
+    } else {
+      compiled = compileConfig(JSON.parse(version.config) as ServingConfig);
+      if (this.#configs.size >= CONFIG_CACHE_SIZE) {
+        const oldest = this.#configs.keys().next().value;
+        if (oldest !== undefined) {
+          this.#configs.delete(oldest);
+        }
+      }
+    }
+    this.#configs.set(version.id, compiled);
+    return compiled;
   }
 
   // ── Housekeeping ────────────────────────────────────────────────────────

@@ -1,7 +1,8 @@
 /**
- * A version's serving configuration: what the user chose at deploy time,
- * normalized once into a fully specified value that is stored with the
- * version and never changes.
+ * What a deploy says about how its version is served. The modes are checked
+ * here, where the CLI can use them too; the rule files (`_redirects`,
+ * `_headers`) travel as text and are parsed by the platform
+ * (src/serve/config.ts).
  */
 
 export const HTML_HANDLING_MODES = [
@@ -15,21 +16,20 @@ export type HtmlHandling = (typeof HTML_HANDLING_MODES)[number];
 export const NOT_FOUND_HANDLING_MODES = ["none", "single-page-application", "404-page"] as const;
 export type NotFoundHandling = (typeof NOT_FOUND_HANDLING_MODES)[number];
 
-export interface ServingConfig {
-  html_handling: HtmlHandling;
-  not_found_handling: NotFoundHandling;
-}
-
-/** What a deploy may say about serving; anything left out takes its default. */
+/** A deploy's serving options; anything left out takes its default. */
 export interface ServingConfigInput {
   html_handling?: string;
   not_found_handling?: string;
+  /** The text of the deployed folder's `_redirects`. */
+  redirects?: string;
+  /** The text of the deployed folder's `_headers`. */
+  headers?: string;
 }
 
-export const DEFAULT_CONFIG: ServingConfig = {
-  html_handling: "auto-trailing-slash",
-  not_found_handling: "none",
-};
+export interface ServingModes {
+  html_handling: HtmlHandling;
+  not_found_handling: NotFoundHandling;
+}
 
 /** A problem with one field of the input. */
 export interface ConfigProblem {
@@ -37,19 +37,17 @@ export interface ConfigProblem {
   message: string;
 }
 
-/** Fills in defaults and checks every field. */
-export function normalizeConfig(input: ServingConfigInput): { config: ServingConfig } | { problem: ConfigProblem } {
-  const html = input.html_handling ?? DEFAULT_CONFIG.html_handling;
+/** Fills in default modes and checks the given ones. */
+export function checkModes(input: { html_handling?: unknown; not_found_handling?: unknown }): { modes: ServingModes } | { problem: ConfigProblem } {
+  const html = input.html_handling ?? "auto-trailing-slash";
   if (!isOneOf(HTML_HANDLING_MODES, html)) {
     return { problem: { field: "html_handling", message: `must be one of ${HTML_HANDLING_MODES.join(", ")}` } };
   }
-  const notFound = input.not_found_handling ?? DEFAULT_CONFIG.not_found_handling;
+  const notFound = input.not_found_handling ?? "none";
   if (!isOneOf(NOT_FOUND_HANDLING_MODES, notFound)) {
-    return {
-      problem: { field: "not_found_handling", message: `must be one of ${NOT_FOUND_HANDLING_MODES.join(", ")}` },
-    };
+    return { problem: { field: "not_found_handling", message: `must be one of ${NOT_FOUND_HANDLING_MODES.join(", ")}` } };
   }
-  return { config: { html_handling: html, not_found_handling: notFound } };
+  return { modes: { html_handling: html, not_found_handling: notFound } };
 }
 
 function isOneOf<T extends string>(options: readonly T[], value: unknown): value is T {

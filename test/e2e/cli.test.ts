@@ -46,7 +46,9 @@ function parseJson<T>(text: string): T {
 
 async function expectServed(expect: ExpectStatic, project: string, files: Record<string, string | Uint8Array>, version: string): Promise<void> {
   for (const [path, content] of Object.entries(files)) {
-    const url = `/${path.split("/").map(encodeURIComponent).join("/")}`;
+    // HTML is served at its canonical URL: /about/index.html at /about/.
+    const canonical = path.replace(/(^|\/)index\.html$/, "$1").replace(/\.html$/, "");
+    const url = `/${canonical.split("/").map(encodeURIComponent).join("/")}`;
     const res = await platform.request(project, url);
     expect(res.status, path).toBe(200);
     expect(res.headers["x-r2-assets-version"], path).toBe(version);

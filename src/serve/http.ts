@@ -1,0 +1,167 @@
+/**
+ * HTTP semantics of asset responses (RFC 9110), as pure functions:
+ * validators and preconditions, byte ranges, caching.
+ */
+
+/** A file's validators: its strong ETag value (unquoted) and modification time. */
+export interface Validators {
+  etag: string;
+  lastModified: number;
+}
+
+export type PreconditionResult = "proceed" | "not-modified" | "failed";
+
+/**
+ * Evaluates conditional headers in the order RFC 9110 §13.2.2 gives:
+ * If-Match, else If-Unmodified-Since; then If-None-Match, else
+ * If-Modified-Since (which is ignored when If-None-Match is present).
+ */
+export function evaluatePreconditions(headers: Headers, { etag, lastModified }: Validators): PreconditionResult {
+  const ifMatch = headers.get("if-match");
+  if (ifMatch !== null) {
+    if (!matchesEtag(ifMatch, etag, "strong")) {
+      return "failed";
+    }
+  } else {
+    const since = parseHttpDate(headers.get("if-unmodified-since"));
+    if (since !== null && wholeSeconds(lastModified) > since) {
+      return "failed";
+    }
+  }
+  const ifNoneMatch = headers.get("if-none-match");
+  if (ifNoneMatch !== null) {
+    return matchesEtag(ifNoneMatch, etag, "weak") ? "not-modified" : "proceed";
+  }
+  const since = parseHttpDate(headers.get("if-modified-since"));
+  if (since !== null && wholeSeconds(lastModified) <= since) {
+    return "not-modified";
+  }
+  return "proceed";
+}
+
+/**
+ * Whether a list of entity tags (or `*`) matches `etag`. Weak comparison
+ * ignores `W/`; strong comparison never matches a weak tag.
+ */
+export function matchesEtag(list: string, etag: string, comparison: "strong" | "weak"): boolean {
+  if (list.trim() === "*") {
+    return true;
+  }
+  for (const match of list.matchAll(/(W\/)?"([^"]*)"/g)) {
+    const weak = match[1] !== undefined;
+    if (match[2] === etag && (comparison === "weak" || !weak)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+export interface ByteRange {
+  /** First byte, inclusive. */
+  start: number;
+  /** Last byte, inclusive. */
+  end: number;
+}
+
+export type RangeRequest =
+  | { kind: "whole" }
+  | { kind: "ranges"; ranges: ByteRange[] }
+  | { kind: "unsatisfiable" };
+
+/** More ranges than this in one request are answered with the whole file. */
+export const MAX_RANGES = 16;
+
+/**
+ * Parses a Range header for a file of `size` bytes. A header that is not
+ * valid `bytes=` syntax is ignored (the whole file is sent), as RFC 9110
+ * allows; ranges that start past the end are dropped, and if none is left
+ * the request is unsatisfiable.
+ */
+export function parseRange(header: string | null, size: number): RangeRequest {
+  if (header === null) {
+    return { kind: "whole" };
+  }
+  const match = /^\s*bytes\s*=\s*(.+)$/i.exec(header);
+  if (!match?.[1]) {
+    return { kind: "whole" };
+  }
+  const specs = match[1].split(",").map((spec) => spec.trim()).filter((spec) => spec !== "");
+  if (specs.length === 0 || specs.length > MAX_RANGES) {
+    return { kind: "whole" };
+  }
+  const ranges: ByteRange[] = [];
+  for (const spec of specs) {
+    const parts = /^(\d*)-(\d*)$/.exec(spec);
+    if (!parts || (parts[1] === "" && parts[2] === "")) {
+      return { kind: "whole" };
+    }
+    const [, first = "", last = ""] = parts;
+    if (first === "") {
+      // A suffix: the last N bytes.
+      const length = Number(last);
+      if (length > 0 && size > 0) {
+        ranges.push({ start: Math.max(0, size - length), end: size - 1 });
+      }
+      continue;
+    }
+    const start = Number(first);
+    const end = last === "" ? Number.POSITIVE_INFINITY : Number(last);
+    if (end < start) {
+      return { kind: "whole" };
+    }
+    if (start < size) {
+      ranges.push({ start, end: Math.min(end, size - 1) });
+    }
+  }
+  return ranges.length === 0 ? { kind: "unsatisfiable" } : { kind: "ranges", ranges };
+}
+
+/**
+ * Whether If-Range lets a Range request through: it must name the current
+ * representation by strong ETag, or by exactly its Last-Modified date.
+ */
+export function ifRangeAllows(header: string | null, { etag, lastModified }: Validators): boolean {
+  if (header === null) {
+    return true;
+  }
+  const value = header.trim();
+  if (value.startsWith('"') || value.startsWith("W/")) {
+    return matchesEtag(value, etag, "strong");
+  }
+  const date = parseHttpDate(value);
+  return date !== null && date === wholeSeconds(lastModified);
+}
+
+const IMMUTABLE = "public, max-age=31536000, immutable";
+const REVALIDATE = "public, max-age=0, must-revalidate";
+
+/**
+ * Fingerprinted names carry a content hash, so their content never changes:
+ * `app.3f9a1c0d.js`, `index-BxP3k9aZ.js` (Vite), `main.8e0d7a2b1c.chunk.css`.
+ * The fingerprint is 8 or more hex digits, or 8 to 12 base64url characters
+ * mixing letters and digits, between `.` or `-` and the next dot.
+ */
+const FINGERPRINT = /[.-](?:[0-9a-f]{8,}|(?=[A-Za-z0-9_-]*[0-9])(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{8,12})\.[^/]+$/;
+
+/** The default Cache-Control of a file, before `_headers`. */
+export function cacheControlFor(path: string): string {
+  return FINGERPRINT.test(path) && !path.endsWith(".html") ? IMMUTABLE : REVALIDATE;
+}
+
+/** Formats epoch milliseconds as an HTTP-date. */
+export function httpDate(time: number): string {
+  return new Date(time).toUTCString();
+}
+
+/** Parses an HTTP-date into epoch seconds, or null. */
+export function parseHttpDate(value: string | null): number | null {
+  if (value === null) {
+    return null;
+  }
+  const time = Date.parse(value);
+  return Number.isNaN(time) ? null : Math.floor(time / 1000);
+}
+
+function wholeSeconds(time: number): number {
+  return Math.floor(time / 1000);
+}

@@ -1,0 +1,50 @@
+/**
+ * Path patterns of `_redirects` and `_headers` rules: `*` matches anything
+ * (and is available as `:splat`), `:name` matches one path segment (or, in
+ * the host of an `https://` rule, one label). Pure.
+ */
+
+/** Lines longer than this in a rules file are skipped. */
+export const MAX_RULE_LINE_LENGTH = 2000;
+
+/** A line of a rules file that was skipped, and why. */
+export interface RuleProblem {
+  line: number;
+  message: string;
+}
+
+const REGEXP_SPECIALS = /[-/\\^$*+?.()|[\]{}]/g;
+const PLACEHOLDER = /:([A-Za-z]\w*)/g;
+
+/** Whether `pattern` has a splat or a placeholder (a "dynamic" rule). */
+export function isDynamicPattern(pattern: string): boolean {
+  return pattern.includes("*") || /:[A-Za-z]/.test(pattern);
+}
+
+/** Whether `pattern` names a host (`https://host/path`). */
+export function hasHost(pattern: string): boolean {
+  return pattern.startsWith("https://");
+}
+
+/** Compiles a pattern into an anchored RegExp with named groups. */
+export function compilePattern(pattern: string): RegExp {
+  const hostEnd = hasHost(pattern) ? pattern.indexOf("/", "https://".length) : 0;
+  const compilePart = (part: string, placeholder: string): string =>
+    part
+      .split("*")
+      .map((piece) => piece.replace(REGEXP_SPECIALS, "\\$&").replace(PLACEHOLDER, (_, name: string) => `(?<${name}>${placeholder})`))
+      .join("(?<splat>.*)");
+  const host = hostEnd > 0 ? compilePart(pattern.slice(0, hostEnd), "[^/.]+") : "";
+  const path = compilePart(hostEnd > 0 ? pattern.slice(hostEnd) : pattern, "[^/]+");
+  return new RegExp(`^${host}${path}$`);
+}
+
+/** What a request is matched as: its path, or `https://host/path` for host rules. */
+export function matchTarget(pattern: string, host: string, pathname: string): string {
+  return hasHost(pattern) ? `https://${host}${pathname}` : pathname;
+}
+
+/** Replaces `:name` (and `:splat`) in `template` with what a match captured. */
+export function substitute(template: string, groups: Record<string, string | undefined>): string {
+  return template.replace(PLACEHOLDER, (whole, name: string) => groups[name] ?? whole);
+}

@@ -1,0 +1,268 @@
+/**
+ * Routing decisions as pure functions: every html_handling mode against
+ * every path shape and file layout, not_found_handling, and the canonical
+ * encoding of paths. The expected outcomes are those of Workers Static
+ * Assets (its documentation and its own test matrix).
+ */
+import { handleAssetRequest, type AssetMetadata } from "@cloudflare/worker-bundler";
+import { describe, it } from "vitest";
+import { compileConfig, DEFAULT_CONFIG, type ServingConfig } from "../../src/serve/config.ts";
+import { parseHeaders } from "../../src/serve/headers.ts";
+import { parseRedirects } from "../../src/serve/redirects.ts";
+import { route, type Intent } from "../../src/serve/resolve.ts";
+import type { HtmlHandling } from "../../src/shared/config.ts";
+
+interface Site {
+  files: string[];
+  config?: Partial<ServingConfig>;
+  redirects?: string;
+  headers?: string;
+}
+
+function compiled(site: Site) {
+  const html = site.config?.html_handling ?? "auto-trailing-slash";
+  return compileConfig({
+    ...DEFAULT_CONFIG,
+    ...site.config,
+    redirects: parseRedirects(site.redirects ?? "", html).rules,
+    headers: parseHeaders(site.headers ?? "").rules,
+  });
+}
+
+/** Routes one request; each file's "hash" is its own path, so every file is distinct. */
+async function visit(site: Site, path: string): Promise<Intent> {
+  const files = new Set(site.files);
+  const { intent } = await route(new URL(`https://site.test${path}`), compiled(site), (p) => (files.has(p) ? `hash of ${p}` : null));
+  return intent;
+}
+
+/** Follows redirects, as a browser would; returns the final path and what was served there. */
+async function browse(site: Site, path: string): Promise<{ finalPath: string; served: string | null; status: number; hops: number }> {
+  let current = path;
+  for (let hops = 0; hops < 5; hops += 1) {
+    const intent = await visit(site, current);
+    if (intent.kind === "redirect") {
+      current = intent.location;
+      continue;
+    }
+    return {
+      finalPath: current,
+      served: intent.kind === "asset" ? intent.path : null,
+      status: intent.kind === "asset" ? intent.status : 404,
+      hops,
+    };
+  }
+  throw new Error(`redirect loop from ${path}`);
+}
+
+// [files, request, file served (null: nothing), final path after redirects]
+type Row = [string[], string, string | null, string];
+
+const INDEX = ["/index.html"];
+const BOTH = ["/both.html", "/both/index.html"];
+const FILE = ["/file.html"];
+const FOLDER = ["/folder/index.html"];
+const BIN = ["/bin%2F", "/bin/index.html"];
+const FILE_BIN = ["/file-bin", "/file-bin.html"];
+
+const TABLE: Record<HtmlHandling, Row[]> = {
+  "auto-trailing-slash": [
+    [INDEX, "/", "/index.html", "/"],
+    [INDEX, "/index", "/index.html", "/"],
+    [INDEX, "/index.html", "/index.html", "/"],
+    [BOTH, "/both", "/both.html", "/both"],
+    [BOTH, "/both.html", "/both.html", "/both"],
+    [BOTH, "/both/", "/both/index.html", "/both/"],
+    [BOTH, "/both/index", "/both/index.html", "/both/"],
+    [BOTH, "/both/index.html", "/both/index.html", "/both/"],
+    [FILE, "/file", "/file.html", "/file"],
+    [FILE, "/file.html", "/file.html", "/file"],
+    [FILE, "/file/", "/file.html", "/file"],
+    [FILE, "/file/index", "/file.html", "/file"],
+    [FILE, "/file/index.html", "/file.html", "/file"],
+    [FOLDER, "/folder", "/folder/index.html", "/folder/"],
+    [FOLDER, "/folder.html", "/folder/index.html", "/folder/"],
+    [FOLDER, "/folder/", "/folder/index.html", "/folder/"],
+    [FOLDER, "/folder/index", "/folder/index.html", "/folder/"],
+    [FOLDER, "/folder/index.html", "/folder/index.html", "/folder/"],
+    [BIN, "/bin", "/bin/index.html", "/bin/"],
+    [BIN, "/bin.html", "/bin/index.html", "/bin/"],
+    [BIN, "/bin%2F", "/bin/index.html", "/bin/"],
+    [BIN, "/bin%252F", "/bin%2F", "/bin%252F"],
+    [BIN, "/bin/index.html", "/bin/index.html", "/bin/"],
+    [FILE_BIN, "/file-bin", "/file-bin", "/file-bin"],
+    [FILE_BIN, "/file-bin.html", "/file-bin.html", "/file-bin.html"],
+    [FILE, "/nope", null, "/nope"],
+    [FOLDER, "/folder/nope", null, "/folder/nope"],
+  ],
+  "drop-trailing-slash": [
+    [INDEX, "/", "/index.html", "/"],
+    [INDEX, "/index", "/index.html", "/"],
+    [INDEX, "/index.html", "/index.html", "/"],
+    [BOTH, "/both", "/both.html", "/both"],
+    [BOTH, "/both.html", "/both.html", "/both"],
+    [BOTH, "/both/", "/both.html", "/both"],
+    [BOTH, "/both/index", "/both.html", "/both"],
+    [BOTH, "/both/index.html", "/both/index.html", "/both/index.html"],
+    [FILE, "/file", "/file.html", "/file"],
+    [FILE, "/file.html", "/file.html", "/file"],
+    [FILE, "/file/", "/file.html", "/file"],
+    [FILE, "/file/index", "/file.html", "/file"],
+    [FILE, "/file/index.html", "/file.html", "/file"],
+    [FOLDER, "/folder", "/folder/index.html", "/folder"],
+    [FOLDER, "/folder.html", "/folder/index.html", "/folder"],
+    [FOLDER, "/folder/", "/folder/index.html", "/folder"],
+    [FOLDER, "/folder/index", "/folder/index.html", "/folder"],
+    [FOLDER, "/folder/index.html", "/folder/index.html", "/folder"],
+    [BIN, "/bin", "/bin/index.html", "/bin"],
+    [BIN, "/bin%2F", "/bin/index.html", "/bin"],
+    [BIN, "/bin%252F", "/bin%2F", "/bin%252F"],
+    [BIN, "/bin/", "/bin/index.html", "/bin"],
+    [FILE_BIN, "/file-bin", "/file-bin", "/file-bin"],
+    [FILE_BIN, "/file-bin.html", "/file-bin.html", "/file-bin.html"],
+    [FILE, "/nope/", null, "/nope/"],
+  ],
+  "force-trailing-slash": [
+    [INDEX, "/", "/index.html", "/"],
+    [INDEX, "/index", "/index.html", "/"],
+    [INDEX, "/index.html", "/index.html", "/"],
+    [BOTH, "/both", "/both/index.html", "/both/"],
+    [BOTH, "/both.html", "/both.html", "/both.html"],
+    [BOTH, "/both/", "/both/index.html", "/both/"],
+    [BOTH, "/both/index", "/both/index.html", "/both/"],
+    [BOTH, "/both/index.html", "/both/index.html", "/both/"],
+    [FILE, "/file", "/file.html", "/file/"],
+    [FILE, "/file.html", "/file.html", "/file/"],
+    [FILE, "/file/", "/file.html", "/file/"],
+    [FILE, "/file/index", "/file.html", "/file/"],
+    [FILE, "/file/index.html", "/file.html", "/file/"],
+    [FOLDER, "/folder", "/folder/index.html", "/folder/"],
+    [FOLDER, "/folder.html", "/folder/index.html", "/folder/"],
+    [FOLDER, "/folder/", "/folder/index.html", "/folder/"],
+    [FOLDER, "/folder/index", "/folder/index.html", "/folder/"],
+    [FOLDER, "/folder/index.html", "/folder/index.html", "/folder/"],
+    [BIN, "/bin", "/bin/index.html", "/bin/"],
+    [BIN, "/bin%2F", "/bin/index.html", "/bin/"],
+    [BIN, "/bin%252F", "/bin%2F", "/bin%252F"],
+    [FILE_BIN, "/file-bin", "/file-bin", "/file-bin"],
+    [FILE_BIN, "/file-bin.html", "/file-bin.html", "/file-bin/"],
+    [FILE_BIN, "/file-bin/", "/file-bin.html", "/file-bin/"],
+    [FILE_BIN, "/file-bin/index", "/file-bin.html", "/file-bin/"],
+    [FILE_BIN, "/file-bin/index.html", "/file-bin.html", "/file-bin/"],
+    [FILE, "/nope", null, "/nope"],
+  ],
+  none: [
+    [INDEX, "/index.html", "/index.html", "/index.html"],
+    [INDEX, "/", null, "/"],
+    [INDEX, "/index", null, "/index"],
+    [BOTH, "/both.html", "/both.html", "/both.html"],
+    [BOTH, "/both", null, "/both"],
+    [BOTH, "/both/", null, "/both/"],
+    [BOTH, "/both/index.html", "/both/index.html", "/both/index.html"],
+    [FILE, "/file", null, "/file"],
+    [FOLDER, "/folder/", null, "/folder/"],
+    [BIN, "/bin%252F", "/bin%2F", "/bin%252F"],
+    [FILE_BIN, "/file-bin", "/file-bin", "/file-bin"],
+    [FILE_BIN, "/file-bin.html", "/file-bin.html", "/file-bin.html"],
+  ],
+};
+
+describe("html_handling", () => {
+  for (const [mode, rows] of Object.entries(TABLE) as [HtmlHandling, Row[]][]) {
+    describe(mode, () => {
+      for (const [files, request, served, finalPath] of rows) {
+        it(`${request} with ${files.join(", ")} → ${served ?? "nothing"} at ${finalPath}`, async ({ expect }) => {
+          const site = { files, config: { html_handling: mode } };
+          const result = await browse(site, request);
+          expect({ served: result.served, finalPath: result.finalPath }).toEqual({ served, finalPath });
+          // One redirect at most, and only when the path changes.
+          expect(result.hops).toBe(request === finalPath ? 0 : 1);
+          const first = await visit(site, request);
+          if (first.kind === "redirect") {
+            expect(first.status).toBe(307);
+          }
+        });
+      }
+    });
+  }
+
+  it("keeps the query string on redirects", async ({ expect }) => {
+    expect(await visit({ files: FILE }, "/file.html?a=1&b=2")).toEqual({
+      kind: "redirect",
+      location: "/file?a=1&b=2",
+      status: 307,
+      rule: false,
+    });
+  });
+
+  it("never loops, whatever the layout", async ({ expect }) => {
+    const layouts = [INDEX, BOTH, FILE, FOLDER, BIN, FILE_BIN, ["/a", "/a.html", "/a/index.html", "/a/index"]];
+    const paths = ["/", "/index", "/index.html", "/a", "/a/", "/a.html", "/a/index", "/a/index.html", "/both/", "/file/", "/x/"];
+    for (const mode of Object.keys(TABLE) as HtmlHandling[]) {
+      for (const files of layouts) {
+        for (const path of paths) {
+          await expect(browse({ files, config: { html_handling: mode } }, path)).resolves.toBeDefined();
+        }
+      }
+    }
+  });
+});
+
+describe("path encoding", () => {
+  const files = ["/beep?boop.html", "/café/menu.html", "/a b.txt", "/[id].js"];
+
+  it("serves a file at its canonical encoded path and redirects other encodings there", async ({ expect }) => {
+    expect(await browse({ files }, "/beep%3Fboop")).toMatchObject({ served: "/beep?boop.html", finalPath: "/beep%3Fboop", hops: 0 });
+    expect(await browse({ files }, "/caf%C3%A9/menu")).toMatchObject({ served: "/café/menu.html", hops: 0 });
+    expect(await browse({ files }, "/a%20b.txt")).toMatchObject({ served: "/a b.txt", hops: 0 });
+    expect(await visit({ files }, "/[id].js")).toEqual({ kind: "redirect", location: "/%5Bid%5D.js", status: 307, rule: false });
+    expect(await browse({ files }, "/%5Bid%5D.js")).toMatchObject({ served: "/[id].js", hops: 0 });
+  });
+
+  it("cannot be used to reach outside the version's files, and never throws", async ({ expect }) => {
+    const site = { files: ["/index.html", "/secret/../x", "/a/b.txt"] };
+    for (const path of ["/a%2Fb.txt", "/..%2Fsecret", "/%2e%2e/etc/passwd", "/a/b.txt%00", "/%00", "/%", "/%zz", "/%E0%A4%A", "/a%2F..%2Fb.txt", "//evil.example/", "/%2F%2Fevil.example/"]) {
+      const intent = await visit(site, path);
+      if (intent.kind === "redirect") {
+        // Redirects stay on this site.
+        expect(intent.location, path).toMatch(/^\/(?!\/)/);
+      }
+      if (intent.kind === "asset") {
+        expect(site.files, path).toContain(intent.path);
+      }
+    }
+  });
+});
+
+describe("not_found_handling", () => {
+  it("single-page-application serves /index.html with 200 for any unmatched path", async ({ expect }) => {
+    const site = { files: ["/index.html", "/app.js"], config: { not_found_handling: "single-page-application" as const } };
+    expect(await visit(site, "/settings/profile")).toEqual({ kind: "asset", path: "/index.html", status: 200 });
+    expect(await visit(site, "/api/data.json")).toEqual({ kind: "asset", path: "/index.html", status: 200 });
+    expect(await visit(site, "/app.js")).toEqual({ kind: "asset", path: "/app.js", status: 200 });
+  });
+
+  it("differs from worker-bundler: Workers Static Assets ignores Accept for the SPA fallback", async ({ expect }) => {
+    const manifest = new Map<string, AssetMetadata>([["/index.html", { contentType: "text/html", etag: "x" }]]);
+    const storage = { get: async () => "" };
+    const request = new Request("https://site.test/data.json", { headers: { accept: "application/json" } });
+    // worker-bundler falls through for a request that does not accept HTML...
+    expect(await handleAssetRequest(request, manifest, storage, { not_found_handling: "single-page-application" })).toBeNull();
+    // ...Workers Static Assets (and r2-assets) serve the app shell anyway.
+    const site = { files: ["/index.html"], config: { not_found_handling: "single-page-application" as const } };
+    expect(await visit(site, "/data.json")).toEqual({ kind: "asset", path: "/index.html", status: 200 });
+  });
+
+  it("404-page serves the nearest 404.html up the path, with status 404", async ({ expect }) => {
+    const site = { files: ["/404.html", "/blog/404.html", "/blog/post.html"], config: { not_found_handling: "404-page" as const } };
+    expect(await visit(site, "/blog/missing/deep/page")).toEqual({ kind: "asset", path: "/blog/404.html", status: 404 });
+    expect(await visit(site, "/blog/missing")).toEqual({ kind: "asset", path: "/blog/404.html", status: 404 });
+    expect(await visit(site, "/other/missing")).toEqual({ kind: "asset", path: "/404.html", status: 404 });
+    expect(await visit(site, "/blog/post")).toEqual({ kind: "asset", path: "/blog/post.html", status: 200 });
+    expect(await visit({ ...site, files: ["/blog/post.html"] }, "/x")).toEqual({ kind: "none", rewritten: false });
+  });
+
+  it("none leaves unmatched requests unmatched", async ({ expect }) => {
+    expect(await visit({ files: ["/index.html", "/404.html"] }, "/missing")).toEqual({ kind: "none", rewritten: false });
+  });
+});
