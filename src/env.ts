@@ -15,6 +15,8 @@ export interface Env {
   ROOT_DOMAIN: string;
   /** Bearer token with full control over every project (a secret). */
   ADMIN_TOKEN?: string;
+  /** Largest file accepted, in bytes (default 100 GiB). */
+  MAX_FILE_BYTES?: string;
   /** "development" adds internal error details to 500 responses. */
   ENVIRONMENT?: string;
 }

@@ -7,6 +7,7 @@ import { BlobStore } from "../blob/r2-store.ts";
 import type { Env } from "../env.ts";
 import { AppError } from "../errors.ts";
 import type { ProjectManifest } from "../manifest/project-manifest.ts";
+import { DEFAULT_MAX_FILE_BYTES } from "../shared/limits.ts";
 import { isProjectName } from "../shared/names.ts";
 import { authenticate, authorize, type Principal } from "./auth.ts";
 
@@ -45,4 +46,10 @@ export async function openProject(request: IRequest, { env }: ApiContext): Promi
 export function siteUrl(request: Request, env: Env, project: string): string {
   const url = new URL(request.url);
   return `${url.protocol}//${project}.${env.ROOT_DOMAIN}${url.port ? `:${url.port}` : ""}/`;
+}
+
+/** The largest file this platform accepts (the MAX_FILE_BYTES variable). */
+export function maxFileBytes(env: Env): number {
+  const configured = Number(env.MAX_FILE_BYTES);
+  return env.MAX_FILE_BYTES && Number.isSafeInteger(configured) && configured > 0 ? configured : DEFAULT_MAX_FILE_BYTES;
 }

@@ -9,7 +9,7 @@ import { buildConfig } from "../serve/config.ts";
 import { MAX_JSON_BODY_BYTES, MAX_MESSAGE_LENGTH } from "../shared/limits.ts";
 import { isVersionId } from "../shared/names.ts";
 import { badField, isPlainObject, optionalBoolean, optionalString, readJson } from "./body.ts";
-import { openProject, siteUrl, type ApiContext } from "./context.ts";
+import { maxFileBytes, openProject, siteUrl, type ApiContext } from "./context.ts";
 import { parseManifestPage } from "./manifest-page.ts";
 
 /** POST /api/projects/:project/deploys: `{"message"?, "config"?}` */
@@ -33,7 +33,7 @@ export async function startDeploy(request: IRequest, ctx: ApiContext): Promise<R
 export async function addFiles(request: IRequest, ctx: ApiContext): Promise<Response> {
   const scope = await openProject(request, ctx);
   const version = deployParam(request);
-  const page = parseManifestPage(await readJson(request, MAX_JSON_BODY_BYTES));
+  const page = parseManifestPage(await readJson(request, MAX_JSON_BODY_BYTES), maxFileBytes(ctx.env));
   const entries = await Promise.all(page.map(async (entry) => ({ ...entry, contentType: await contentTypeFor(entry.path) })));
   return Response.json(unwrap(await scope.manifest.addFiles(version, entries)));
 }

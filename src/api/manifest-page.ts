@@ -8,9 +8,11 @@ import type { FileEntry } from "../manifest/types.ts";
 export type PageEntry = Omit<FileEntry, "contentType">;
 import { MAX_PAGE_ENTRIES } from "../shared/limits.ts";
 import { checkAssetPath, isContentHash } from "../shared/names.ts";
+import { AppError } from "../errors.ts";
 import { badField, isPlainObject } from "./body.ts";
 
-export function parseManifestPage(body: Record<string, unknown>): PageEntry[] {
+/** Checks a page; files over `maxFileBytes` are refused before any byte of them is sent. */
+export function parseManifestPage(body: Record<string, unknown>, maxFileBytes: number): PageEntry[] {
   const files = body.files;
   if (!isPlainObject(files)) {
     throw badField("files", 'must be an object mapping paths to {"hash", "size"}');
@@ -38,6 +40,11 @@ export function parseManifestPage(body: Record<string, unknown>): PageEntry[] {
     }
     if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) {
       throw badField(`${field}.size`, "must be a whole number of bytes, 0 or more");
+    }
+    if (size > maxFileBytes) {
+      throw new AppError("payload_too_large", `${field}.size: ${size} bytes is over this platform's limit of ${maxFileBytes} bytes per file`, {
+        field: `${field}.size`,
+      });
     }
     return { path, hash, size };
   });

@@ -8,6 +8,7 @@ import { uploadBlob } from "./blobs.ts";
 import type { ApiContext } from "./context.ts";
 import { addFiles, finalizeDeploy, startDeploy } from "./deploys.ts";
 import { createProject, createToken, getProject, listTokens, revokeToken, updateProject } from "./projects.ts";
+import { abortUpload, completeUpload, getUpload, startUpload, uploadPart } from "./uploads.ts";
 import { activateVersion, collectGarbage, deleteVersion, listVersions, pinVersion, rollbackVersion } from "./versions.ts";
 
 const P = "/api/projects/:project";
@@ -29,6 +30,11 @@ router
   .post(`${P}/deploys/:version/files`, addFiles)
   .post(`${P}/deploys/:version/finalize`, finalizeDeploy)
   .put(`${P}/blobs/:hash`, uploadBlob)
+  .post(`${P}/uploads`, startUpload)
+  .get(`${P}/uploads/:hash`, getUpload)
+  .delete(`${P}/uploads/:hash`, abortUpload)
+  .put(`${P}/uploads/:hash/parts/:part`, uploadPart)
+  .post(`${P}/uploads/:hash/complete`, completeUpload)
   .get(`${P}/versions`, listVersions)
   .delete(`${P}/versions/:version`, deleteVersion)
   .put(`${P}/versions/:version/pin`, pinVersion)

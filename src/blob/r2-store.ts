@@ -4,13 +4,23 @@
  * scheme. Blobs are written once, after their body is verified, and never
  * overwritten.
  */
-import { verifyingStream } from "./verify-stream.ts";
+import { verifyingStream, type Verification } from "./verify-stream.ts";
 
 /** The content hash of an empty body. */
 export const EMPTY_HASH = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 /** R2 deletes at most this many keys per call. */
 const DELETE_BATCH = 1000;
+
+/**
+ * Long bodies are read as a run of ranged reads ("windows") of at least
+ * this size, and of no more than MAX_WINDOWS reads in all. Each read
+ * streams; windows bound what any one read can hold (the local R2 simulator
+ * buffers whole reads of multipart objects) for a few more R2 reads, and the
+ * cap keeps a huge file well inside a request's subrequest limit.
+ */
+export const MIN_READ_WINDOW = 16 * 1024 * 1024;
+const MAX_WINDOWS = 256;
 
 export type PutOutcome = { stored: true; written: boolean } | { stored: false; problem: string };
 
@@ -37,8 +47,36 @@ export class BlobStore {
     return this.#bucket.head(this.key(hash));
   }
 
-  get(hash: string, options?: R2GetOptions): Promise<R2ObjectBody | R2Object | null> {
-    return this.#bucket.get(this.key(hash), options);
+  /**
+   * Streams bytes `start` to `end` (inclusive) of a blob, or null if the
+   * blob is not stored. If the reader cancels, the R2 read is cancelled.
+   */
+  async read(hash: string, start: number, end: number): Promise<ReadableStream | null> {
+    const key = this.key(hash);
+    const length = end - start + 1;
+    const window = Math.max(MIN_READ_WINDOW, Math.ceil(length / MAX_WINDOWS));
+    if (length <= window) {
+      const object = await this.#bucket.get(key, { range: { offset: start, length } });
+      return object && "body" in object ? object.body : null;
+    }
+    const first = await this.#bucket.get(key, { range: { offset: start, length: window } });
+    if (!first || !("body" in first)) {
+      return null;
+    }
+    const { readable, writable } = new FixedLengthStream(length);
+    const pump = async (): Promise<void> => {
+      await first.body.pipeTo(writable, { preventClose: true });
+      for (let offset = start + window; offset <= end; offset += window) {
+        const next = await this.#bucket.get(key, { range: { offset, length: Math.min(window, end - offset + 1) } });
+        if (!next || !("body" in next)) {
+          throw new Error(`blob ${hash} vanished while it was read`);
+        }
+        await next.body.pipeTo(writable, { preventClose: true });
+      }
+      await writable.close();
+    };
+    pump().catch((error: unknown) => writable.abort(error).catch(() => undefined));
+    return readable;
   }
 
   /**
@@ -58,21 +96,74 @@ export class BlobStore {
     if (!body) {
       return { stored: false, problem: `body is empty, ${size} bytes were declared` };
     }
-    const { stream, verification } = verifyingStream(hash, size);
-    // R2 needs the length of a streamed body up front. The pipes' own
-    // failures surface as the put's failure, so they are not awaited.
-    const sized = new FixedLengthStream(size);
-    body.pipeTo(stream.writable).catch(() => undefined);
-    stream.readable.pipeTo(sized.writable).catch(() => undefined);
+    const sized = this.#verified(hash, size, body);
     try {
       const written = await this.#bucket.put(this.key(hash), sized.readable, { onlyIf });
       return { stored: true, written: written !== null };
     } catch (error) {
-      if (verification.problem) {
-        return { stored: false, problem: verification.problem };
+      if (sized.verification.problem) {
+        return { stored: false, problem: sized.verification.problem };
       }
       throw error;
     }
+  }
+
+  /** Starts a multipart upload of `hash`; returns R2's upload id. */
+  async createMultipart(hash: string): Promise<string> {
+    return (await this.#bucket.createMultipartUpload(this.key(hash))).uploadId;
+  }
+
+  /**
+   * Streams one part of a multipart upload into R2 if its bytes hash to
+   * `partHash` (the content hash of the part alone) and are `size` long.
+   * Returns R2's part, and the digests of the part's blocks.
+   */
+  async putPartVerified(
+    hash: string,
+    uploadId: string,
+    partNumber: number,
+    partHash: string,
+    size: number,
+    body: ReadableStream<Uint8Array> | null,
+  ): Promise<{ ok: true; part: R2UploadedPart; blockDigests: Uint8Array[] } | { ok: false; problem: string }> {
+    if (!body) {
+      return { ok: false, problem: `body is empty, ${size} bytes were declared` };
+    }
+    const sized = this.#verified(partHash, size, body);
+    try {
+      const part = await this.#bucket.resumeMultipartUpload(this.key(hash), uploadId).uploadPart(partNumber, sized.readable);
+      const blockDigests = sized.verification.blockDigests;
+      if (!blockDigests) {
+        throw new Error(`part ${partNumber} of ${hash} was stored without being verified`);
+      }
+      return { ok: true, part, blockDigests };
+    } catch (error) {
+      if (sized.verification.problem) {
+        return { ok: false, problem: sized.verification.problem };
+      }
+      throw error;
+    }
+  }
+
+  async completeMultipart(hash: string, uploadId: string, parts: R2UploadedPart[]): Promise<void> {
+    await this.#bucket.resumeMultipartUpload(this.key(hash), uploadId).complete(parts);
+  }
+
+  async abortMultipart(hash: string, uploadId: string): Promise<void> {
+    await this.#bucket.resumeMultipartUpload(this.key(hash), uploadId).abort();
+  }
+
+  /**
+   * `body` checked against `expectedHash` and `size` on its way through a
+   * fixed-length stream, as R2 needs the length of a streamed body up front.
+   * The pipes' own failures surface as the consumer's failure.
+   */
+  #verified(expectedHash: string, size: number, body: ReadableStream<Uint8Array>): { readable: ReadableStream; verification: Verification } {
+    const { stream, verification } = verifyingStream(expectedHash, size);
+    const sized = new FixedLengthStream(size);
+    body.pipeTo(stream.writable).catch(() => undefined);
+    stream.readable.pipeTo(sized.writable).catch(() => undefined);
+    return { readable: sized.readable, verification };
   }
 
   async delete(hashes: readonly string[]): Promise<void> {

@@ -6,9 +6,10 @@
  */
 import { BlockDigester, contentHashOf } from "./content-hash.ts";
 
-/** What the check found; `problem` is set when the body was rejected. */
+/** What the check found: a `problem` when the body was rejected, its block digests when it passed. */
 export interface Verification {
   problem: string | null;
+  blockDigests: Uint8Array[] | null;
 }
 
 /** A TransformStream that verifies, plus the record of what it found. */
@@ -16,7 +17,7 @@ export function verifyingStream(
   expectedHash: string,
   expectedSize: number,
 ): { stream: TransformStream<Uint8Array, Uint8Array>; verification: Verification } {
-  const verification: Verification = { problem: null };
+  const verification: Verification = { problem: null, blockDigests: null };
   const digester = new BlockDigester();
   let held: Uint8Array | null = null;
   let received = 0;
@@ -42,10 +43,12 @@ export function verifyingStream(
       if (received !== expectedSize) {
         reject(`body has ${received} bytes, ${expectedSize} were declared`);
       }
-      const actual = await contentHashOf(await digester.finish());
+      const digests = await digester.finish();
+      const actual = await contentHashOf(digests);
       if (actual !== expectedHash) {
         reject(`body hashes to ${actual}, not ${expectedHash}`);
       }
+      verification.blockDigests = digests;
       if (held) {
         controller.enqueue(held);
       }

@@ -75,14 +75,19 @@ export class ApiClient {
   }
 
   /**
-   * Streams a file to PUT `path`. `onBytes` is told of every chunk sent.
-   * Retried from the start after a transient failure.
+   * Streams `size` bytes of a file, from `start`, to PUT `path`. `onBytes`
+   * is told of every chunk sent (and of a negative count when a retry
+   * starts over). Retried after a transient failure.
    */
-  async putFile(path: string, file: string, size: number, onBytes: (bytes: number) => void): Promise<unknown> {
+  async putFile(
+    path: string,
+    file: { path: string; start?: number; size: number; headers?: Record<string, string> },
+    onBytes: (bytes: number) => void,
+  ): Promise<unknown> {
     for (let attempt = 1; ; attempt += 1) {
       let sent = 0;
       try {
-        const { status, text } = await this.#put(new URL(path, this.base), file, size, (bytes) => {
+        const { status, text } = await this.#put(new URL(path, this.base), file, (bytes) => {
           sent += bytes;
           onBytes(bytes);
         });
@@ -106,12 +111,22 @@ export class ApiClient {
     }
   }
 
-  #put(url: URL, file: string, size: number, onBytes: (bytes: number) => void): Promise<{ status: number; text: string }> {
+  #put(
+    url: URL,
+    file: { path: string; start?: number; size: number; headers?: Record<string, string> },
+    onBytes: (bytes: number) => void,
+  ): Promise<{ status: number; text: string }> {
     const transport = url.protocol === "https:" ? https : http;
+    const start = file.start ?? 0;
     return new Promise((resolve, reject) => {
       const request = transport.request(url, {
         method: "PUT",
-        headers: { ...this.#auth(), "content-type": "application/octet-stream", "content-length": String(size) },
+        headers: {
+          ...this.#auth(),
+          ...file.headers,
+          "content-type": "application/octet-stream",
+          "content-length": String(file.size),
+        },
       });
       request.on("response", (response) => {
         const chunks: Buffer[] = [];
@@ -120,7 +135,11 @@ export class ApiClient {
         response.on("error", reject);
       });
       request.on("error", reject);
-      const source = createReadStream(file);
+      if (file.size === 0) {
+        request.end();
+        return;
+      }
+      const source = createReadStream(file.path, { start, end: start + file.size - 1, highWaterMark: 1024 * 1024 });
       source.on("data", (chunk) => onBytes(chunk.length));
       source.on("error", (error) => request.destroy(error));
       source.pipe(request);

@@ -4,19 +4,20 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { checkModes, type ServingConfigInput } from "../shared/config.ts";
-import { MAX_PAGE_ENTRIES, MAX_SINGLE_UPLOAD_BYTES } from "../shared/limits.ts";
+import { MAX_PAGE_ENTRIES, MAX_SINGLE_UPLOAD_BYTES, MULTIPART_THRESHOLD } from "../shared/limits.ts";
 import { ApiError, type ApiClient } from "./client.ts";
 import { CliError, UsageError } from "./errors.ts";
 import { formatBytes } from "./format.ts";
-import { hashFile } from "./hash.ts";
+import { hashFile, type FileHash } from "./hash.ts";
 import { mapLimit } from "./pool.ts";
 import type { Progress } from "./progress.ts";
 import { scanDirectory, type LocalFile } from "./scan.ts";
+import { uploadBlobs } from "./upload.ts";
 
 /** Files hashed at once (hashing is CPU- and disk-bound). */
 const HASH_CONCURRENCY = 4;
-/** Blobs uploaded at once. */
-const UPLOAD_CONCURRENCY = 6;
+/** Requests in flight at once while uploading, unless --concurrency says otherwise. */
+export const DEFAULT_CONCURRENCY = 6;
 /** A manifest page stays under this many bytes of JSON. */
 const PAGE_BYTES = 2 * 1024 * 1024;
 
@@ -26,6 +27,10 @@ export interface DeployOptions {
   message: string;
   activate: boolean;
   config: ServingConfigInput;
+  /** Uploads in flight at once. */
+  concurrency?: number;
+  /** Files larger than this are uploaded in parts. */
+  multipartThreshold?: number;
 }
 
 export interface DeployResult {
@@ -37,11 +42,12 @@ export interface DeployResult {
   skipped: number;
   bytesUploaded: number;
   url: string;
+  /** Parts of large files sent by this run, and parts that had arrived before it. */
+  partsUploaded: number;
+  partsSkipped: number;
 }
 
-interface HashedFile extends LocalFile {
-  hash: string;
-}
+type HashedFile = LocalFile & FileHash;
 
 /**
  * Deploys `options.dir`. Progress goes to `progress`; warnings about
@@ -67,10 +73,7 @@ export async function deploy(
   if (local.length === 0) {
     throw new CliError(`${options.dir} has no files to deploy`);
   }
-  const tooLarge = local.find((file) => file.size > MAX_SINGLE_UPLOAD_BYTES);
-  if (tooLarge) {
-    throw new CliError(`${tooLarge.path} is ${formatBytes(tooLarge.size)}; files are limited to ${formatBytes(MAX_SINGLE_UPLOAD_BYTES)}`);
-  }
+  const multipartThreshold = Math.min(options.multipartThreshold ?? MULTIPART_THRESHOLD, MAX_SINGLE_UPLOAD_BYTES);
 
   // 2. Open a deploy (creating the project on first use), so that a wrong
   //    token or project fails before any long work.
@@ -83,9 +86,9 @@ export async function deploy(
   const totalBytes = local.reduce((sum, file) => sum + file.size, 0);
   progress.start("Hashing", local.length, totalBytes);
   const files: HashedFile[] = await mapLimit(local, HASH_CONCURRENCY, async (file) => {
-    const hash = await hashFile(file.file, (bytes) => progress.advance(0, bytes));
+    const hashed = await hashFile(file.file, (bytes) => progress.advance(0, bytes));
     progress.advance(1, 0);
-    return { ...file, hash };
+    return { ...file, ...hashed };
   });
   progress.finish(`Hashed ${files.length} file(s), ${formatBytes(totalBytes)}`);
 
@@ -100,16 +103,20 @@ export async function deploy(
     }
   }
 
-  // 5. Upload each missing blob once.
+  // 5. Upload each missing blob once; large ones in resumable parts.
   const byHash = new Map(files.map((file) => [file.hash, file]));
   const uploads = [...missing].map((hash) => byHash.get(hash)).filter((file): file is HashedFile => file !== undefined);
-  const uploadBytes = uploads.reduce((sum, file) => sum + file.size, 0);
-  progress.start("Uploading", uploads.length, uploadBytes);
-  await mapLimit(uploads, UPLOAD_CONCURRENCY, async (file) => {
-    await client.putFile(`${base}/blobs/${file.hash}`, file.file, file.size, (bytes) => progress.advance(0, bytes));
-    progress.advance(1, 0);
-  });
-  progress.finish(`Uploaded ${uploads.length} new file(s), ${formatBytes(uploadBytes)}; ${byHash.size - uploads.length} already stored`);
+  const stats = await uploadBlobs(
+    client,
+    base,
+    uploads,
+    { concurrency: options.concurrency ?? DEFAULT_CONCURRENCY, multipartThreshold },
+    progress,
+  );
+  const resumed = stats.partsSkipped > 0 ? `; resumed, ${stats.partsSkipped} part(s) already uploaded` : "";
+  progress.finish(
+    `Uploaded ${uploads.length} new file(s), ${formatBytes(stats.bytesUploaded)}; ${byHash.size - uploads.length} already stored${resumed}`,
+  );
 
   // 6. Finalize; the platform checks that every blob is there.
   const finalized = await client.request<{ version: string; active: boolean; url: string }>(
@@ -124,8 +131,10 @@ export async function deploy(
     files: files.length,
     uploaded: uploads.length,
     skipped: byHash.size - uploads.length,
-    bytesUploaded: uploadBytes,
+    bytesUploaded: stats.bytesUploaded,
     url: finalized.url,
+    partsUploaded: stats.partsUploaded,
+    partsSkipped: stats.partsSkipped,
   };
 }
 

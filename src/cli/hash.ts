@@ -1,16 +1,25 @@
 /**
  * Content hashes of local files (see src/shared/blocks.ts for the scheme),
- * computed while the file streams from disk.
+ * computed while the file streams from disk. The block digests are kept:
+ * a multipart upload declares each part's own hash, which is the SHA-256
+ * of the digests of the part's blocks.
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { BlockSplitter } from "../shared/blocks.ts";
+import { BLOCK_SIZE } from "../shared/limits.ts";
 
 /** Reads files in chunks of this size. */
 const READ_CHUNK = 1024 * 1024;
 
+export interface FileHash {
+  hash: string;
+  /** The SHA-256 of each BLOCK_SIZE block, in order. */
+  blockDigests: Buffer[];
+}
+
 /** Hashes one file, calling `onBytes` as it reads. */
-export async function hashFile(file: string, onBytes: (bytes: number) => void = () => {}): Promise<string> {
+export async function hashFile(file: string, onBytes: (bytes: number) => void = () => {}): Promise<FileHash> {
   const splitter = new BlockSplitter();
   const blockDigests: Buffer[] = [];
   let block = createHash("sha256");
@@ -27,5 +36,16 @@ export async function hashFile(file: string, onBytes: (bytes: number) => void = 
   if (splitter.hasPartialBlock) {
     blockDigests.push(block.digest());
   }
-  return createHash("sha256").update(Buffer.concat(blockDigests)).digest("hex");
+  return { hash: hashOfDigests(blockDigests), blockDigests };
+}
+
+/** The content hash of a run of blocks, given their digests. */
+export function hashOfDigests(digests: readonly Buffer[]): string {
+  return createHash("sha256").update(Buffer.concat(digests)).digest("hex");
+}
+
+/** The content hash of part `partNumber` (1-based) of a file split into `partSize` parts. */
+export function partHash(blockDigests: readonly Buffer[], partSize: number, partNumber: number): string {
+  const blocksPerPart = partSize / BLOCK_SIZE;
+  return hashOfDigests(blockDigests.slice((partNumber - 1) * blocksPerPart, partNumber * blocksPerPart));
 }

@@ -24,6 +24,8 @@ Commands:
       --html-handling <mode>        auto-trailing-slash (default), force-trailing-slash,
                                     drop-trailing-slash or none
       --not-found-handling <mode>   none (default), single-page-application or 404-page
+      --concurrency <n>             Uploads in flight at once (default 6)
+      --multipart-threshold <MiB>   Upload files larger than this in parts (default 64)
   versions --project <name>         List versions, newest first
   activate <version> --project <n>  Make a version live
   rollback --project <name>         Make the previously live version live again
@@ -57,6 +59,8 @@ const OPTIONS = {
   "not-found-handling": { type: "string" },
   to: { type: "string" },
   retain: { type: "string" },
+  concurrency: { type: "string" },
+  "multipart-threshold": { type: "string" },
 } satisfies ParseArgsConfig["options"];
 
 type Values = ReturnType<typeof parse>["values"];
@@ -97,6 +101,8 @@ async function dispatch(command: string, args: string[], values: Values, client:
           message: values.message ?? "",
           activate: values.activate,
           config: { html_handling: values["html-handling"], not_found_handling: values["not-found-handling"] },
+          concurrency: positiveInteger(values.concurrency, "--concurrency", 1, 64),
+          multipartThreshold: mib(positiveInteger(values["multipart-threshold"], "--multipart-threshold", 5, 95)),
         },
         progress,
       );
@@ -105,7 +111,8 @@ async function dispatch(command: string, args: string[], values: Values, client:
         json: result,
         text:
           `Deployed ${result.project} version ${result.version}: ${result.files} file(s), ` +
-          `${result.uploaded} uploaded (${formatBytes(result.bytesUploaded)}), ${result.skipped} already stored\n` +
+          `${result.uploaded} uploaded (${formatBytes(result.bytesUploaded)}), ${result.skipped} already stored` +
+          `${result.partsSkipped ? `; resumed, ${result.partsSkipped} part(s) had arrived before` : ""}\n` +
           `${state} ${result.url}`,
       };
     }
@@ -185,14 +192,22 @@ function versionArg(version: string): string {
 }
 
 function retainOption(values: Values): number | undefined {
-  if (values.retain === undefined) {
+  return positiveInteger(values.retain, "--retain", 1, 1000);
+}
+
+function positiveInteger(value: string | undefined, option: string, min: number, max: number): number | undefined {
+  if (value === undefined) {
     return undefined;
   }
-  const n = Number(values.retain);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new UsageError("--retain: must be a whole number, 1 or more");
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max) {
+    throw new UsageError(`${option}: must be a whole number from ${min} to ${max}`);
   }
   return n;
+}
+
+function mib(value: number | undefined): number | undefined {
+  return value === undefined ? undefined : value * 1024 * 1024;
 }
 
 run(process.argv.slice(2)).catch((error: unknown) => {

@@ -45,7 +45,7 @@ export class BlobLedger {
    * otherwise leases the hash so that collection leaves it alone until
    * `recordUpload` or `releaseUpload`.
    */
-  async prepareUpload(hash: string, now: number): Promise<{ present: boolean }> {
+  async prepareUpload(hash: string, now: number, leaseMs: number = LEASE_MS): Promise<{ present: boolean }> {
     for (let attempt = 0; ; attempt += 1) {
       const row = this.#blob(hash);
       if (row?.deleting !== 1) {
@@ -56,7 +56,7 @@ export class BlobLedger {
           `INSERT INTO upload_leases (hash, holders, expires_at) VALUES (?, 1, ?)
            ON CONFLICT (hash) DO UPDATE SET holders = holders + 1, expires_at = MAX(expires_at, excluded.expires_at)`,
           hash,
-          now + LEASE_MS,
+          now + leaseMs,
         );
         return { present: false };
       }
@@ -86,6 +86,11 @@ export class BlobLedger {
     });
   }
 
+  /** Keeps an upload's lease until at least `until`. */
+  extendLease(hash: string, until: number): void {
+    this.#db.run("UPDATE upload_leases SET expires_at = MAX(expires_at, ?) WHERE hash = ?", until, hash);
+  }
+
   /** Releases the lease of an upload that failed. */
   releaseUpload(hash: string): void {
     this.#release(hash);
@@ -93,7 +98,13 @@ export class BlobLedger {
 
   /** Whether the ledger lists `hash` as stored. */
   has(hash: string): boolean {
-    return this.#blob(hash)?.deleting === 0;
+    return this.sizeOf(hash) !== null;
+  }
+
+  /** The size of a stored blob, or null if it is not stored. */
+  sizeOf(hash: string): number | null {
+    const row = this.#blob(hash);
+    return row?.deleting === 0 ? row.size : null;
   }
 
   /**

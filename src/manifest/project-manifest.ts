@@ -19,6 +19,7 @@ import { Db } from "./db.ts";
 import { addFiles, finalize, nextExpiry, startDeploy } from "./deploys.ts";
 import { resolveRequest, type ResolveInput, type Resolution } from "./lookup.ts";
 import { applyMigrations, isInitialized } from "./migrations.ts";
+import { MultipartUploads, type UploadSession } from "./multipart.ts";
 import { checkRetention, getProject, insertProject, toProjectInfo, type ProjectRow } from "./project.ts";
 import { deleteVersion, pruneVersions, setPinned } from "./retention.ts";
 import { addToken, hasToken, listTokens, revokeToken } from "./tokens.ts";
@@ -43,6 +44,7 @@ const CONFIG_CACHE_SIZE = 16;
 export class ProjectManifest extends DurableObject<Env> {
   readonly #db: Db;
   #ledger: BlobLedger | null = null;
+  #multipart: MultipartUploads | null = null;
   readonly #configs = new Map<string, CompiledConfig>();
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -144,6 +146,36 @@ export class ProjectManifest extends DurableObject<Env> {
     }
   }
 
+  // ── Multipart uploads ───────────────────────────────────────────────────
+
+  async startUpload(hash: string, size: number, partSize: number): Promise<Outcome<{ present: true } | UploadSession>> {
+    const uploads = this.#withProject(() => succeed(this.#uploads()));
+    if (!uploads.ok) {
+      return uploads;
+    }
+    const started = await uploads.value.start(hash, size, partSize, Date.now());
+    await this.#scheduleAlarm(uploads.value.nextExpiry());
+    return started;
+  }
+
+  uploadSession(hash: string): Outcome<UploadSession> {
+    return this.#withProject(() => this.#uploads().session(hash));
+  }
+
+  recordPart(hash: string, partNumber: number, etag: string, blockDigests: Uint8Array[]): Outcome<{ partNumber: number }> {
+    return this.#withProject(() => this.#uploads().recordPart(hash, partNumber, etag, blockDigests, Date.now()));
+  }
+
+  async completeUpload(hash: string): Promise<Outcome<{ hash: string; size: number }>> {
+    const uploads = this.#withProject(() => succeed(this.#uploads()));
+    return uploads.ok ? uploads.value.complete(hash, Date.now()) : uploads;
+  }
+
+  async abortUpload(hash: string): Promise<Outcome<{ hash: string }>> {
+    const uploads = this.#withProject(() => succeed(this.#uploads()));
+    return uploads.ok ? uploads.value.abort(hash) : uploads;
+  }
+
   finalize(version: string, activateIt: boolean): Outcome<FinalizeResult> {
     return this.#withProject(() => {
       const result = finalize(this.#db, version, activateIt, Date.now());
@@ -215,13 +247,15 @@ export class ProjectManifest extends DurableObject<Env> {
 
   // ── Housekeeping ────────────────────────────────────────────────────────
 
-  /** Expires lapsed deploys and collects unused blobs. */
+  /** Aborts idle uploads, expires lapsed deploys and collects unused blobs. */
   override async alarm(): Promise<void> {
     if (!this.#row()) {
       return;
     }
+    await this.#uploads().expire(Date.now());
     await this.#blobLedger().collect(Date.now());
     await this.#scheduleAlarm(nextExpiry(this.#db));
+    await this.#scheduleAlarm(this.#uploads().nextExpiry());
   }
 
   #afterPrune(pruned: readonly string[]): void {
@@ -262,7 +296,16 @@ export class ProjectManifest extends DurableObject<Env> {
   }
 
   #blobLedger(): BlobLedger {
-    this.#ledger ??= new BlobLedger(this.#db, new BlobStore(this.env.BLOBS, this.#requireRow().name));
+    this.#ledger ??= new BlobLedger(this.#db, this.#blobStore());
     return this.#ledger;
+  }
+
+  #uploads(): MultipartUploads {
+    this.#multipart ??= new MultipartUploads(this.#db, this.#blobStore(), this.#blobLedger());
+    return this.#multipart;
+  }
+
+  #blobStore(): BlobStore {
+    return new BlobStore(this.env.BLOBS, this.#requireRow().name);
   }
 }

@@ -89,12 +89,12 @@ async function openBody(store: BlobStore, file: FileRef, range?: ByteRange): Pro
   if (file.size === 0) {
     return null;
   }
-  const object = await store.get(file.hash, range ? { range: { offset: range.start, length: range.end - range.start + 1 } } : undefined);
-  if (!object || !("body" in object)) {
+  const body = await store.read(file.hash, range?.start ?? 0, range?.end ?? file.size - 1);
+  if (!body) {
     // The manifest lists the file, so its blob must be stored.
     throw new Error(`blob ${file.hash} of ${file.path} is missing from R2`);
   }
-  return object.body;
+  return body;
 }
 
 /**

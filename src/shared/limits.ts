@@ -25,6 +25,47 @@ export const MAX_JSON_BODY_BYTES = 16 * 1024 * 1024;
  */
 export const MAX_SINGLE_UPLOAD_BYTES = 95 * 1024 * 1024;
 
+/** Files larger than this are uploaded in parts by default. */
+export const MULTIPART_THRESHOLD = 64 * 1024 * 1024;
+
+/**
+ * Multipart parts are whole multiples of BLOCK_SIZE, so that each part's
+ * blocks can be hashed on their own; R2 wants parts of at least 5 MiB (all
+ * but the last the same size), and each part must fit in one request.
+ */
+export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
+export const MIN_PART_SIZE = 8 * 1024 * 1024;
+export const MAX_PART_SIZE = 92 * 1024 * 1024;
+
+/** R2 allows at most this many parts in a multipart upload. */
+export const MAX_PARTS = 10_000;
+
+/**
+ * Largest file, unless the platform's MAX_FILE_BYTES says otherwise. The
+ * hard ceiling is MAX_PARTS × MAX_PART_SIZE (about 965 GB); R2 itself
+ * stores objects of up to about 5 TiB.
+ */
+export const DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024 * 1024;
+
+/** An idle multipart upload is aborted after this long. */
+export const MULTIPART_TTL_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The part size for a file of `size` bytes: at least `preferred`, a
+ * multiple of BLOCK_SIZE, and large enough to need no more than MAX_PARTS
+ * parts. Null if the file is too large for any allowed part size.
+ */
+export function choosePartSize(size: number, preferred: number = DEFAULT_PART_SIZE): number | null {
+  const needed = Math.max(preferred, MIN_PART_SIZE, Math.ceil(size / MAX_PARTS));
+  const partSize = Math.ceil(needed / BLOCK_SIZE) * BLOCK_SIZE;
+  return partSize <= MAX_PART_SIZE ? partSize : null;
+}
+
+/** Whether `partSize` is one the platform accepts. */
+export function isValidPartSize(partSize: number): boolean {
+  return Number.isSafeInteger(partSize) && partSize % BLOCK_SIZE === 0 && partSize >= MIN_PART_SIZE && partSize <= MAX_PART_SIZE;
+}
+
 /** Versions kept per project unless the project says otherwise. */
 export const DEFAULT_RETENTION = 10;
 

@@ -62,7 +62,18 @@ describe("deploy, redeploy, roll back", () => {
     const first = await platform.cli(["deploy", dir, "--project", "site", "--message", "first", "--json"]);
     expect(first.code, first.stderr).toBe(0);
     const v1 = parseJson<DeployJson>(first.stdout);
-    expect(Object.keys(v1).sort()).toEqual(["active", "bytesUploaded", "files", "project", "skipped", "uploaded", "url", "version"]);
+    expect(Object.keys(v1).sort()).toEqual([
+      "active",
+      "bytesUploaded",
+      "files",
+      "partsSkipped",
+      "partsUploaded",
+      "project",
+      "skipped",
+      "uploaded",
+      "url",
+      "version",
+    ]);
     expect(v1).toMatchObject({ project: "site", active: true, files: 8, uploaded: 8, skipped: 0 });
     expect(v1.url).toBe(`http://site.localhost:${platform.port}/`);
     await expectServed(expect, "site", SITE, v1.version);

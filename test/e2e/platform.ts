@@ -31,6 +31,8 @@ export interface Platform {
   token: string;
   /** Runs `npx r2-assets <args>` against this platform. */
   cli(args: string[], env?: Record<string, string | undefined>): Promise<CliResult>;
+  /** Starts the CLI without waiting for it; `child` can be killed (with its process group). */
+  spawnCli(args: string[]): { child: ChildProcess; done: Promise<CliResult> };
   /** GET (or another method) on `<project>.localhost`, or a version's preview host. */
   request(host: string, path: string, init?: { method?: string; headers?: Record<string, string> }): Promise<HttpResult>;
   /** Calls the control-plane API with the admin token. */
@@ -83,6 +85,7 @@ export async function startPlatform(): Promise<Platform> {
     port,
     token,
     cli: (args, env = {}) => runCli(args, { R2_ASSETS_URL: url, R2_ASSETS_TOKEN: token, ...env }),
+    spawnCli: (args) => spawnCli(args, { R2_ASSETS_URL: url, R2_ASSETS_TOKEN: token }),
     request: (host, path, init = {}) => httpRequest(port, `${host}.localhost:${port}`, path, init),
     async api(method, path, body) {
       const response = await fetch(`${url}${path}`, {
@@ -134,19 +137,32 @@ async function stopProcess(child: ChildProcess): Promise<void> {
 
 /** Runs the CLI exactly as a user would, from the repository root. */
 export function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("npx", ["r2-assets", ...args], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, R2_ASSETS_URL: undefined, R2_ASSETS_TOKEN: undefined, ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  return spawnCli(args, env).done;
+}
+
+function spawnCli(args: string[], env: Record<string, string | undefined>): { child: ChildProcess; done: Promise<CliResult> } {
+  const child = spawn("npx", ["r2-assets", ...args], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, R2_ASSETS_URL: undefined, R2_ASSETS_TOKEN: undefined, ...env },
   });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const done = new Promise<CliResult>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr }));
+  });
+  return { child, done };
+}
+
+/** Kills a process started detached, with everything it started. */
+export function killGroup(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): void {
+  if (child.pid !== undefined && child.exitCode === null) {
+    process.kill(-child.pid, signal);
+  }
 }
 
 function httpRequest(
@@ -180,4 +196,39 @@ export async function writeFiles(root: string, files: Record<string, string | Ui
     await mkdir(dirname(file), { recursive: true });
     await writeFile(file, content);
   }
+}
+
+/** Writes `size` random bytes to `file`, streaming. */
+export async function writeRandomFile(file: string, size: number): Promise<void> {
+  const { createWriteStream } = await import("node:fs");
+  const { randomFillSync } = await import("node:crypto");
+  const out = createWriteStream(file);
+  const chunk = Buffer.alloc(4 * 1024 * 1024);
+  for (let written = 0; written < size; written += chunk.length) {
+    randomFillSync(chunk);
+    const piece = chunk.subarray(0, Math.min(chunk.length, size - written));
+    if (!out.write(piece)) {
+      await new Promise<void>((resolve) => out.once("drain", () => resolve()));
+    }
+  }
+  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+}
+
+/** The SHA-256 of a file or of an HTTP body, streaming. */
+export async function sha256Of(source: AsyncIterable<Buffer | Uint8Array>): Promise<string> {
+  const { createHash } = await import("node:crypto");
+  const hash = createHash("sha256");
+  for await (const chunk of source) {
+    hash.update(chunk);
+  }
+  return hash.digest("hex");
+}
+
+/** Streams a GET of `path` on a project's host into `consume`. */
+export function streamGet(port: number, host: string, path: string): Promise<http.IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const request = http.request({ host: "127.0.0.1", port, path, headers: { host: `${host}.localhost:${port}` } }, resolve);
+    request.on("error", reject);
+    request.end();
+  });
 }

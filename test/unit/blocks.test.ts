@@ -3,7 +3,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "vitest";
-import { hashFile } from "../../src/cli/hash.ts";
+import { hashFile, partHash } from "../../src/cli/hash.ts";
 import { BlockSplitter } from "../../src/shared/blocks.ts";
 
 /** The content hash of `bytes`, straight from its definition. */
@@ -47,13 +47,33 @@ describe("hashFile", () => {
       const file = join(dir, "f");
       await writeFile(file, bytes);
       let read = 0;
-      expect(await hashFile(file, (n) => (read += n))).toBe(referenceHash(bytes, 4 * MIB));
+      const { hash, blockDigests } = await hashFile(file, (n) => (read += n));
+      expect(hash).toBe(referenceHash(bytes, 4 * MIB));
+      expect(blockDigests).toHaveLength(Math.ceil(size / (4 * MIB)));
       expect(read).toBe(size);
     });
   }
   it("gives the SHA-256 of nothing for an empty file", async ({ expect }) => {
     const dir = await mkdtemp(join(tmpdir(), "r2a-hash-"));
     await writeFile(join(dir, "empty"), "");
-    expect(await hashFile(join(dir, "empty"))).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    expect((await hashFile(join(dir, "empty"))).hash).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  });
+});
+
+describe("partHash", () => {
+  it("is the content hash of the part's bytes alone", async ({ expect }) => {
+    const MIB = 1024 * 1024;
+    const bytes = new Uint8Array(21 * MIB + 5);
+    for (let i = 0; i < bytes.length; i += 1009) {
+      bytes[i] = (i >>> 8) % 256;
+    }
+    const dir = await mkdtemp(join(tmpdir(), "r2a-hash-"));
+    await writeFile(join(dir, "f"), bytes);
+    const { blockDigests } = await hashFile(join(dir, "f"));
+    const partSize = 8 * MIB;
+    for (const n of [1, 2, 3]) {
+      const part = bytes.subarray((n - 1) * partSize, n * partSize);
+      expect(partHash(blockDigests, partSize, n)).toBe(referenceHash(part, 4 * MIB));
+    }
   });
 });
