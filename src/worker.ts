@@ -1,10 +1,12 @@
 /**
  * The platform Worker. Dispatches on the hostname: the bare root domain is
- * the control-plane API, `<project>.<root>` serves a project's assets.
+ * the control-plane API, `<project>.<root>` serves a project (its assets and
+ * server code), `<version>.<project>.<root>` one version of it.
  */
 import { handleApi } from "./api/router.ts";
 import type { Env } from "./env.ts";
 import { routeHost } from "./hosts.ts";
+import { serveProject } from "./serve/serve-project.ts";
 
 export { ProjectManifest } from "./manifest/project-manifest.ts";
 export { AssetBinding } from "./serve/asset-binding.ts";
@@ -20,7 +22,7 @@ export default {
         }
         return Response.json({ service: "r2-assets", api: `${url.origin}/api/` });
       case "project":
-        return ctx.exports.AssetBinding({ props: { projectId: route.project, version: route.version } }).fetch(request);
+        return serveProject(request, env, ctx, route.project, route.version);
       case "unknown":
         return Response.json(
           { error: { code: "not_found", message: `unknown host ${url.hostname}; projects are served at <project>.${env.ROOT_DOMAIN}` } },

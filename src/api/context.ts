@@ -43,9 +43,10 @@ export async function openProject(request: IRequest, { env }: ApiContext): Promi
 }
 
 /** Where a project (or one version of it) is served, on the host this request came to. */
-export function siteUrl(request: Request, env: Env, project: string): string {
+export function siteUrl(request: Request, env: Env, project: string, version?: string): string {
   const url = new URL(request.url);
-  return `${url.protocol}//${project}.${env.ROOT_DOMAIN}${url.port ? `:${url.port}` : ""}/`;
+  const host = version ? `${version}.${project}` : project;
+  return `${url.protocol}//${host}.${env.ROOT_DOMAIN}${url.port ? `:${url.port}` : ""}/`;
 }
 
 /** The largest file this platform accepts (the MAX_FILE_BYTES variable). */

@@ -47,6 +47,12 @@ export class BlobStore {
     return this.#bucket.head(this.key(hash));
   }
 
+  /** A small blob, whole (its server bundle, for one); null if not stored. */
+  async getJson<T>(hash: string): Promise<T | null> {
+    const object = await this.#bucket.get(this.key(hash));
+    return object ? object.json<T>() : null;
+  }
+
   /**
    * Streams bytes `start` to `end` (inclusive) of a blob, or null if the
    * blob is not stored. If the reader cancels, the R2 read is cancelled.

@@ -4,6 +4,12 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { checkModes, type ServingConfigInput } from "../shared/config.ts";
+import {
+  checkCompatibilityDate,
+  checkVarName,
+  DEFAULT_COMPATIBILITY_DATE,
+  type ServerSource,
+} from "../shared/server-code.ts";
 import { MAX_PAGE_ENTRIES, MAX_SINGLE_UPLOAD_BYTES, MULTIPART_THRESHOLD } from "../shared/limits.ts";
 import { ApiError, type ApiClient } from "./client.ts";
 import { CliError, UsageError } from "./errors.ts";
@@ -12,6 +18,7 @@ import { hashFile, type FileHash } from "./hash.ts";
 import { mapLimit } from "./pool.ts";
 import type { Progress } from "./progress.ts";
 import { scanDirectory, type LocalFile } from "./scan.ts";
+import { collectServerFiles } from "./server-files.ts";
 import { uploadBlobs } from "./upload.ts";
 
 /** Files hashed at once (hashing is CPU- and disk-bound). */
@@ -31,6 +38,15 @@ export interface DeployOptions {
   concurrency?: number;
   /** Files larger than this are uploaded in parts. */
   multipartThreshold?: number;
+  /** Server code to ship with the version. */
+  server?: ServerOptions;
+}
+
+export interface ServerOptions {
+  entry: string;
+  vars: Record<string, string>;
+  compatibilityDate?: string;
+  compatibilityFlags: string[];
 }
 
 export interface DeployResult {
@@ -42,6 +58,8 @@ export interface DeployResult {
   skipped: number;
   bytesUploaded: number;
   url: string;
+  /** Where this very version is served, live or not. */
+  previewUrl: string;
   /** Parts of large files sent by this run, and parts that had arrived before it. */
   partsUploaded: number;
   partsSkipped: number;
@@ -69,6 +87,7 @@ export async function deploy(
   // 1. Find the files; _redirects and _headers configure the version
   //    rather than being served.
   const rules = await readRuleFiles(options.dir);
+  const server = options.server ? await serverSource(options.server) : undefined;
   const local = (await scanDirectory(options.dir)).filter((file) => !RULE_FILES.has(file.path));
   if (local.length === 0) {
     throw new CliError(`${options.dir} has no files to deploy`);
@@ -77,7 +96,7 @@ export async function deploy(
 
   // 2. Open a deploy (creating the project on first use), so that a wrong
   //    token or project fails before any long work.
-  const started = await openDeploy(client, base, { ...options, config: { ...options.config, ...rules } });
+  const started = await openDeploy(client, base, { ...options, config: { ...options.config, ...rules } }, server);
   for (const warning of started.warnings) {
     warn(`warning: ${warning.file}:${warning.line}: ${warning.message}; the line is skipped`);
   }
@@ -119,7 +138,7 @@ export async function deploy(
   );
 
   // 6. Finalize; the platform checks that every blob is there.
-  const finalized = await client.request<{ version: string; active: boolean; url: string }>(
+  const finalized = await client.request<{ version: string; active: boolean; url: string; previewUrl: string }>(
     "POST",
     `${base}/deploys/${started.version}/finalize`,
     { activate: options.activate },
@@ -133,6 +152,7 @@ export async function deploy(
     skipped: byHash.size - uploads.length,
     bytesUploaded: stats.bytesUploaded,
     url: finalized.url,
+    previewUrl: finalized.previewUrl,
     partsUploaded: stats.partsUploaded,
     partsSkipped: stats.partsSkipped,
   };
@@ -152,8 +172,24 @@ async function readRuleFiles(dir: string): Promise<Pick<ServingConfigInput, "red
   return { ...(redirects === undefined ? {} : { redirects }), ...(headers === undefined ? {} : { headers }) };
 }
 
-async function openDeploy(client: ApiClient, base: string, options: DeployOptions): Promise<StartedDeploy> {
-  const body = { message: options.message, config: options.config };
+async function serverSource(server: ServerOptions): Promise<ServerSource> {
+  for (const name of Object.keys(server.vars)) {
+    const problem = checkVarName(name);
+    if (problem) {
+      throw new UsageError(`--var ${name}: ${problem}`);
+    }
+  }
+  const date = server.compatibilityDate ?? DEFAULT_COMPATIBILITY_DATE;
+  const dateProblem = checkCompatibilityDate(date);
+  if (dateProblem) {
+    throw new UsageError(`--compatibility-date: ${dateProblem}`);
+  }
+  const { entry, files } = await collectServerFiles(server.entry);
+  return { entry, files, vars: server.vars, compatibility_date: date, compatibility_flags: server.compatibilityFlags };
+}
+
+async function openDeploy(client: ApiClient, base: string, options: DeployOptions, server?: ServerSource): Promise<StartedDeploy> {
+  const body = { message: options.message, config: options.config, server };
   try {
     return await client.request<StartedDeploy>("POST", `${base}/deploys`, body, { retry: false });
   } catch (error) {

@@ -6,12 +6,14 @@
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { isProjectName, isVersionId } from "../shared/names.ts";
+import { DEFAULT_COMPATIBILITY_DATE } from "../shared/server-code.ts";
 import { ApiClient } from "./client.ts";
 import * as commands from "./commands.ts";
-import { deploy } from "./deploy.ts";
+import { deploy, type ServerOptions } from "./deploy.ts";
 import { CliError, UsageError } from "./errors.ts";
 import { formatBytes } from "./format.ts";
 import { Progress } from "./progress.ts";
+import { parseVars } from "./server-files.ts";
 
 const DEFAULT_URL = "http://localhost:8787";
 
@@ -24,6 +26,12 @@ Commands:
       --html-handling <mode>        auto-trailing-slash (default), force-trailing-slash,
                                     drop-trailing-slash or none
       --not-found-handling <mode>   none (default), single-page-application or 404-page
+      --server <entry>              Ship server code: a .ts or .js module and the local files it imports
+      --var KEY=VALUE               A plain-text variable for the server code (repeatable)
+      --compatibility-date <date>   The server code's compatibility date (default ${DEFAULT_COMPATIBILITY_DATE})
+      --compatibility-flags <flags> Its compatibility flags, comma-separated
+      --run-worker-first <pattern>  Send matching requests to the server code before assets
+                                    (repeatable; "true" for all, !/pattern to exclude)
       --concurrency <n>             Uploads in flight at once (default 6)
       --multipart-threshold <MiB>   Upload files larger than this in parts (default 64)
   versions --project <name>         List versions, newest first
@@ -61,6 +69,11 @@ const OPTIONS = {
   retain: { type: "string" },
   concurrency: { type: "string" },
   "multipart-threshold": { type: "string" },
+  server: { type: "string" },
+  var: { type: "string", multiple: true },
+  "compatibility-date": { type: "string" },
+  "compatibility-flags": { type: "string", multiple: true },
+  "run-worker-first": { type: "string", multiple: true },
 } satisfies ParseArgsConfig["options"];
 
 type Values = ReturnType<typeof parse>["values"];
@@ -100,7 +113,12 @@ async function dispatch(command: string, args: string[], values: Values, client:
           project: projectOption(values),
           message: values.message ?? "",
           activate: values.activate,
-          config: { html_handling: values["html-handling"], not_found_handling: values["not-found-handling"] },
+          config: {
+            html_handling: values["html-handling"],
+            not_found_handling: values["not-found-handling"],
+            run_worker_first: runWorkerFirst(values["run-worker-first"]),
+          },
+          server: serverOptions(values),
           concurrency: positiveInteger(values.concurrency, "--concurrency", 1, 64),
           multipartThreshold: mib(positiveInteger(values["multipart-threshold"], "--multipart-threshold", 5, 95)),
         },
@@ -113,7 +131,7 @@ async function dispatch(command: string, args: string[], values: Values, client:
           `Deployed ${result.project} version ${result.version}: ${result.files} file(s), ` +
           `${result.uploaded} uploaded (${formatBytes(result.bytesUploaded)}), ${result.skipped} already stored` +
           `${result.partsSkipped ? `; resumed, ${result.partsSkipped} part(s) had arrived before` : ""}\n` +
-          `${state} ${result.url}`,
+          `${state} ${result.url}\npreview of this version: ${result.previewUrl}`,
       };
     }
     case "versions":
@@ -195,6 +213,33 @@ function retainOption(values: Values): number | undefined {
   return positiveInteger(values.retain, "--retain", 1, 1000);
 }
 
+function serverOptions(values: Values): ServerOptions | undefined {
+  if (values.server === undefined) {
+    for (const option of ["var", "compatibility-date", "compatibility-flags", "run-worker-first"] as const) {
+      if (values[option] !== undefined) {
+        throw new UsageError(`--${option} needs --server <entry>`);
+      }
+    }
+    return undefined;
+  }
+  return {
+    entry: values.server,
+    vars: parseVars(values.var ?? []),
+    compatibilityDate: values["compatibility-date"],
+    compatibilityFlags: (values["compatibility-flags"] ?? []).flatMap((flags) => flags.split(",")).map((flag) => flag.trim()).filter(Boolean),
+  };
+}
+
+function runWorkerFirst(values: string[] | undefined): boolean | string[] | undefined {
+  if (values === undefined) {
+    return undefined;
+  }
+  if (values.length === 1 && (values[0] === "true" || values[0] === "false")) {
+    return values[0] === "true";
+  }
+  return values.flatMap((value) => value.split(",")).map((value) => value.trim()).filter(Boolean);
+}
+
 function positiveInteger(value: string | undefined, option: string, min: number, max: number): number | undefined {
   if (value === undefined) {
     return undefined;
@@ -213,7 +258,8 @@ function mib(value: number | undefined): number | undefined {
 run(process.argv.slice(2)).catch((error: unknown) => {
   const verbose = process.argv.includes("--verbose");
   if (error instanceof CliError) {
-    process.stderr.write(`r2-assets: error: ${error.message}\n`);
+    // One line, whatever the server's message looked like.
+    process.stderr.write(`r2-assets: error: ${error.message.replace(/\s*\n\s*/g, " ")}\n`);
     process.exitCode = error.exitCode;
   } else {
     process.stderr.write(`r2-assets: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -1,7 +1,8 @@
 /**
  * `npm start`: runs the platform locally (wrangler dev, with local R2 and
- * Durable Objects kept in .wrangler/state), deploys the demo project from
- * examples/demo, and prints where to open it. Ctrl-C stops everything.
+ * Durable Objects kept in .wrangler/state), deploys the demo site from
+ * examples/demo and the full-stack example from examples/fullstack, and
+ * prints where to open them. Ctrl-C stops everything.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -73,7 +74,8 @@ async function main(): Promise<void> {
   const url = `http://127.0.0.1:${PORT}`;
   await waitForHealth(url, Date.now() + 60_000);
   const client = new ApiClient({ url, token });
-  const result = await deploy(
+  const progress = new Progress("lines");
+  const demo = await deploy(
     client,
     {
       dir: join(ROOT, "examples/demo"),
@@ -82,14 +84,27 @@ async function main(): Promise<void> {
       activate: true,
       config: { not_found_handling: "404-page" },
     },
-    new Progress("lines"),
+    progress,
+  );
+  const fullstack = await deploy(
+    client,
+    {
+      dir: join(ROOT, "examples/fullstack/public"),
+      project: "fullstack",
+      message: "full-stack example (npm start)",
+      activate: true,
+      config: { not_found_handling: "single-page-application", run_worker_first: ["/api/*"] },
+      server: { entry: join(ROOT, "examples/fullstack/server/index.ts"), vars: { GREETING: "Hello" }, compatibilityFlags: [] },
+    },
+    progress,
   );
   console.log(`
   r2-assets is running.
 
-  Demo site:    ${result.url}   (version ${result.version})
-  API:          http://localhost:${PORT}/api/
-  Admin token:  ${token}   (in .dev.vars)
+  Demo site:           ${demo.url}   (version ${demo.version})
+  Full-stack example:  ${fullstack.url}   (an SPA with server code at /api/*)
+  API:                 http://localhost:${PORT}/api/
+  Admin token:         ${token}   (in .dev.vars)
 
   Try:  R2_ASSETS_TOKEN=${token} npx r2-assets versions --project demo
   Stop: Ctrl-C

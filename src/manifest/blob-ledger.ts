@@ -4,8 +4,9 @@
  *
  * Safety rests on three rules, each enforced in a synchronous step of the
  * Durable Object so that no request can interleave with it:
- * - a blob listed by any staged or finalized version is never collected;
- *   a deploy lists a blob in the same step that tells it the blob is stored;
+ * - a blob listed by any staged or finalized version (as a file, or as its
+ *   server code's bundle) is never collected; a deploy lists a blob in the
+ *   same step that tells it the blob is stored;
  * - an upload holds a lease on its hash until it is recorded, and leased
  *   hashes are never collected;
  * - an upload of a hash being collected waits until the collection is done.
@@ -150,6 +151,7 @@ export class BlobLedger {
         `SELECT hash, size, deleting FROM blobs b
          WHERE deleting = 1
             OR (NOT EXISTS (SELECT 1 FROM files f WHERE f.hash = b.hash)
+                AND NOT EXISTS (SELECT 1 FROM version_server s WHERE s.bundle_hash = b.hash)
                 AND NOT EXISTS (SELECT 1 FROM upload_leases l WHERE l.hash = b.hash AND l.expires_at > ?))
          LIMIT ?`,
         now,

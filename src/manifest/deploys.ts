@@ -8,15 +8,17 @@ import { fail, succeed, type Outcome } from "../errors.ts";
 import type { ServingConfig } from "../serve/config.ts";
 import { MAX_FILES_PER_VERSION, SESSION_TTL_MS } from "../shared/limits.ts";
 import { formatVersionId } from "../shared/names.ts";
+import type { ServerSource } from "../shared/server-code.ts";
 import { recordActivation } from "./activation.ts";
 import type { Db } from "./db.ts";
 import { requireProject } from "./project.ts";
 import { pruneVersions } from "./retention.ts";
+import { needsBundle, saveServerSource } from "./server-code.ts";
 import type { FileEntry, FinalizeResult, PageResult, StartedDeploy } from "./types.ts";
 import { endVersion, getVersion, hasLapsed, unavailability, type VersionRow } from "./versions.ts";
 
 /** Opens a deploy: a staged version that files are added to page by page. */
-export function startDeploy(db: Db, message: string, config: ServingConfig, now: number): StartedDeploy {
+export function startDeploy(db: Db, message: string, config: ServingConfig, server: ServerSource | null, now: number): StartedDeploy {
   // Version ids encode the creation time; keep them strictly increasing so
   // that they sort by creation even when two deploys start in the same ms.
   const latest = db.first<{ t: number | null }>("SELECT MAX(created_at) AS t FROM versions")?.t ?? 0;
@@ -31,6 +33,9 @@ export function startDeploy(db: Db, message: string, config: ServingConfig, now:
     message,
     JSON.stringify(config),
   );
+  if (server) {
+    saveServerSource(db, id, server);
+  }
   return { version: id, expiresAt: new Date(expiresAt).toISOString() };
 }
 
@@ -123,6 +128,9 @@ export function finalize(db: Db, id: string, activate: boolean, now: number): Ou
     }
     if (open.value.file_count === 0) {
       return fail("bad_request", `files: deploy ${id} lists no files`, { field: "files" });
+    }
+    if (needsBundle(db, id)) {
+      return fail("bad_request", `server: the server code of deploy ${id} has not been bundled`, { field: "server" });
     }
     const missingCount = db.first<{ n: number }>(
       `SELECT COUNT(DISTINCT f.hash) AS n FROM files f LEFT JOIN blobs b ON b.hash = f.hash AND b.deleting = 0

@@ -5,10 +5,12 @@
  * an activation can never split a request between two versions.
  */
 import type { CompiledConfig } from "../serve/config.ts";
+import { runsWorkerFirst } from "../serve/dispatch.ts";
 import type { HeaderOp } from "../serve/headers.ts";
 import { route, type Intent } from "../serve/resolve.ts";
 import type { Db } from "./db.ts";
 import type { ProjectRow } from "./project.ts";
+import { serverRefOf, type ServerRef } from "./server-code.ts";
 import { getVersion, unavailability, type VersionRow } from "./versions.ts";
 
 export interface ResolveInput {
@@ -16,6 +18,12 @@ export interface ResolveInput {
   url: string;
   /** Serve this version instead of the live one. */
   version?: string;
+  /**
+   * Set when the platform routes a request to the project, so that the
+   * project's server code may be chosen to answer it; unset when the server
+   * code itself asks its ASSETS binding.
+   */
+  routing?: { navigate: boolean };
 }
 
 export interface FileRef {
@@ -29,6 +37,8 @@ export interface FileRef {
 
 export type Resolution =
   | { kind: "unavailable"; reason: "no-project" | "no-live-version" | "no-such-version"; message?: string }
+  /** The version's server code answers. */
+  | { kind: "server"; version: string; server: ServerRef }
   | { kind: "resolved"; version: string; intent: Intent; file: FileRef | null; headers: HeaderOp[] };
 
 export async function resolveRequest(
@@ -49,7 +59,18 @@ export async function resolveRequest(
   }
   const exists = (path: string): string | null =>
     db.first<{ hash: string }>("SELECT hash FROM files WHERE version_id = ? AND path = ?", versionId, path)?.hash ?? null;
-  const { intent, headers } = await route(new URL(input.url), configOf(row), exists);
+  const url = new URL(input.url);
+  const compiled = configOf(row);
+  // See src/serve/dispatch.ts for the routing order with server code.
+  const server = input.routing ? serverRefOf(db, versionId) : null;
+  if (server && runsWorkerFirst(compiled.workerFirst, url.pathname)) {
+    return { kind: "server", version: versionId, server };
+  }
+  const spaNavigation = input.routing?.navigate === true && compiled.config.not_found_handling === "single-page-application";
+  const { intent, headers } = await route(url, compiled, exists, { notFound: !server || spaNavigation });
+  if (server && intent.kind === "none" && !intent.rewritten) {
+    return { kind: "server", version: versionId, server };
+  }
   const file = intent.kind === "asset" ? lookupFile(db, versionId, intent.path) : null;
   return { kind: "resolved", version: versionId, intent, file, headers };
 }

@@ -7,6 +7,7 @@
 import init from "../../migrations/0001_init.sql";
 import deployTokens from "../../migrations/0002_deploy_tokens.sql";
 import multipartUploads from "../../migrations/0003_multipart_uploads.sql";
+import serverCode from "../../migrations/0004_server_code.sql";
 import type { Db } from "./db.ts";
 
 export interface Migration {
@@ -19,6 +20,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: 1, name: "init", sql: init },
   { id: 2, name: "deploy_tokens", sql: deployTokens },
   { id: 3, name: "multipart_uploads", sql: multipartUploads },
+  { id: 4, name: "server_code", sql: serverCode },
 ];
 
 /** Whether this database has been set up as a project's manifest. */

@@ -12,6 +12,7 @@ import { BlobStore } from "../blob/r2-store.ts";
 import type { Env } from "../env.ts";
 import { fail, succeed, type Outcome } from "../errors.ts";
 import { compileConfig, type CompiledConfig, type ServingConfig } from "../serve/config.ts";
+import type { ServerSource } from "../shared/server-code.ts";
 import { DEFAULT_RETENTION } from "../shared/limits.ts";
 import { activate, rollback } from "./activation.ts";
 import { BlobLedger } from "./blob-ledger.ts";
@@ -33,7 +34,8 @@ import type {
   StartedDeploy,
   VersionInfo,
 } from "./types.ts";
-import { listVersions, type VersionRow } from "./versions.ts";
+import { attachBundle, unbundledSource } from "./server-code.ts";
+import { getVersion, listVersions, type VersionRow } from "./versions.ts";
 
 /** Blobs left by pruning are collected this long after the prune. */
 const COLLECT_AFTER_PRUNE_MS = 10 * 60 * 1000;
@@ -116,8 +118,8 @@ export class ProjectManifest extends DurableObject<Env> {
 
   // ── Deploys ─────────────────────────────────────────────────────────────
 
-  async startDeploy(message: string, config: ServingConfig): Promise<Outcome<StartedDeploy>> {
-    const started = this.#withProject(() => succeed(startDeploy(this.#db, message, config, Date.now())));
+  async startDeploy(message: string, config: ServingConfig, server: ServerSource | null): Promise<Outcome<StartedDeploy>> {
+    const started = this.#withProject(() => succeed(startDeploy(this.#db, message, config, server, Date.now())));
     if (started.ok) {
       await this.#scheduleAlarm(nextExpiry(this.#db));
     }
@@ -174,6 +176,22 @@ export class ProjectManifest extends DurableObject<Env> {
   async abortUpload(hash: string): Promise<Outcome<{ hash: string }>> {
     const uploads = this.#withProject(() => succeed(this.#uploads()));
     return uploads.ok ? uploads.value.abort(hash) : uploads;
+  }
+
+  /** The sources of a staged version's server code, if it still needs bundling. */
+  unbundledServer(version: string): Outcome<ServerSource | null> {
+    return this.#withProject(() => {
+      const row = getVersion(this.#db, version);
+      return succeed(row?.state === "staged" ? unbundledSource(this.#db, version) : null);
+    });
+  }
+
+  /** Records a stored bundle and attaches it to the version, in one step. */
+  recordServerBundle(version: string, hash: string, size: number, mainModule: string): Outcome<{ version: string }> {
+    return this.#withProject(() => {
+      const recorded = this.#blobLedger().recordUpload(hash, size, Date.now());
+      return recorded.ok ? attachBundle(this.#db, version, hash, mainModule) : recorded;
+    });
   }
 
   finalize(version: string, activateIt: boolean): Outcome<FinalizeResult> {

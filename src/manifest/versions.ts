@@ -50,10 +50,11 @@ export function unavailability(row: VersionRow | null, id: string, now: number):
   }
 }
 
-/** Moves a version to an end state and drops its files. */
+/** Moves a version to an end state and drops its files and server code. */
 export function endVersion(db: Db, id: string, state: "pruned" | "deleted" | "expired"): void {
   db.run("UPDATE versions SET state = ?, expires_at = NULL WHERE id = ?", state, id);
   db.run("DELETE FROM files WHERE version_id = ?", id);
+  db.run("DELETE FROM version_server WHERE version_id = ?", id);
 }
 
 /** Finalized versions, newest first. */

@@ -3,6 +3,7 @@
  * stored with it: the modes, and the parsed `_redirects` and `_headers`.
  */
 import { checkModes, type ConfigProblem, type HtmlHandling, type NotFoundHandling } from "../shared/config.ts";
+import { checkRunWorkerFirst, compileRunWorkerFirst, type RunWorkerFirst, type WorkerFirstRules } from "./dispatch.ts";
 import { parseHeaders, type HeaderRule } from "./headers.ts";
 import { compilePattern } from "./patterns.ts";
 import { NO_REDIRECTS, parseRedirects, type RedirectRules } from "./redirects.ts";
@@ -15,6 +16,8 @@ export interface ServingConfig {
   not_found_handling: NotFoundHandling;
   redirects: RedirectRules;
   headers: HeaderRule[];
+  /** Only matters for versions with server code. */
+  run_worker_first: RunWorkerFirst;
 }
 
 /** A line of a rules file that was skipped. */
@@ -29,6 +32,7 @@ export const DEFAULT_CONFIG: ServingConfig = {
   not_found_handling: "none",
   redirects: NO_REDIRECTS,
   headers: [],
+  run_worker_first: false,
 };
 
 /** Checks a deploy's `config` and parses its rule files. */
@@ -48,10 +52,14 @@ export function buildConfig(input: Record<string, unknown>): { config: ServingCo
     }
     texts[field] = value;
   }
+  const workerFirst = checkRunWorkerFirst(input.run_worker_first ?? false);
+  if ("problem" in workerFirst) {
+    return { problem: { field: "run_worker_first", message: workerFirst.problem } };
+  }
   const redirects = parseRedirects(texts.redirects, checked.modes.html_handling);
   const headers = parseHeaders(texts.headers);
   return {
-    config: { ...checked.modes, redirects: redirects.rules, headers: headers.rules },
+    config: { ...checked.modes, redirects: redirects.rules, headers: headers.rules, run_worker_first: workerFirst.value },
     warnings: [
       ...redirects.invalid.map((problem) => ({ file: "_redirects" as const, ...problem })),
       ...headers.invalid.map((problem) => ({ file: "_headers" as const, ...problem })),
@@ -64,6 +72,7 @@ export interface CompiledConfig {
   config: ServingConfig;
   redirectPatterns: RegExp[];
   headerPatterns: RegExp[];
+  workerFirst: WorkerFirstRules;
 }
 
 export function compileConfig(config: ServingConfig): CompiledConfig {
@@ -71,5 +80,7 @@ export function compileConfig(config: ServingConfig): CompiledConfig {
     config,
     redirectPatterns: config.redirects.dynamic.map((rule) => compilePattern(rule.from)),
     headerPatterns: config.headers.map((rule) => compilePattern(rule.path)),
+    // Versions stored before run_worker_first existed lack it.
+    workerFirst: compileRunWorkerFirst(config.run_worker_first ?? false),
   };
 }

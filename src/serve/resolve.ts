@@ -36,8 +36,12 @@ export interface Routed {
   headers: HeaderOp[];
 }
 
-/** Decides what a request for `url` gets from a version with `compiled` configuration. */
-export async function route(url: URL, compiled: CompiledConfig, exists: Exists): Promise<Routed> {
+/**
+ * Decides what a request for `url` gets from a version with `compiled`
+ * configuration. Without `notFound`, not_found_handling is left out, so
+ * that an unmatched request can go to server code instead.
+ */
+export async function route(url: URL, compiled: CompiledConfig, exists: Exists, { notFound = true } = {}): Promise<Routed> {
   const { config } = compiled;
   const headers = matchHeaders(config.headers, compiled.headerPatterns, url.host, url.pathname);
   let target = url;
@@ -49,11 +53,11 @@ export async function route(url: URL, compiled: CompiledConfig, exists: Exists):
     target = new URL(url);
     target.pathname = new URL(rule.to, url).pathname;
   }
-  return { intent: await routeFile(target, compiled, exists, rule !== null), headers };
+  return { intent: await routeFile(target, compiled, exists, rule !== null, notFound), headers };
 }
 
 /** The html_handling and not_found_handling decision for one path. */
-async function routeFile(url: URL, { config }: CompiledConfig, exists: Exists, rewritten: boolean): Promise<Intent> {
+async function routeFile(url: URL, { config }: CompiledConfig, exists: Exists, rewritten: boolean, notFound: boolean): Promise<Intent> {
   let served: string | null = null;
   const storage = {
     get(path: string): Promise<string> {
@@ -66,7 +70,7 @@ async function routeFile(url: URL, { config }: CompiledConfig, exists: Exists, r
   const request = new Request(url, { headers: { accept: "text/html" } });
   const response = await handleAssetRequest(request, new ManifestView(exists), storage, {
     html_handling: config.html_handling,
-    not_found_handling: config.not_found_handling,
+    not_found_handling: notFound ? config.not_found_handling : "none",
   });
   if (!response) {
     return { kind: "none", rewritten };

@@ -1,21 +1,31 @@
 /**
- * Serving one request for a project's assets: ask the project's manifest
- * what the URL resolves to, then answer: a file from R2, a redirect, or a
- * 404. Only GET and HEAD read files; other methods get 405.
+ * Answering requests from a project's files: a file from R2, a redirect, or
+ * a 404, as the manifest resolved the URL. Only GET and HEAD read files;
+ * other methods get 405.
  */
 import { BlobStore } from "../blob/r2-store.ts";
 import type { AssetBindingProps, Env } from "../env.ts";
+import type { Resolution } from "../manifest/lookup.ts";
 import { applyHeaderOps, type HeaderOp } from "./headers.ts";
 import { respondWithAsset, VERSION_HEADER } from "./respond.ts";
 
 const READ_METHODS = new Set(["GET", "HEAD"]);
 
+/** What AssetBinding does: resolve against the project's manifest, then answer. */
 export async function serveAsset(request: Request, env: Env, props: AssetBindingProps): Promise<Response> {
   const manifest = env.MANIFEST.getByName(props.projectId);
   const resolution = await manifest.resolve({ url: request.url, version: props.version });
+  return answer(request, env, props.projectId, resolution);
+}
+
+/** Answers from a resolution that does not involve server code. */
+export async function answer(request: Request, env: Env, projectId: string, resolution: Resolution): Promise<Response> {
   const head = request.method === "HEAD";
   if (resolution.kind === "unavailable") {
     return plain(404, resolution.reason === "no-project" ? "Project Not Found" : "Not Found", head);
+  }
+  if (resolution.kind === "server") {
+    throw new Error("a request for server code reached the asset responder");
   }
   const { intent, version, file, headers } = resolution;
   const reading = READ_METHODS.has(request.method);
@@ -34,12 +44,7 @@ export async function serveAsset(request: Request, env: Env, props: AssetBinding
       if (!file) {
         throw new Error(`the manifest resolved ${intent.path} but has no such file`);
       }
-      return respondWithAsset(request, new BlobStore(env.BLOBS, props.projectId), {
-        file,
-        status: intent.status,
-        version,
-        headerOps: headers,
-      });
+      return respondWithAsset(request, new BlobStore(env.BLOBS, projectId), { file, status: intent.status, version, headerOps: headers });
     case "none":
       return withHeaders(plain(404, "Not Found", head, tag), headers);
   }

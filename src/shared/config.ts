@@ -24,6 +24,8 @@ export interface ServingConfigInput {
   redirects?: string;
   /** The text of the deployed folder's `_headers`. */
   headers?: string;
+  /** `true`, or route patterns (`/api/*`, `!/api/docs/*`) that go to the server code first. */
+  run_worker_first?: boolean | string[];
 }
 
 export interface ServingModes {

@@ -38,6 +38,7 @@ interface DeployJson {
   skipped: number;
   bytesUploaded: number;
   url: string;
+  previewUrl: string;
 }
 
 function parseJson<T>(text: string): T {
@@ -68,6 +69,7 @@ describe("deploy, redeploy, roll back", () => {
       "files",
       "partsSkipped",
       "partsUploaded",
+      "previewUrl",
       "project",
       "skipped",
       "uploaded",
@@ -76,6 +78,7 @@ describe("deploy, redeploy, roll back", () => {
     ]);
     expect(v1).toMatchObject({ project: "site", active: true, files: 8, uploaded: 8, skipped: 0 });
     expect(v1.url).toBe(`http://site.localhost:${platform.port}/`);
+    expect(v1.previewUrl).toBe(`http://${v1.version}.site.localhost:${platform.port}/`);
     await expectServed(expect, "site", SITE, v1.version);
 
     const changed = { ...SITE, "assets/style.css": "body{margin:1px}" };

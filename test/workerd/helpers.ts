@@ -90,6 +90,8 @@ export interface DeployOptions {
   activate?: boolean;
   message?: string;
   config?: Record<string, unknown>;
+  /** Server code: `{ entry, files, vars? }`. */
+  server?: Record<string, unknown>;
   token?: string;
   /** Stop before finalizing. */
   finalize?: boolean;
@@ -108,7 +110,7 @@ export async function deploy(project: string, files: Record<string, string | Uin
   const base = `/api/projects/${project}`;
   const { version } = await apiJson<{ version: string }>("POST", `${base}/deploys`, {
     token,
-    body: { message: options.message ?? "", config: options.config ?? {} },
+    body: { message: options.message ?? "", config: options.config ?? {}, server: options.server },
   });
   const manifest: Record<string, { hash: string; size: number }> = {};
   const byHash = new Map<string, Uint8Array>();

@@ -1,0 +1,240 @@
+/**
+ * Projects with server code: bundling at finalize, the routing order of
+ * Workers with assets, env.ASSETS, isolation between projects, previews and
+ * failures of tenant code. Runs the real Worker Loader in workerd.
+ */
+import { describe, it } from "vitest";
+import { api, apiJson, createProject, deploy, site, uniqueProject } from "./helpers.ts";
+
+const SERVER = `
+import { describe } from "./describe";
+
+interface Env {
+  ASSETS: Fetcher;
+  GREETING: string;
+  [name: string]: unknown;
+}
+
+export default {
+  async fetch(request: Request, env: Env): Promise<Response> {
+    const url = new URL(request.url);
+    switch (url.pathname) {
+      case "/api/through-assets":
+        return env.ASSETS.fetch(new Request(new URL("/data.json", request.url)));
+      case "/api/missing-through-assets":
+        return env.ASSETS.fetch(new Request(new URL("/no/such/page", request.url)));
+      case "/api/throw":
+        throw new Error("boom");
+      case "/api/outbound":
+        try {
+          await fetch("https://example.com/");
+          return new Response("reached the network");
+        } catch (error) {
+          return new Response("no network: " + (error as Error).message);
+        }
+      case "/api/steal":
+        return env.ASSETS.fetch(url.searchParams.get("url") ?? "");
+      case "/api/env":
+        return Response.json(Object.keys(env).sort());
+      default:
+        return new Response(describe(request.method, url.pathname, env.GREETING), { headers: { "x-served-by": "server" } });
+    }
+  },
+};
+`;
+
+const DESCRIBE = `export function describe(method: string, path: string, greeting: string): string {
+  return \`server \${method} \${path} \${greeting}\`;
+}
+`;
+
+const ASSETS = {
+  "/index.html": "<div id=app>app shell</div>",
+  "/about.html": "<h1>about</h1>",
+  "/api/docs/index.html": "<h1>api docs</h1>",
+  "/data.json": '{"from":"assets"}',
+  "/secret.txt": "secret of this project",
+  "/404.html": "<h1>lost</h1>",
+};
+
+function server(vars: Record<string, string> = { GREETING: "hello" }) {
+  return { entry: "server/index.ts", files: { "server/index.ts": SERVER, "server/describe.ts": DESCRIBE }, vars };
+}
+
+async function fullStack(prefix: string, config: Record<string, unknown>, withServer = true): Promise<string> {
+  const project = uniqueProject(prefix);
+  await createProject(project);
+  await deploy(project, ASSETS, { config, server: withServer ? server() : undefined });
+  return project;
+}
+
+type Who = "server" | "asset" | "404" | "shell";
+
+async function whoAnswers(project: string, path: string, navigate = false): Promise<Who> {
+  const res = await site(project, path, { headers: navigate ? { "sec-fetch-mode": "navigate" } : {}, redirect: "manual" });
+  const text = await res.text();
+  if (res.headers.get("x-served-by") === "server") {
+    return "server";
+  }
+  if (text === ASSETS["/index.html"] && path !== "/") {
+    return "shell";
+  }
+  return res.status === 404 ? "404" : "asset";
+}
+
+describe("routing order with server code", () => {
+  // [config, path, navigation request, with server code, who answers]
+  const table: [Record<string, unknown>, string, boolean, boolean, Who][] = [
+    // 2. A matching asset is served without waking the server code.
+    [{}, "/about", false, true, "asset"],
+    [{}, "/data.json", false, true, "asset"],
+    [{}, "/", false, true, "asset"],
+    // 4. No asset: the server code answers...
+    [{}, "/api/users", false, true, "server"],
+    [{ not_found_handling: "single-page-application" }, "/api/users", false, true, "server"],
+    [{ not_found_handling: "404-page" }, "/api/users", false, true, "server"],
+    // ...except a navigation request to a single-page application, which gets the shell.
+    [{ not_found_handling: "single-page-application" }, "/dashboard", true, true, "shell"],
+    [{}, "/dashboard", true, true, "server"],
+    // 3. No server code: not_found_handling applies.
+    [{ not_found_handling: "single-page-application" }, "/dashboard", false, false, "shell"],
+    [{ not_found_handling: "404-page" }, "/dashboard", false, false, "404"],
+    [{}, "/dashboard", false, false, "404"],
+    // 1. run_worker_first sends matching requests to the server code first.
+    [{ run_worker_first: true }, "/about", false, true, "server"],
+    [{ run_worker_first: ["/api/*", "!/api/docs/*"] }, "/api/docs/", false, true, "asset"],
+    [{ run_worker_first: ["/api/*", "!/api/docs/*"] }, "/api/data", false, true, "server"],
+    [{ run_worker_first: ["/api/*"] }, "/about", false, true, "asset"],
+    [{ run_worker_first: true }, "/about", false, false, "asset"],
+  ];
+
+  const projects = new Map<string, Promise<string>>();
+  const projectFor = (config: Record<string, unknown>, withServer: boolean): Promise<string> => {
+    const key = JSON.stringify([config, withServer]);
+    let project = projects.get(key);
+    if (!project) {
+      project = fullStack("order", config, withServer);
+      projects.set(key, project);
+    }
+    return project;
+  };
+
+  for (const [config, path, navigate, withServer, who] of table) {
+    it(`${JSON.stringify(config)} ${navigate ? "navigate " : ""}${path} ${withServer ? "with" : "without"} server code → ${who}`, async ({ expect }) => {
+      const project = await projectFor(config, withServer);
+      expect(await whoAnswers(project, path, navigate)).toBe(who);
+    });
+  }
+});
+
+describe("the server code", () => {
+  it("is bundled with its local imports and gets its variables", async ({ expect }) => {
+    const project = await fullStack("vars", {});
+    const res = await site(project, "/api/hello", { method: "POST" });
+    expect(await res.text()).toBe("server POST /api/hello hello");
+    expect(await (await site(project, "/api/env")).json()).toEqual(["ASSETS", "GREETING"]);
+  });
+
+  it("reads its own files through env.ASSETS, with not_found_handling", async ({ expect }) => {
+    const project = await fullStack("assets", { not_found_handling: "404-page" });
+    expect(await (await site(project, "/api/through-assets")).json()).toEqual({ from: "assets" });
+    const missing = await site(project, "/api/missing-through-assets");
+    expect([missing.status, await missing.text()]).toEqual([404, "<h1>lost</h1>"]);
+  });
+
+  it("can never read another project's files", async ({ expect }) => {
+    const victim = uniqueProject("victim");
+    await createProject(victim);
+    await deploy(victim, { "/secret.txt": "the victim's secret" });
+    const attacker = await fullStack("attacker", {});
+    for (const url of [`http://${victim}.localhost/secret.txt`, `http://localhost/api/projects/${victim}/versions`, "/secret.txt"]) {
+      const res = await site(attacker, `/api/steal?url=${encodeURIComponent(url)}`);
+      expect(await res.text(), url).not.toContain("the victim's secret");
+    }
+  });
+
+  it("has no outbound network", async ({ expect }) => {
+    const project = await fullStack("outbound", {});
+    expect(await (await site(project, "/api/outbound")).text()).toMatch(/^no network: /);
+  });
+
+  it("fails one request, not the platform, when it throws", async ({ expect }) => {
+    const project = await fullStack("throws", {});
+    const res = await site(project, "/api/throw");
+    expect(res.status).toBe(500);
+    expect(await res.text()).toMatch(/server code failed/);
+    expect(await (await site(project, "/about")).text()).toBe("<h1>about</h1>");
+    expect((await site(project, "/api/ok")).status).toBe(200);
+  });
+
+  it("fails the deploy with the bundler's message, leaving the live version alone", async ({ expect }) => {
+    const project = uniqueProject("badcode");
+    await createProject(project);
+    const live = await deploy(project, { "/index.html": "v1" });
+    const broken = { entry: "index.ts", files: { "index.ts": 'import { x } from "./missing";\nexport default { fetch() { return new Response(x) } }' } };
+    const staged = await deploy(project, { "/index.html": "v2" }, { server: broken, finalize: false });
+    const res = await api("POST", `/api/projects/${project}/deploys/${staged.version}/finalize`);
+    expect(res.status).toBe(400);
+    const { error } = await res.json<{ error: { field: string; message: string } }>();
+    expect(error.field).toBe("server");
+    expect(error.message).toMatch(/failed to bundle: .*missing/);
+
+    const syntax = { entry: "index.ts", files: { "index.ts": "export default { fetch( };" } };
+    const staged2 = await deploy(project, { "/index.html": "v3" }, { server: syntax, finalize: false });
+    const res2 = await api("POST", `/api/projects/${project}/deploys/${staged2.version}/finalize`);
+    expect(res2.status).toBe(400);
+    const { error: error2 } = await res2.json<{ error: { message: string } }>();
+    expect(error2.message).toMatch(/^server: the server code failed to bundle: index\.ts:1:\d+: ERROR: [^\n]+$/);
+    const home = await site(project, "/");
+    expect([await home.text(), home.headers.get("x-r2-assets-version")]).toEqual(["v1", live.version]);
+  });
+
+  it("refuses bad server options, naming the field", async ({ expect }) => {
+    const project = uniqueProject("badserver");
+    await createProject(project);
+    const cases: [unknown, string][] = [
+      ["code", "server"],
+      [{ entry: "a.ts", files: {} }, "server.files"],
+      [{ entry: "b.ts", files: { "a.ts": "" } }, "server.entry"],
+      [{ entry: "a.ts", files: { "../a.ts": "" } }, 'server.files["../a.ts"]'],
+      [{ entry: "a.ts", files: { "a.ts": "" }, vars: { ASSETS: "x" } }, "server.vars.ASSETS"],
+      [{ entry: "a.ts", files: { "a.ts": "" }, vars: { "bad-name": "x" } }, "server.vars.bad-name"],
+      [{ entry: "a.ts", files: { "a.ts": "" }, compatibility_date: "2099-01-01" }, "server.compatibility_date"],
+      [{ entry: "a.ts", files: { "a.ts": "" }, compatibility_flags: ["Bad Flag"] }, "server.compatibility_flags"],
+    ];
+    for (const [body, field] of cases) {
+      const res = await api("POST", `/api/projects/${project}/deploys`, { body: { server: body } });
+      expect(res.status, field).toBe(400);
+      expect((await res.json<{ error: { field: string } }>()).error.field).toBe(field);
+    }
+    const rwf = await api("POST", `/api/projects/${project}/deploys`, { body: { config: { run_worker_first: ["api/*"] } } });
+    expect((await rwf.json<{ error: { field: string } }>()).error.field).toBe("config.run_worker_first");
+  });
+});
+
+describe("versions of server code", () => {
+  it("rolls back server code and assets together, and previews an inactive version", async ({ expect }) => {
+    const project = uniqueProject("versions");
+    await createProject(project);
+    const v1 = await deploy(project, { "/page.txt": "assets v1" }, { server: server({ GREETING: "v1" }) });
+    const v2 = await deploy(project, { "/page.txt": "assets v2" }, { server: server({ GREETING: "v2" }) });
+    expect(await (await site(project, "/api/x")).text()).toBe("server GET /api/x v2");
+    await apiJson("POST", `/api/projects/${project}/rollback`);
+    expect(await (await site(project, "/api/x")).text()).toBe("server GET /api/x v1");
+    expect(await (await site(project, "/page.txt")).text()).toBe("assets v1");
+    // v2 is not live, but its preview host serves it, server code and assets.
+    const preview = await site(project, "/api/x", {}, v2.version);
+    expect(await preview.text()).toBe("server GET /api/x v2");
+    expect(await (await site(project, "/page.txt", {}, v2.version)).text()).toBe("assets v2");
+    expect((await site(project, "/page.txt", {}, "20200101-000000-000")).status).toBe(404);
+    expect(v1.version < v2.version).toBe(true);
+  });
+
+  it("keeps a version's bundle through garbage collection", async ({ expect }) => {
+    const project = uniqueProject("bundle-gc");
+    await createProject(project);
+    await deploy(project, { "/a.txt": "a" }, { server: server() });
+    expect((await apiJson<{ deleted: number }>("POST", `/api/projects/${project}/gc`)).deleted).toBe(0);
+    expect((await site(project, "/api/x")).status).toBe(200);
+  });
+});
