@@ -4,7 +4,7 @@
  * scheme. Blobs are written once, after their body is verified, and never
  * overwritten.
  */
-import { verifyingStream, type Verification } from "./verify-stream.ts";
+import { verifiedBody, type Verification } from "./verify-stream.ts";
 
 /** The content hash of an empty body. */
 export const EMPTY_HASH = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -165,10 +165,9 @@ export class BlobStore {
    * The pipes' own failures surface as the consumer's failure.
    */
   #verified(expectedHash: string, size: number, body: ReadableStream<Uint8Array>): { readable: ReadableStream; verification: Verification } {
-    const { stream, verification } = verifyingStream(expectedHash, size);
+    const { readable, verification } = verifiedBody(body, expectedHash, size);
     const sized = new FixedLengthStream(size);
-    body.pipeTo(stream.writable).catch(() => undefined);
-    stream.readable.pipeTo(sized.writable).catch(() => undefined);
+    readable.pipeTo(sized.writable).catch(() => undefined);
     return { readable: sized.readable, verification };
   }
 

@@ -2,7 +2,8 @@
  * `npm start`: runs the platform locally (wrangler dev, with local R2 and
  * Durable Objects kept in .wrangler/state), deploys the demo site from
  * examples/demo and the full-stack example from examples/fullstack, and
- * prints where to open them. Ctrl-C stops everything.
+ * prints where to open them. Ctrl-C stops everything. PORT sets the port
+ * (8787); extra arguments are passed to wrangler dev.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -59,7 +60,8 @@ async function main(): Promise<void> {
     return;
   }
   const token = adminToken();
-  const wrangler = spawn("npx", ["wrangler", "dev", "--port", String(PORT), "--ip", "127.0.0.1"], {
+  // Extra arguments go to wrangler dev (`npm start -- --persist-to /tmp/state`).
+  const wrangler = spawn("npx", ["wrangler", "dev", "--port", String(PORT), "--ip", "127.0.0.1", ...process.argv.slice(2)], {
     cwd: ROOT,
     stdio: ["ignore", "inherit", "inherit"],
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },

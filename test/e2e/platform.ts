@@ -29,6 +29,8 @@ export interface Platform {
   url: string;
   port: number;
   token: string;
+  /** The process group of `wrangler dev` and the workerd it runs. */
+  processGroup: number;
   /** Runs `npx r2-assets <args>` against this platform. */
   cli(args: string[], env?: Record<string, string | undefined>): Promise<CliResult>;
   /** Starts the CLI without waiting for it; `child` can be killed (with its process group). */
@@ -51,16 +53,26 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export interface PlatformOptions {
+  /** A wrangler configuration other than the platform's own. */
+  config?: string;
+  /** The path that answers 200 once the Worker is up. */
+  healthPath?: string;
+  /** Where local R2 and Durable Objects keep their data; kept after stop(). Default: a new directory, removed by stop(). */
+  state?: string;
+}
+
 /** Starts `wrangler dev` and waits until the API answers. */
-export async function startPlatform(): Promise<Platform> {
+export async function startPlatform({ config, healthPath = "/api/health", ...options }: PlatformOptions = {}): Promise<Platform> {
   const port = await freePort();
-  const state = await mkdtemp(join(tmpdir(), "r2a-e2e-state-"));
+  const state = options.state ?? (await mkdtemp(join(tmpdir(), "r2a-e2e-state-")));
   const token = `e2e-${randomUUID()}`;
   const child = spawn(
     "npx",
     [
       "wrangler",
       "dev",
+      ...(config ? ["--config", config] : []),
       "--port",
       String(port),
       "--ip",
@@ -78,12 +90,13 @@ export async function startPlatform(): Promise<Platform> {
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const url = `http://127.0.0.1:${port}`;
-  await waitForHealth(url, child, () => output);
+  await waitForHealth(`${url}${healthPath}`, child, () => output);
 
   const platform: Platform = {
     url,
     port,
     token,
+    processGroup: child.pid ?? 0,
     cli: (args, env = {}) => runCli(args, { R2_ASSETS_URL: url, R2_ASSETS_TOKEN: token, ...env }),
     spawnCli: (args) => spawnCli(args, { R2_ASSETS_URL: url, R2_ASSETS_TOKEN: token }),
     request: (host, path, init = {}) => httpRequest(port, `${host}.localhost:${port}`, path, init),
@@ -98,20 +111,22 @@ export async function startPlatform(): Promise<Platform> {
     logs: () => output,
     async stop() {
       await stopProcess(child);
-      await rm(state, { recursive: true, force: true });
+      if (options.state === undefined) {
+        await rm(state, { recursive: true, force: true });
+      }
     },
   };
   return platform;
 }
 
-async function waitForHealth(url: string, child: ChildProcess, logs: () => string): Promise<void> {
+async function waitForHealth(healthUrl: string, child: ChildProcess, logs: () => string): Promise<void> {
   const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) {
       throw new Error(`wrangler dev exited with ${child.exitCode}:\n${logs()}`);
     }
     try {
-      const response = await fetch(`${url}/api/health`);
+      const response = await fetch(healthUrl);
       if (response.ok) {
         return;
       }
