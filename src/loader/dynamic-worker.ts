@@ -11,6 +11,7 @@ import type { Env } from "../env.ts";
 import type { ServerRef } from "../manifest/server-code.ts";
 import { ASSETS_BINDING } from "../shared/server-code.ts";
 import { loaderModules, type StoredBundle } from "./bundle.ts";
+import { serverFailure } from "./failure.ts";
 
 /** CPU time a request may spend in a project's server code. */
 const SERVER_CPU_MS = 1000;
@@ -40,9 +41,9 @@ export async function runServerCode(request: Request, env: Env, ctx: ExecutionCo
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     console.error(`server code of ${projectId} version ${version} failed: ${message}`);
-    const overloaded = /cpu|exceeded|limit|memory/i.test(message);
-    return new Response(overloaded ? "Service Unavailable: the server code ran out of resources\n" : "Internal Server Error: the server code failed\n", {
-      status: overloaded ? 503 : 500,
+    const failure = serverFailure(message);
+    return new Response(failure.body, {
+      status: failure.status,
       headers: { "content-type": "text/plain; charset=utf-8", "x-r2-assets-version": version },
     });
   }

@@ -9,6 +9,7 @@ import { describe, it } from "vitest";
 import { collectServerFiles, parseVars } from "../../src/cli/server-files.ts";
 import { checkRunWorkerFirst, compileRunWorkerFirst, runsWorkerFirst } from "../../src/serve/dispatch.ts";
 import { oneLine } from "../../src/loader/bundle-message.ts";
+import { serverFailure } from "../../src/loader/failure.ts";
 import { checkCompatibilityDate, checkServerSource, checkVarName } from "../../src/shared/server-code.ts";
 
 describe("run_worker_first", () => {
@@ -111,4 +112,21 @@ describe("bundler messages", () => {
     expect(oneLine(esbuild)).toBe('gone.ts:1:21: ERROR: Unexpected ";"; lib/a.ts:3:1: ERROR: Expected "}"');
     expect(oneLine("plain message")).toBe("plain message");
   });
+});
+
+describe("failures of server code", () => {
+  const cases: [string, 500 | 503][] = [
+    ["Worker exceeded CPU time limit.", 503],
+    ["Worker exceeded memory limit.", 503],
+    ["The Worker's CPU limit was reached", 503],
+    ["boom", 500],
+    ["rate limit of the upstream API reached", 500],
+    ["The script will never generate a response.", 500],
+    ["Cannot read properties of undefined (reading 'time')", 500],
+  ];
+  for (const [message, status] of cases) {
+    it(`${JSON.stringify(message)} → ${status}`, ({ expect }) => {
+      expect(serverFailure(message).status).toBe(status);
+    });
+  }
 });

@@ -3,8 +3,9 @@
  * Workers with assets, env.ASSETS, isolation between projects, previews and
  * failures of tenant code. Runs the real Worker Loader in workerd.
  */
+import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
-import { api, apiJson, createProject, deploy, site, uniqueProject } from "./helpers.ts";
+import { api, apiJson, bytesOf, contentHash, createProject, deploy, site, uniqueProject } from "./helpers.ts";
 
 const SERVER = `
 import { describe } from "./describe";
@@ -228,6 +229,22 @@ describe("versions of server code", () => {
     expect(await (await site(project, "/page.txt", {}, v2.version)).text()).toBe("assets v2");
     expect((await site(project, "/page.txt", {}, "20200101-000000-000")).status).toBe(404);
     expect(v1.version < v2.version).toBe(true);
+  });
+
+  it("reads a version's bundle from R2 only while no isolate of it is warm", async ({ expect }) => {
+    const project = uniqueProject("warm");
+    await createProject(project);
+    await deploy(project, { "/a.txt": "a" }, { server: server({ GREETING: "warm" }) });
+    expect(await (await site(project, "/api/x")).text()).toBe("server GET /api/x warm");
+    // Take the bundle out of R2: the warm isolate keeps answering without it.
+    const asset = await contentHash(bytesOf("a"));
+    const listed = await env.BLOBS.list({ prefix: `projects/${project}/blobs/` });
+    const bundles = listed.objects.map((object) => object.key).filter((key) => !key.endsWith(asset));
+    expect(bundles).toHaveLength(1);
+    await env.BLOBS.delete(bundles);
+    for (let i = 0; i < 3; i += 1) {
+      expect(await (await site(project, "/api/x")).text()).toBe("server GET /api/x warm");
+    }
   });
 
   it("keeps a version's bundle through garbage collection", async ({ expect }) => {
