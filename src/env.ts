@@ -3,6 +3,7 @@
  * entrypoints are created with.
  */
 import type { ProjectManifest } from "./manifest/project-manifest.ts";
+import { DEFAULT_POINTER_LEASE_MS } from "./shared/limits.ts";
 
 export interface Env {
   /** Asset bodies: projects/<project>/blobs/<hash>. */
@@ -19,6 +20,18 @@ export interface Env {
   MAX_FILE_BYTES?: string;
   /** "development" adds internal error details to 500 responses. */
   ENVIRONMENT?: string;
+  /** How long serving isolates trust a pointer or version they learned, in ms (default 1000). */
+  POINTER_LEASE_MS?: string;
+}
+
+export type ManifestStub = DurableObjectStub<ProjectManifest>;
+
+/** The lease on pointers and versions (see src/serve/lease.ts). */
+export function pointerLeaseMs(env: Pick<Env, "POINTER_LEASE_MS">): number {
+  const configured = Number(env.POINTER_LEASE_MS);
+  return env.POINTER_LEASE_MS !== undefined && Number.isSafeInteger(configured) && configured >= 0
+    ? configured
+    : DEFAULT_POINTER_LEASE_MS;
 }
 
 /** Props of an AssetBinding: the project it serves and, optionally, a pinned version. */

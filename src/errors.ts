@@ -1,10 +1,11 @@
 /**
- * The one place where failures become HTTP responses.
+ * The one place where failures become HTTP responses: JSON for the API,
+ * a short plain body for visitors of a site.
  *
  * Expected failures are values (`Failure`) wherever they cross an RPC
  * boundary, because error subclasses and their properties do not survive
- * RPC. At the HTTP edge they are thrown as `AppError` and mapped to a status
- * and a JSON body `{"error": {"code", "message", ...details}}` here.
+ * RPC. At the API's edge they are thrown as `AppError` and mapped to a
+ * status and a JSON body `{"error": {"code", "message", ...details}}` here.
  */
 
 /** Every expected failure, with the HTTP status it maps to. */
@@ -99,4 +100,38 @@ export function toErrorResponse(error: unknown, exposeInternals = false): Respon
   const message =
     exposeInternals && error instanceof Error ? `internal error: ${error.stack ?? error.message}` : "internal error";
   return Response.json({ error: { code: "internal", message } }, { status: 500 });
+}
+
+/** The words a visitor is told with each status a site can fail with. */
+const VISITOR_TEXT = {
+  404: "Not Found",
+  405: "Method Not Allowed",
+  412: "Precondition Failed",
+  416: "Range Not Satisfiable",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+} as const;
+
+export type VisitorStatus = keyof typeof VISITOR_TEXT;
+
+/**
+ * A failure shown to a visitor of a site: a short plain body that names
+ * nothing internal (`detail` adds a few words, e.g. "unknown host").
+ * HEAD gets the same status and headers and no body.
+ */
+export function visitorError(
+  status: VisitorStatus,
+  { head = false, headers = {}, detail }: { head?: boolean; headers?: Record<string, string>; detail?: string } = {},
+): Response {
+  const text = detail ? `${VISITOR_TEXT[status]}: ${detail}\n` : `${VISITOR_TEXT[status]}\n`;
+  return new Response(head ? null : text, {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8", ...headers },
+  });
+}
+
+/** Anything thrown while serving a site, as a visitor sees it: a plain 500; the details are logged. */
+export function toVisitorFailure(error: unknown, request: Request): Response {
+  console.error(`serving ${request.url} failed:`, error);
+  return visitorError(500, { head: request.method === "HEAD" });
 }

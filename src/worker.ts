@@ -5,8 +5,10 @@
  */
 import { handleApi } from "./api/router.ts";
 import type { Env } from "./env.ts";
+import { toVisitorFailure, visitorError } from "./errors.ts";
 import { routeHost } from "./hosts.ts";
 import { serveProject } from "./serve/serve-project.ts";
+import { stats } from "./serve/stats.ts";
 
 export { ProjectManifest } from "./manifest/project-manifest.ts";
 export { AssetBinding } from "./serve/asset-binding.ts";
@@ -18,16 +20,17 @@ export default {
     switch (route.kind) {
       case "control":
         if (url.pathname === "/api" || url.pathname.startsWith("/api/")) {
-          return handleApi(request, { env });
+          return handleApi(request, { env, ctx, stats });
         }
         return Response.json({ service: "r2-assets", api: `${url.origin}/api/` });
       case "project":
-        return serveProject(request, env, ctx, route.project, route.version);
+        try {
+          return await serveProject(request, env, ctx, route.project, route.version ? { version: route.version } : { pointer: "live" });
+        } catch (error) {
+          return toVisitorFailure(error, request);
+        }
       case "unknown":
-        return Response.json(
-          { error: { code: "not_found", message: `unknown host ${url.hostname}; projects are served at <project>.${env.ROOT_DOMAIN}` } },
-          { status: 404 },
-        );
+        return visitorError(404, { head: request.method === "HEAD", detail: `unknown host; projects are served at <project>.${env.ROOT_DOMAIN}` });
     }
   },
 } satisfies ExportedHandler<Env>;

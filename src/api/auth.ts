@@ -7,7 +7,7 @@
 import { AppError } from "../errors.ts";
 import { toHex } from "../shared/blocks.ts";
 import { isProjectName } from "../shared/names.ts";
-import type { ManifestStub } from "./context.ts";
+import type { ManifestStub } from "../env.ts";
 
 export type Principal = { kind: "admin" } | { kind: "project"; project: string };
 

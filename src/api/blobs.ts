@@ -28,10 +28,7 @@ export async function uploadBlob(request: IRequest, ctx: ApiContext): Promise<Re
   //    lease back if the upload does not get recorded.
   let recorded = false;
   try {
-    const put = await scope.blobs.putVerified(hash, size, request.body as ReadableStream<Uint8Array> | null);
-    if (!put.stored) {
-      throw new AppError("bad_request", `body: ${put.problem}; the blob was not stored`, { field: "body" });
-    }
+    const put = unwrap(await scope.blobs.putVerified(hash, size, request.body as ReadableStream<Uint8Array> | null));
     // 3. Record it, so that deploys listing it can be finalized.
     unwrap(await scope.manifest.recordUpload(hash, size));
     recorded = true;

@@ -2,7 +2,7 @@
  * Reading and checking JSON request bodies. Every check names the field it
  * rejects, so that a client can tell exactly what to fix.
  */
-import { AppError } from "../errors.ts";
+import { AppError, type Outcome } from "../errors.ts";
 
 /**
  * Reads a JSON body of at most `maxBytes`; an empty body reads as `{}`. The
@@ -92,4 +92,20 @@ export function optionalInteger(body: Record<string, unknown>, field: string): n
 /** A 400 naming the field at fault. */
 export function badField(field: string, problem: string): AppError {
   return new AppError("bad_request", `${field}: ${problem}`, { field });
+}
+
+/**
+ * The value of a check's outcome, or its failure thrown with the field it
+ * names (and its message) prefixed by `prefix`: `config.` + `html_handling`.
+ */
+export function unwrapField<T>(outcome: Outcome<T>, prefix = ""): T {
+  if (outcome.ok) {
+    return outcome.value;
+  }
+  const { code, message, details } = outcome.failure;
+  const field = typeof details?.field === "string" ? `${prefix}${details.field}` : undefined;
+  if (field === undefined) {
+    throw new AppError(code, message, details);
+  }
+  throw new AppError(code, `${field}: ${message}`, { ...details, field });
 }

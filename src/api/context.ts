@@ -4,17 +4,18 @@
  */
 import type { IRequest } from "itty-router";
 import { BlobStore } from "../blob/r2-store.ts";
-import type { Env } from "../env.ts";
+import { pointerLeaseMs, type Env, type ManifestStub } from "../env.ts";
+import type { ServingStats } from "../serve/stats.ts";
 import { AppError } from "../errors.ts";
-import type { ProjectManifest } from "../manifest/project-manifest.ts";
 import { DEFAULT_MAX_FILE_BYTES } from "../shared/limits.ts";
 import { isProjectName } from "../shared/names.ts";
 import { authenticate, authorize, type Principal } from "./auth.ts";
 
-export type ManifestStub = DurableObjectStub<ProjectManifest>;
-
 export interface ApiContext {
   env: Env;
+  ctx: ExecutionContext;
+  /** What this isolate's serving caches have done. */
+  stats: Readonly<ServingStats>;
 }
 
 export function manifestOf(env: Env, project: string): ManifestStub {
@@ -53,4 +54,13 @@ export function siteUrl(request: Request, env: Env, project: string, version?: s
 export function maxFileBytes(env: Env): number {
   const configured = Number(env.MAX_FILE_BYTES);
   return env.MAX_FILE_BYTES && Number.isSafeInteger(configured) && configured > 0 ? configured : DEFAULT_MAX_FILE_BYTES;
+}
+
+/**
+ * Waits out the serving isolates' lease after a change to a pointer or a
+ * version (see src/serve/lease.ts), so that when the change's call returns
+ * no isolate anywhere starts a request on what it replaced.
+ */
+export async function settle(env: Env): Promise<void> {
+  await scheduler.wait(pointerLeaseMs(env));
 }

@@ -1,18 +1,19 @@
 /**
  * The deploy flow: open a deploy, send the manifest in pages (each answered
- * with the blobs to upload), upload those (see blobs.ts), then finalize.
+ * with the blobs to upload), upload those (see blobs.ts and uploads.ts),
+ * then finalize.
  */
 import type { IRequest } from "itty-router";
+import { checkServerCode } from "../loader/dynamic-worker.ts";
+import type { ServerRef } from "../manifest/contract.ts";
 import { AppError, unwrap } from "../errors.ts";
-import { contentTypeFor } from "../serve/content-type.ts";
-import { buildConfig } from "../serve/config.ts";
-import { checkServerSource, type ServerSource } from "../shared/server-code.ts";
+import { buildConfig } from "../rules/config.ts";
 import { MAX_JSON_BODY_BYTES, MAX_MESSAGE_LENGTH } from "../shared/limits.ts";
 import { isVersionId } from "../shared/names.ts";
-import { badField, isPlainObject, optionalBoolean, optionalString, readJson } from "./body.ts";
-import { maxFileBytes, openProject, siteUrl, type ApiContext } from "./context.ts";
+import { checkServerDeploy } from "../shared/server-code.ts";
+import { badField, isPlainObject, optionalBoolean, optionalString, readJson, unwrapField } from "./body.ts";
+import { maxFileBytes, openProject, settle, siteUrl, type ApiContext } from "./context.ts";
 import { parseManifestPage } from "./manifest-page.ts";
-import { bundleIfNeeded } from "./server-bundle.ts";
 
 /** POST /api/projects/:project/deploys: `{"message"?, "config"?, "server"?}` */
 export async function startDeploy(request: IRequest, ctx: ApiContext): Promise<Response> {
@@ -23,20 +24,14 @@ export async function startDeploy(request: IRequest, ctx: ApiContext): Promise<R
   if (!isPlainObject(configInput)) {
     throw badField("config", "must be an object");
   }
-  const built = buildConfig(configInput);
-  if ("problem" in built) {
-    throw badField(`config.${built.problem.field}`, built.problem.message);
-  }
-  let server: ServerSource | null = null;
+  const { config, warnings } = unwrapField(buildConfig(configInput), "config.");
+  let server: ServerRef | null = null;
   if (body.server !== undefined && body.server !== null) {
-    const checked = checkServerSource(body.server);
-    if ("problem" in checked) {
-      throw badField(checked.problem.field, checked.problem.message);
-    }
-    server = checked.source;
+    const checked = unwrapField(checkServerDeploy(body.server));
+    server = { bundleHash: checked.bundle.hash, ...checked.settings };
   }
-  const started = unwrap(await scope.manifest.startDeploy(message, built.config, server));
-  return Response.json({ project: scope.name, ...started, warnings: built.warnings }, { status: 201 });
+  const started = unwrap(await scope.manifest.startDeploy(message, config, server));
+  return Response.json({ project: scope.name, ...started, warnings }, { status: 201 });
 }
 
 /** POST /api/projects/:project/deploys/:version/files: one manifest page. */
@@ -44,8 +39,7 @@ export async function addFiles(request: IRequest, ctx: ApiContext): Promise<Resp
   const scope = await openProject(request, ctx);
   const version = deployParam(request);
   const page = parseManifestPage(await readJson(request, MAX_JSON_BODY_BYTES), maxFileBytes(ctx.env));
-  const entries = await Promise.all(page.map(async (entry) => ({ ...entry, contentType: await contentTypeFor(entry.path) })));
-  return Response.json(unwrap(await scope.manifest.addFiles(version, entries)));
+  return Response.json(unwrap(await scope.manifest.addFiles(version, page)));
 }
 
 /** POST /api/projects/:project/deploys/:version/finalize: `{"activate"?: true}` */
@@ -54,8 +48,16 @@ export async function finalizeDeploy(request: IRequest, ctx: ApiContext): Promis
   const version = deployParam(request);
   const body = await readJson(request, MAX_JSON_BODY_BYTES);
   const activate = optionalBoolean(body, "activate") ?? true;
-  await bundleIfNeeded(scope, version);
+  // Server code must start before its version can be finalized, as a
+  // Worker must when it is uploaded to Cloudflare.
+  const server = unwrap(await scope.manifest.stagedServer(version));
+  if (server) {
+    unwrapField(await checkServerCode(ctx.env, ctx.ctx, scope.name, version, server));
+  }
   const result = unwrap(await scope.manifest.finalize(version, activate));
+  if ((result.active && result.previous !== result.version) || result.pruned.length > 0) {
+    await settle(ctx.env);
+  }
   return Response.json({
     project: scope.name,
     ...result,

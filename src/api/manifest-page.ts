@@ -1,21 +1,18 @@
 /**
- * Parsing of one manifest page, `{"files": {"/path": {"hash", "size"}}}`,
- * into checked entries. Pure: no I/O.
+ * Parsing of one manifest page, `{"files": {"/path": {"hash", "size",
+ * "contentType"?}}}`, into checked entries. Pure: no I/O.
  */
-import type { FileEntry } from "../manifest/types.ts";
-
-/** A manifest entry as the client sends it. */
-export type PageEntry = Omit<FileEntry, "contentType">;
-import { MAX_PAGE_ENTRIES } from "../shared/limits.ts";
-import { checkAssetPath, isContentHash } from "../shared/names.ts";
 import { AppError } from "../errors.ts";
+import type { FileEntry } from "../manifest/contract.ts";
+import { MAX_PAGE_ENTRIES } from "../shared/limits.ts";
+import { checkAssetPath, checkContentType, DEFAULT_CONTENT_TYPE, isContentHash } from "../shared/names.ts";
 import { badField, isPlainObject } from "./body.ts";
 
 /** Checks a page; files over `maxFileBytes` are refused before any byte of them is sent. */
-export function parseManifestPage(body: Record<string, unknown>, maxFileBytes: number): PageEntry[] {
+export function parseManifestPage(body: Record<string, unknown>, maxFileBytes: number): FileEntry[] {
   const files = body.files;
   if (!isPlainObject(files)) {
-    throw badField("files", 'must be an object mapping paths to {"hash", "size"}');
+    throw badField("files", 'must be an object mapping paths to {"hash", "size", "contentType"?}');
   }
   const paths = Object.keys(files);
   if (paths.length === 0) {
@@ -32,9 +29,9 @@ export function parseManifestPage(body: Record<string, unknown>, maxFileBytes: n
     }
     const entry = files[path];
     if (!isPlainObject(entry)) {
-      throw badField(field, 'must be {"hash", "size"}');
+      throw badField(field, 'must be {"hash", "size", "contentType"?}');
     }
-    const { hash, size } = entry;
+    const { hash, size, contentType = DEFAULT_CONTENT_TYPE } = entry;
     if (typeof hash !== "string" || !isContentHash(hash)) {
       throw badField(`${field}.hash`, "must be 64 lowercase hex digits");
     }
@@ -46,6 +43,10 @@ export function parseManifestPage(body: Record<string, unknown>, maxFileBytes: n
         field: `${field}.size`,
       });
     }
-    return { path, hash, size };
+    const typeProblem = typeof contentType === "string" ? checkContentType(contentType) : "must be a string";
+    if (typeProblem) {
+      throw badField(`${field}.contentType`, typeProblem);
+    }
+    return { path, hash, size, contentType: contentType as string };
   });
 }

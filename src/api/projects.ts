@@ -4,7 +4,7 @@ import { unwrap } from "../errors.ts";
 import { MAX_JSON_BODY_BYTES } from "../shared/limits.ts";
 import { newDeployToken, requireAdmin } from "./auth.ts";
 import { optionalInteger, readJson } from "./body.ts";
-import { openProject, siteUrl, type ApiContext } from "./context.ts";
+import { openProject, settle, siteUrl, type ApiContext } from "./context.ts";
 
 /** PUT /api/projects/:project: creates the project (admin only). 201 if new, 200 if it existed. */
 export async function createProject(request: IRequest, ctx: ApiContext): Promise<Response> {
@@ -28,11 +28,15 @@ export async function updateProject(request: IRequest, ctx: ApiContext): Promise
   const scope = await openProject(request, ctx);
   const body = await readJson(request, MAX_JSON_BODY_BYTES);
   const retention = optionalInteger(body, "retention");
-  let project = unwrap(await scope.manifest.getProject());
-  if (retention !== undefined) {
-    project = unwrap(await scope.manifest.setRetention(retention));
+  if (retention === undefined) {
+    const project = unwrap(await scope.manifest.getProject());
+    return Response.json({ ...project, pruned: [], url: siteUrl(request, ctx.env, scope.name) });
   }
-  return Response.json({ ...project, url: siteUrl(request, ctx.env, scope.name) });
+  const { project, pruned } = unwrap(await scope.manifest.setRetention(retention));
+  if (pruned.length > 0) {
+    await settle(ctx.env);
+  }
+  return Response.json({ ...project, pruned, url: siteUrl(request, ctx.env, scope.name) });
 }
 
 /** POST /api/projects/:project/tokens: a new deploy token (admin only), shown once. */

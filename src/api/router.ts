@@ -5,7 +5,8 @@
 import { Router, type IRequest } from "itty-router";
 import { AppError, toErrorResponse } from "../errors.ts";
 import { uploadBlob } from "./blobs.ts";
-import type { ApiContext } from "./context.ts";
+import { manifestOf, type ApiContext } from "./context.ts";
+import { authenticate, requireAdmin } from "./auth.ts";
 import { addFiles, finalizeDeploy, startDeploy } from "./deploys.ts";
 import { createProject, createToken, getProject, listTokens, revokeToken, updateProject } from "./projects.ts";
 import { abortUpload, completeUpload, getUpload, startUpload, uploadPart } from "./uploads.ts";
@@ -20,6 +21,7 @@ const router = Router<IRequest, [ApiContext]>({
 
 router
   .get("/api/health", () => Response.json({ ok: true }))
+  .get("/api/stats", serviceStats)
   .put(P, createProject)
   .get(P, getProject)
   .patch(P, updateProject)
@@ -45,6 +47,12 @@ router
   .all("*", (request: IRequest) => {
     throw unmatched(request);
   });
+
+/** GET /api/stats (admin): what this isolate's serving caches have done since it started. */
+async function serviceStats(request: IRequest, { env, stats }: ApiContext): Promise<Response> {
+  requireAdmin(await authenticate(request, env.ADMIN_TOKEN, (project) => manifestOf(env, project)), "read the platform's statistics");
+  return Response.json(stats);
+}
 
 /** 405 with Allow when the path exists under other methods, else 404. */
 function unmatched(request: IRequest): AppError {

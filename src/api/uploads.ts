@@ -8,7 +8,7 @@
  */
 import type { IRequest } from "itty-router";
 import { AppError, unwrap } from "../errors.ts";
-import type { UploadSession } from "../manifest/multipart.ts";
+import type { UploadSession } from "../manifest/contract.ts";
 import { partLength } from "../manifest/multipart.ts";
 import { choosePartSize, MAX_JSON_BODY_BYTES } from "../shared/limits.ts";
 import { isContentHash } from "../shared/names.ts";
@@ -66,17 +66,16 @@ export async function uploadPart(request: IRequest, ctx: ApiContext): Promise<Re
   if (Number(declared) !== expected) {
     throw new AppError("bad_request", `content-length: part ${partNumber} is ${expected} bytes, not ${declared}`, { field: "content-length" });
   }
-  const put = await scope.blobs.putPartVerified(
-    hash,
-    session.r2UploadId,
-    partNumber,
-    partHash,
-    expected,
-    request.body as ReadableStream<Uint8Array> | null,
+  const put = unwrap(
+    await scope.blobs.putPartVerified(
+      hash,
+      session.r2UploadId,
+      partNumber,
+      partHash,
+      expected,
+      request.body as ReadableStream<Uint8Array> | null,
+    ),
   );
-  if (!put.ok) {
-    throw new AppError("bad_request", `body: ${put.problem}; part ${partNumber} was not stored`, { field: "body" });
-  }
   unwrap(await scope.manifest.recordPart(hash, partNumber, put.part.etag, put.blockDigests));
   return Response.json({ hash, partNumber, size: expected }, { status: 201 });
 }

@@ -2,7 +2,7 @@
  * Block-wise content hashing inside the Workers runtime, streaming through
  * crypto.DigestStream so that no body is ever held in memory whole.
  */
-import { BlockSplitter, toHex } from "../shared/blocks.ts";
+import { BlockSplitter, joinDigests, toHex } from "../shared/blocks.ts";
 
 /** Collects the SHA-256 digest of every block of a byte stream. */
 export class BlockDigester {
@@ -48,7 +48,5 @@ function openBlock(): { stream: DigestStream; writer: WritableStreamDefaultWrite
 
 /** The content hash of a blob, given the digests of its blocks. */
 export async function contentHashOf(blockDigests: readonly Uint8Array[]): Promise<string> {
-  const joined = new Uint8Array(blockDigests.length * 32);
-  blockDigests.forEach((digest, index) => joined.set(digest, index * 32));
-  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", joined)));
+  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", joinDigests(blockDigests))));
 }

@@ -4,6 +4,7 @@
  * scheme. Blobs are written once, after their body is verified, and never
  * overwritten.
  */
+import { fail, succeed, type Outcome } from "../errors.ts";
 import { verifiedBody, type Verification } from "./verify-stream.ts";
 
 /** The content hash of an empty body. */
@@ -22,7 +23,15 @@ const DELETE_BATCH = 1000;
 export const MIN_READ_WINDOW = 16 * 1024 * 1024;
 const MAX_WINDOWS = 256;
 
-export type PutOutcome = { stored: true; written: boolean } | { stored: false; problem: string };
+/** A body that failed verification: it was not stored. */
+function rejected(problem: string): Outcome<never> {
+  return fail("bad_request", `body: ${problem}`, { field: "body" });
+}
+
+/** The size of the ranged reads a read of `length` bytes is made of. */
+function windowFor(length: number): number {
+  return Math.max(MIN_READ_WINDOW, Math.ceil(length / MAX_WINDOWS));
+}
 
 export interface StoredBlob {
   hash: string;
@@ -47,68 +56,86 @@ export class BlobStore {
     return this.#bucket.head(this.key(hash));
   }
 
-  /** A small blob, whole (its server bundle, for one); null if not stored. */
-  async getJson<T>(hash: string): Promise<T | null> {
-    const object = await this.#bucket.get(this.key(hash));
-    return object ? object.json<T>() : null;
-  }
-
   /**
    * Streams bytes `start` to `end` (inclusive) of a blob, or null if the
    * blob is not stored. If the reader cancels, the R2 read is cancelled.
    */
   async read(hash: string, start: number, end: number): Promise<ReadableStream | null> {
-    const key = this.key(hash);
     const length = end - start + 1;
-    const window = Math.max(MIN_READ_WINDOW, Math.ceil(length / MAX_WINDOWS));
-    if (length <= window) {
-      const object = await this.#bucket.get(key, { range: { offset: start, length } });
-      return object && "body" in object ? object.body : null;
-    }
-    const first = await this.#bucket.get(key, { range: { offset: start, length: window } });
-    if (!first || !("body" in first)) {
-      return null;
+    const window = windowFor(length);
+    const first = await this.#window(hash, start, Math.min(end, start + window - 1));
+    if (!first || length <= window) {
+      return first;
     }
     const { readable, writable } = new FixedLengthStream(length);
-    const pump = async (): Promise<void> => {
-      await first.body.pipeTo(writable, { preventClose: true });
-      for (let offset = start + window; offset <= end; offset += window) {
-        const next = await this.#bucket.get(key, { range: { offset, length: Math.min(window, end - offset + 1) } });
-        if (!next || !("body" in next)) {
-          throw new Error(`blob ${hash} vanished while it was read`);
-        }
-        await next.body.pipeTo(writable, { preventClose: true });
-      }
-      await writable.close();
-    };
-    pump().catch((error: unknown) => writable.abort(error).catch(() => undefined));
+    this.#pipeFrom(first, hash, start + window, end, window, writable)
+      .then(() => writable.close())
+      .catch((error: unknown) => writable.abort(error).catch(() => undefined));
     return readable;
   }
 
   /**
-   * Streams `body` into R2 under `hash` if its bytes match `hash` and `size`.
-   * A body that does not match is never stored. If the blob already exists
-   * nothing is written (`written: false`) and the body is left unread.
+   * Pipes bytes `start` to `end` (inclusive) of a blob into `writable`,
+   * window by window, and leaves it open; false if the blob is not stored.
    */
-  async putVerified(hash: string, size: number, body: ReadableStream<Uint8Array> | null): Promise<PutOutcome> {
+  async pipeRange(hash: string, start: number, end: number, writable: WritableStream): Promise<boolean> {
+    const window = windowFor(end - start + 1);
+    const first = await this.#window(hash, start, Math.min(end, start + window - 1));
+    if (!first) {
+      return false;
+    }
+    await this.#pipeFrom(first, hash, start + window, end, window, writable);
+    return true;
+  }
+
+  /** One ranged R2 read, as a stream; null if the blob is not stored. */
+  async #window(hash: string, start: number, end: number): Promise<ReadableStream | null> {
+    const object = await this.#bucket.get(this.key(hash), { range: { offset: start, length: end - start + 1 } });
+    return object && "body" in object ? object.body : null;
+  }
+
+  /** Pipes `first`, then the windows from `next` to `end`, into `writable` without closing it. */
+  async #pipeFrom(first: ReadableStream, hash: string, next: number, end: number, window: number, writable: WritableStream): Promise<void> {
+    await first.pipeTo(writable, { preventClose: true });
+    for (let offset = next; offset <= end; offset += window) {
+      const body = await this.#window(hash, offset, Math.min(end, offset + window - 1));
+      if (!body) {
+        throw new Error(`blob ${hash} vanished while it was read`);
+      }
+      await body.pipeTo(writable, { preventClose: true });
+    }
+  }
+
+  /** A whole small blob, or null if it is not stored. */
+  async bytes(hash: string): Promise<Uint8Array | null> {
+    const object = await this.#bucket.get(this.key(hash));
+    return object ? new Uint8Array(await object.arrayBuffer()) : null;
+  }
+
+  /**
+   * Streams `body` into R2 under `hash` if its bytes match `hash` and `size`.
+   * A body that does not match is never stored, and the failure says why.
+   * If the blob already exists nothing is written (`written: false`).
+   */
+  async putVerified(hash: string, size: number, body: ReadableStream<Uint8Array> | null): Promise<Outcome<{ written: boolean }>> {
     const onlyIf: R2Conditional = { etagDoesNotMatch: "*" };
     if (size === 0) {
       if (hash !== EMPTY_HASH) {
-        return { stored: false, problem: `an empty body hashes to ${EMPTY_HASH}, not ${hash}` };
+        return rejected(`an empty body hashes to ${EMPTY_HASH}, not ${hash}`);
       }
       const written = await this.#bucket.put(this.key(hash), new Uint8Array(0), { onlyIf });
-      return { stored: true, written: written !== null };
+      return succeed({ written: written !== null });
     }
     if (!body) {
-      return { stored: false, problem: `body is empty, ${size} bytes were declared` };
+      return rejected(`body is empty, ${size} bytes were declared`);
     }
     const sized = this.#verified(hash, size, body);
     try {
       const written = await this.#bucket.put(this.key(hash), sized.readable, { onlyIf });
-      return { stored: true, written: written !== null };
+      return succeed({ written: written !== null });
     } catch (error) {
       if (sized.verification.problem) {
-        return { stored: false, problem: sized.verification.problem };
+        return rejected(sized.verification.problem);
       }
       throw error;
     }
@@ -131,9 +158,9 @@ export class BlobStore {
     partHash: string,
     size: number,
     body: ReadableStream<Uint8Array> | null,
-  ): Promise<{ ok: true; part: R2UploadedPart; blockDigests: Uint8Array[] } | { ok: false; problem: string }> {
+  ): Promise<Outcome<{ part: R2UploadedPart; blockDigests: Uint8Array[] }>> {
     if (!body) {
-      return { ok: false, problem: `body is empty, ${size} bytes were declared` };
+      return rejected(`body is empty, ${size} bytes were declared`);
     }
     const sized = this.#verified(partHash, size, body);
     try {
@@ -142,10 +169,10 @@ export class BlobStore {
       if (!blockDigests) {
         throw new Error(`part ${partNumber} of ${hash} was stored without being verified`);
       }
-      return { ok: true, part, blockDigests };
+      return succeed({ part, blockDigests });
     } catch (error) {
       if (sized.verification.problem) {
-        return { ok: false, problem: sized.verification.problem };
+        return rejected(sized.verification.problem);
       }
       throw error;
     }

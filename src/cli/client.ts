@@ -53,10 +53,15 @@ export class ApiClient {
     for (let attempt = 1; ; attempt += 1) {
       let response: Response;
       try {
+        const raw = body instanceof Uint8Array;
         response = await fetch(url, {
           method,
-          headers: { ...this.#auth(), ...(body === undefined ? {} : { "content-type": "application/json" }) },
-          body: body === undefined ? undefined : JSON.stringify(body),
+          headers: {
+            ...this.#auth(),
+            ...(body === undefined ? {} : { "content-type": raw ? "application/octet-stream" : "application/json" }),
+          },
+          // Node's fetch sends any Uint8Array; the DOM's types (in the tests) want one backed by an ArrayBuffer.
+          body: body === undefined ? undefined : raw ? (body as Uint8Array<ArrayBuffer>) : JSON.stringify(body),
         });
       } catch (error) {
         if (retry && attempt < MAX_ATTEMPTS) {
@@ -72,6 +77,11 @@ export class ApiClient {
       }
       return (await readAnswer(response)) as T;
     }
+  }
+
+  /** PUTs bytes held in memory to `path` (a small blob); retried after a transient failure. */
+  async putBytes(path: string, bytes: Uint8Array): Promise<unknown> {
+    return this.request("PUT", path, bytes);
   }
 
   /**

@@ -3,22 +3,19 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { checkModes, type ServingConfigInput } from "../shared/config.ts";
-import {
-  checkCompatibilityDate,
-  checkVarName,
-  DEFAULT_COMPATIBILITY_DATE,
-  type ServerSource,
-} from "../shared/server-code.ts";
+import type { FinalizeResult, PageResult, StartedDeploy } from "../manifest/contract.ts";
+import { checkModes, type ConfigWarning, type ServingConfigInput } from "../rules/config.ts";
 import { MAX_PAGE_ENTRIES, MAX_SINGLE_UPLOAD_BYTES, MULTIPART_THRESHOLD } from "../shared/limits.ts";
+import { checkCompatibilityDate, checkVarName, DEFAULT_COMPATIBILITY_DATE, type ServerSettings } from "../shared/server-code.ts";
+import { bundleServer, type BuiltServer } from "./bundle.ts";
 import { ApiError, type ApiClient } from "./client.ts";
+import { contentTypeFor } from "./content-type.ts";
 import { CliError, UsageError } from "./errors.ts";
 import { formatBytes } from "./format.ts";
 import { hashFile, type FileHash } from "./hash.ts";
 import { mapLimit } from "./pool.ts";
 import type { Progress } from "./progress.ts";
 import { scanDirectory, type LocalFile } from "./scan.ts";
-import { collectServerFiles } from "./server-files.ts";
 import { uploadBlobs } from "./upload.ts";
 
 /** Files hashed at once (hashing is CPU- and disk-bound). */
@@ -79,15 +76,16 @@ export async function deploy(
   warn: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
 ): Promise<DeployResult> {
   const checked = checkModes(options.config);
-  if ("problem" in checked) {
-    throw new UsageError(`--${checked.problem.field.replaceAll("_", "-")}: ${checked.problem.message}`);
+  if (!checked.ok) {
+    const field = String(checked.failure.details?.field ?? "config");
+    throw new UsageError(`--${field.replaceAll("_", "-")}: ${checked.failure.message}`);
   }
   const base = `/api/projects/${options.project}`;
 
   // 1. Find the files; _redirects and _headers configure the version
   //    rather than being served.
   const rules = await readRuleFiles(options.dir);
-  const server = options.server ? await serverSource(options.server) : undefined;
+  const server = options.server ? await buildServer(options.server, progress) : undefined;
   const local = (await scanDirectory(options.dir)).filter((file) => !RULE_FILES.has(file.path));
   if (local.length === 0) {
     throw new CliError(`${options.dir} has no files to deploy`);
@@ -99,6 +97,10 @@ export async function deploy(
   const started = await openDeploy(client, base, { ...options, config: { ...options.config, ...rules } }, server);
   for (const warning of started.warnings) {
     warn(`warning: ${warning.file}:${warning.line}: ${warning.message}; the line is skipped`);
+  }
+  // The server bundle goes first: it is small, and the deploy names it.
+  if (server && started.missing.includes(server.built.hash)) {
+    await client.putBytes(`${base}/blobs/${server.built.hash}`, server.built.bytes);
   }
 
   // 3. Hash the files.
@@ -114,8 +116,8 @@ export async function deploy(
   // 4. Send the manifest page by page; each answer names the blobs to upload.
   const missing = new Set<string>();
   for (const page of pages(files)) {
-    const answer = await client.request<{ missing: string[] }>("POST", `${base}/deploys/${started.version}/files`, {
-      files: Object.fromEntries(page.map((file) => [file.path, { hash: file.hash, size: file.size }])),
+    const answer = await client.request<PageResult>("POST", `${base}/deploys/${started.version}/files`, {
+      files: Object.fromEntries(page.map((file) => [file.path, { hash: file.hash, size: file.size, contentType: contentTypeFor(file.path) }])),
     });
     for (const hash of answer.missing) {
       missing.add(hash);
@@ -138,7 +140,7 @@ export async function deploy(
   );
 
   // 6. Finalize; the platform checks that every blob is there.
-  const finalized = await client.request<{ version: string; active: boolean; url: string; previewUrl: string }>(
+  const finalized = await client.request<FinalizeResult & { url: string; previewUrl: string }>(
     "POST",
     `${base}/deploys/${started.version}/finalize`,
     { activate: options.activate },
@@ -158,9 +160,12 @@ export async function deploy(
   };
 }
 
-interface StartedDeploy {
-  version: string;
-  warnings: { file: string; line: number; message: string }[];
+type OpenedDeploy = StartedDeploy & { warnings: ConfigWarning[] };
+
+/** Server code, bundled, and how to run it. */
+interface ServerToDeploy {
+  built: BuiltServer;
+  settings: ServerSettings;
 }
 
 const RULE_FILES = new Set(["/_redirects", "/_headers"]);
@@ -172,7 +177,7 @@ async function readRuleFiles(dir: string): Promise<Pick<ServingConfigInput, "red
   return { ...(redirects === undefined ? {} : { redirects }), ...(headers === undefined ? {} : { headers }) };
 }
 
-async function serverSource(server: ServerOptions): Promise<ServerSource> {
+async function buildServer(server: ServerOptions, progress: Progress): Promise<ServerToDeploy> {
   for (const name of Object.keys(server.vars)) {
     const problem = checkVarName(name);
     if (problem) {
@@ -184,14 +189,26 @@ async function serverSource(server: ServerOptions): Promise<ServerSource> {
   if (dateProblem) {
     throw new UsageError(`--compatibility-date: ${dateProblem}`);
   }
-  const { entry, files } = await collectServerFiles(server.entry);
-  return { entry, files, vars: server.vars, compatibility_date: date, compatibility_flags: server.compatibilityFlags };
+  const settings = { compatibilityDate: date, compatibilityFlags: server.compatibilityFlags, vars: server.vars };
+  progress.note(`Bundling the server code from ${server.entry}`);
+  const built = await bundleServer(server.entry, settings);
+  progress.note(`Bundled ${built.files.length} server file(s) into ${formatBytes(built.bytes.length)}`);
+  return { built, settings };
 }
 
-async function openDeploy(client: ApiClient, base: string, options: DeployOptions, server?: ServerSource): Promise<StartedDeploy> {
-  const body = { message: options.message, config: options.config, server };
+async function openDeploy(client: ApiClient, base: string, options: DeployOptions, server?: ServerToDeploy): Promise<OpenedDeploy> {
+  const body = {
+    message: options.message,
+    config: options.config,
+    server: server && {
+      bundle: { hash: server.built.hash, size: server.built.bytes.length },
+      vars: server.settings.vars,
+      compatibility_date: server.settings.compatibilityDate,
+      compatibility_flags: server.settings.compatibilityFlags,
+    },
+  };
   try {
-    return await client.request<StartedDeploy>("POST", `${base}/deploys`, body, { retry: false });
+    return await client.request<OpenedDeploy>("POST", `${base}/deploys`, body, { retry: false });
   } catch (error) {
     if (!(error instanceof ApiError) || error.code !== "project_not_found") {
       throw error;
@@ -205,7 +222,7 @@ async function openDeploy(client: ApiClient, base: string, options: DeployOption
     }
     throw error;
   }
-  return client.request<StartedDeploy>("POST", `${base}/deploys`, body, { retry: false });
+  return client.request<OpenedDeploy>("POST", `${base}/deploys`, body, { retry: false });
 }
 
 /** Splits the manifest into pages the API accepts. */

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { BlockSplitter } from "../shared/blocks.ts";
+import { BlockSplitter, joinDigests } from "../shared/blocks.ts";
 import { BLOCK_SIZE } from "../shared/limits.ts";
 
 /** Reads files in chunks of this size. */
@@ -40,8 +40,17 @@ export async function hashFile(file: string, onBytes: (bytes: number) => void = 
 }
 
 /** The content hash of a run of blocks, given their digests. */
-export function hashOfDigests(digests: readonly Buffer[]): string {
-  return createHash("sha256").update(Buffer.concat(digests)).digest("hex");
+export function hashOfDigests(digests: readonly Uint8Array[]): string {
+  return createHash("sha256").update(joinDigests(digests)).digest("hex");
+}
+
+/** The content hash of bytes held in memory. */
+export function hashBytes(bytes: Uint8Array): string {
+  const digests: Buffer[] = [];
+  for (let offset = 0; offset < bytes.length; offset += BLOCK_SIZE) {
+    digests.push(createHash("sha256").update(bytes.subarray(offset, offset + BLOCK_SIZE)).digest());
+  }
+  return hashOfDigests(digests);
 }
 
 /** The content hash of part `partNumber` (1-based) of a file split into `partSize` parts. */

@@ -8,10 +8,12 @@
  */
 import { BlobStore } from "../blob/r2-store.ts";
 import type { Env } from "../env.ts";
-import type { ServerRef } from "../manifest/server-code.ts";
-import { ASSETS_BINDING } from "../shared/server-code.ts";
-import { loaderModules, type StoredBundle } from "./bundle.ts";
+import { unwrap, visitorError, type Outcome } from "../errors.ts";
+import type { ServerRef } from "../manifest/contract.ts";
+import { ASSETS_BINDING, type ServerBundle } from "../shared/server-code.ts";
+import { loaderModules, readBundle } from "./bundle.ts";
 import { serverFailure } from "./failure.ts";
+import { checkStarts } from "./start-check.ts";
 
 /** CPU time a request may spend in a project's server code. */
 const SERVER_CPU_MS = 1000;
@@ -20,39 +22,63 @@ export interface ServerTarget {
   projectId: string;
   version: string;
   server: ServerRef;
+  /** Headers every response of this version carries. */
+  tags: Record<string, string>;
 }
 
 export async function runServerCode(request: Request, env: Env, ctx: ExecutionContext, target: ServerTarget): Promise<Response> {
   const { projectId, version, server } = target;
   const worker = env.LOADER.get(`${projectId}:${version}`, async () => {
-    const bundle = await readBundle(new BlobStore(env.BLOBS, projectId), server.bundleHash);
-    return {
-      compatibilityDate: server.compatibilityDate,
-      compatibilityFlags: server.compatibilityFlags,
-      mainModule: bundle.mainModule,
-      modules: loaderModules(bundle),
-      env: { ...server.vars, [ASSETS_BINDING]: ctx.exports.AssetBinding({ props: { projectId, version } }) },
-      globalOutbound: null,
-      limits: { cpuMs: SERVER_CPU_MS },
-    };
+    const bundle = unwrap(await readBundle(new BlobStore(env.BLOBS, projectId), server.bundleHash));
+    return workerCode(bundle, server, ctx, { projectId, version });
   });
   try {
-    return await worker.getEntrypoint().fetch(request);
+    return tagged(await worker.getEntrypoint().fetch(request), target.tags);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     console.error(`server code of ${projectId} version ${version} failed: ${message}`);
     const failure = serverFailure(message);
-    return new Response(failure.body, {
-      status: failure.status,
-      headers: { "content-type": "text/plain; charset=utf-8", "x-r2-assets-version": version },
-    });
+    return visitorError(failure.status, { head: request.method === "HEAD", headers: target.tags, detail: failure.detail });
   }
 }
 
-async function readBundle(store: BlobStore, hash: string): Promise<StoredBundle> {
-  const bundle = await store.getJson<StoredBundle>(hash);
-  if (!bundle) {
-    throw new Error(`server bundle ${hash} is missing from R2`);
+/** Checks that a staged version's server code starts (see start-check.ts). */
+export async function checkServerCode(env: Env, ctx: ExecutionContext, projectId: string, version: string, server: ServerRef): Promise<Outcome<null>> {
+  const bundle = await readBundle(new BlobStore(env.BLOBS, projectId), server.bundleHash);
+  if (!bundle.ok) {
+    return bundle;
   }
-  return bundle;
+  const { mainModule: _, modules: __, ...settings } = workerCode(bundle.value, server, ctx, { projectId, version });
+  return checkStarts(env.LOADER, `check:${projectId}:${version}:${server.bundleHash}`, bundle.value, settings);
+}
+
+function workerCode(
+  bundle: ServerBundle,
+  server: ServerRef,
+  ctx: ExecutionContext,
+  props: { projectId: string; version: string },
+): WorkerLoaderWorkerCode {
+  return {
+    compatibilityDate: server.compatibilityDate,
+    compatibilityFlags: server.compatibilityFlags,
+    mainModule: bundle.mainModule,
+    modules: loaderModules(bundle),
+    env: { ...server.vars, [ASSETS_BINDING]: ctx.exports.AssetBinding({ props }) },
+    globalOutbound: null,
+    limits: { cpuMs: SERVER_CPU_MS },
+  };
+}
+
+/** `response` with `tags` added to its headers. */
+function tagged(response: Response, tags: Record<string, string>): Response {
+  const headers = new Headers(response.headers);
+  for (const [name, value] of Object.entries(tags)) {
+    headers.set(name, value);
+  }
+  return new Response(response.status === 101 ? null : response.body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers,
+    webSocket: response.webSocket,
+  });
 }

@@ -7,7 +7,7 @@
 import { fail, succeed, type Outcome } from "../errors.ts";
 import type { Db } from "./db.ts";
 import { requireProject } from "./project.ts";
-import type { ActivationResult } from "./types.ts";
+import type { ActivationResult } from "./contract.ts";
 import { getVersion, unavailability } from "./versions.ts";
 
 /** Points the project at `id` and records the change. */

@@ -16,7 +16,7 @@ import { fail, succeed, type Outcome } from "../errors.ts";
 import { SESSION_TTL_MS } from "../shared/limits.ts";
 import type { Db } from "./db.ts";
 import { expireDeploys } from "./deploys.ts";
-import type { GcResult } from "./types.ts";
+import type { GcResult } from "./contract.ts";
 
 /** How long an upload may take before its lease lapses. */
 const LEASE_MS = 60 * 60 * 1000;

@@ -5,20 +5,19 @@
  * so each one is atomic with respect to every other request.
  */
 import { fail, succeed, type Outcome } from "../errors.ts";
-import type { ServingConfig } from "../serve/config.ts";
+import type { ServingConfig } from "../rules/config.ts";
 import { MAX_FILES_PER_VERSION, SESSION_TTL_MS } from "../shared/limits.ts";
 import { formatVersionId } from "../shared/names.ts";
-import type { ServerSource } from "../shared/server-code.ts";
 import { recordActivation } from "./activation.ts";
 import type { Db } from "./db.ts";
 import { requireProject } from "./project.ts";
 import { pruneVersions } from "./retention.ts";
-import { needsBundle, saveServerSource } from "./server-code.ts";
-import type { FileEntry, FinalizeResult, PageResult, StartedDeploy } from "./types.ts";
+import type { FileEntry, FinalizeResult, PageResult, ServerRef, StartedDeploy } from "./contract.ts";
+import { saveServerRef } from "./server-code.ts";
 import { endVersion, getVersion, hasLapsed, unavailability, type VersionRow } from "./versions.ts";
 
 /** Opens a deploy: a staged version that files are added to page by page. */
-export function startDeploy(db: Db, message: string, config: ServingConfig, server: ServerSource | null, now: number): StartedDeploy {
+export function startDeploy(db: Db, message: string, config: ServingConfig, server: ServerRef | null, now: number): StartedDeploy {
   // Version ids encode the creation time; keep them strictly increasing so
   // that they sort by creation even when two deploys start in the same ms.
   const latest = db.first<{ t: number | null }>("SELECT MAX(created_at) AS t FROM versions")?.t ?? 0;
@@ -34,9 +33,9 @@ export function startDeploy(db: Db, message: string, config: ServingConfig, serv
     JSON.stringify(config),
   );
   if (server) {
-    saveServerSource(db, id, server);
+    saveServerRef(db, id, server);
   }
-  return { version: id, expiresAt: new Date(expiresAt).toISOString() };
+  return { version: id, expiresAt: new Date(expiresAt).toISOString(), missing: missingBlobs(db, id, 1000) };
 }
 
 /** Returns the staged version `id`, or why files cannot be added to it. */
@@ -129,24 +128,10 @@ export function finalize(db: Db, id: string, activate: boolean, now: number): Ou
     if (open.value.file_count === 0) {
       return fail("bad_request", `files: deploy ${id} lists no files`, { field: "files" });
     }
-    if (needsBundle(db, id)) {
-      return fail("bad_request", `server: the server code of deploy ${id} has not been bundled`, { field: "server" });
-    }
-    const missingCount = db.first<{ n: number }>(
-      `SELECT COUNT(DISTINCT f.hash) AS n FROM files f LEFT JOIN blobs b ON b.hash = f.hash AND b.deleting = 0
-       WHERE f.version_id = ? AND b.hash IS NULL`,
-      id,
-    )?.n ?? 0;
+    const missingCount = countMissingBlobs(db, id);
     if (missingCount > 0) {
-      const missing = db
-        .all<{ hash: string }>(
-          `SELECT DISTINCT f.hash FROM files f LEFT JOIN blobs b ON b.hash = f.hash AND b.deleting = 0
-           WHERE f.version_id = ? AND b.hash IS NULL ORDER BY f.hash LIMIT 1000`,
-          id,
-        )
-        .map((r) => r.hash);
       return fail("blobs_missing", `${missingCount} blob(s) listed by deploy ${id} have not been uploaded`, {
-        missing,
+        missing: missingBlobs(db, id, 1000),
         missingCount,
       });
     }
@@ -172,6 +157,20 @@ export function finalize(db: Db, id: string, activate: boolean, now: number): Ou
 
 function finalizedResult(row: VersionRow, active: boolean, previous: string | null, pruned: string[]): FinalizeResult {
   return { version: row.id, active, previous, files: row.file_count, bytes: row.total_bytes, pruned };
+}
+
+/** Blobs a deploy lists (its files, and its server code's bundle) that are not stored. */
+const MISSING = `
+  SELECT hash FROM (SELECT hash FROM files WHERE version_id = ?1
+                    UNION SELECT bundle_hash AS hash FROM version_server WHERE version_id = ?1) listed
+  WHERE NOT EXISTS (SELECT 1 FROM blobs b WHERE b.hash = listed.hash AND b.deleting = 0)`;
+
+function countMissingBlobs(db: Db, id: string): number {
+  return db.first<{ n: number }>(`SELECT COUNT(*) AS n FROM (${MISSING})`, id)?.n ?? 0;
+}
+
+function missingBlobs(db: Db, id: string, limit: number): string[] {
+  return db.all<{ hash: string }>(`${MISSING} ORDER BY hash LIMIT ${limit}`, id).map((row) => row.hash);
 }
 
 /** Expires deploys whose upload session has lapsed; returns how many. */

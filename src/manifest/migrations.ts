@@ -4,10 +4,11 @@
  * together with the row that records it, so a crash leaves the schema at a
  * clean step. Never edit a migration that has shipped: add a new file.
  */
-import init from "../../migrations/0001_init.sql";
-import deployTokens from "../../migrations/0002_deploy_tokens.sql";
-import multipartUploads from "../../migrations/0003_multipart_uploads.sql";
-import serverCode from "../../migrations/0004_server_code.sql";
+import init from "../../migrations/project/0001_init.sql";
+import deployTokens from "../../migrations/project/0002_deploy_tokens.sql";
+import multipartUploads from "../../migrations/project/0003_multipart_uploads.sql";
+import serverCode from "../../migrations/project/0004_server_code.sql";
+import serverBundles from "../../migrations/project/0005_server_bundles.sql";
 import type { Db } from "./db.ts";
 
 export interface Migration {
@@ -21,6 +22,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: 2, name: "deploy_tokens", sql: deployTokens },
   { id: 3, name: "multipart_uploads", sql: multipartUploads },
   { id: 4, name: "server_code", sql: serverCode },
+  { id: 5, name: "server_bundles", sql: serverBundles },
 ];
 
 /** Whether this database has been set up as a project's manifest. */

@@ -8,22 +8,11 @@
 import { contentHashOf } from "../blob/content-hash.ts";
 import type { BlobStore } from "../blob/r2-store.ts";
 import { fail, succeed, type Outcome } from "../errors.ts";
+import { joinDigests, splitDigests } from "../shared/blocks.ts";
 import { isValidPartSize, MAX_PARTS, MULTIPART_TTL_MS } from "../shared/limits.ts";
 import type { BlobLedger } from "./blob-ledger.ts";
+import type { UploadSession } from "./contract.ts";
 import type { Db } from "./db.ts";
-
-/** A multipart upload as the platform's own API sees it. */
-export interface UploadSession {
-  hash: string;
-  size: number;
-  partSize: number;
-  partCount: number;
-  /** Part numbers already stored, ascending. */
-  uploadedParts: number[];
-  expiresAt: string;
-  /** R2's id of the upload; never shown to clients. */
-  r2UploadId: string;
-}
 
 interface SessionRow extends Record<string, SqlStorageValue> {
   hash: string;
@@ -107,15 +96,14 @@ export class MultipartUploads {
     if (!row) {
       return fail("not_found", `no upload of ${hash} is under way`);
     }
-    const joined = new Uint8Array(blockDigests.length * 32);
-    blockDigests.forEach((digest, i) => joined.set(digest, i * 32));
+    const joined = joinDigests(blockDigests);
     this.#db.run(
       `INSERT INTO multipart_parts (hash, part_number, etag, block_digests) VALUES (?, ?, ?, ?)
        ON CONFLICT (hash, part_number) DO UPDATE SET etag = excluded.etag, block_digests = excluded.block_digests`,
       hash,
       partNumber,
       etag,
-      joined.buffer,
+      joined.buffer as ArrayBuffer,
     );
     this.#db.run("UPDATE multipart_uploads SET expires_at = ? WHERE hash = ?", now + MULTIPART_TTL_MS, hash);
     this.#ledger.extendLease(hash, now + MULTIPART_TTL_MS);
@@ -143,7 +131,7 @@ export class MultipartUploads {
       if (missing > 0) {
         return fail("conflict", `${missing} of ${partCount} parts of ${hash} have not been uploaded`);
       }
-      const digests = parts.flatMap((part) => split(new Uint8Array(part.block_digests)));
+      const digests = parts.flatMap((part) => splitDigests(new Uint8Array(part.block_digests)));
       const actual = await contentHashOf(digests);
       if (actual !== hash) {
         await this.#discard(row);
@@ -236,12 +224,4 @@ export class MultipartUploads {
     this.#pending.set(key, started);
     return started;
   }
-}
-
-function split(joined: Uint8Array): Uint8Array[] {
-  const digests: Uint8Array[] = [];
-  for (let offset = 0; offset < joined.length; offset += 32) {
-    digests.push(joined.subarray(offset, offset + 32));
-  }
-  return digests;
 }

@@ -1,9 +1,9 @@
 /**
  * ProjectManifest: one Durable Object per project, holding its manifest in
- * SQLite. It is the single writer of the project's versions and the cache
- * that every asset request resolves its path against, which is what makes
- * deploys, activations and garbage collection atomic with respect to
- * serving.
+ * SQLite. It is the single writer of the project's versions, blobs and
+ * pointers, and the manifest cache the serving Worker asks when it meets a
+ * version or a path it has not seen (see src/serve/resolver.ts). It stores
+ * and looks up; the serving Worker decides.
  *
  * Expected failures are returned as `Outcome` values; see errors.ts.
  */
@@ -11,16 +11,15 @@ import { DurableObject } from "cloudflare:workers";
 import { BlobStore } from "../blob/r2-store.ts";
 import type { Env } from "../env.ts";
 import { fail, succeed, type Outcome } from "../errors.ts";
-import { compileConfig, type CompiledConfig, type ServingConfig } from "../serve/config.ts";
-import type { ServerSource } from "../shared/server-code.ts";
+import type { ServingConfig } from "../rules/config.ts";
 import { DEFAULT_RETENTION } from "../shared/limits.ts";
 import { activate, rollback } from "./activation.ts";
 import { BlobLedger } from "./blob-ledger.ts";
 import { Db } from "./db.ts";
 import { addFiles, finalize, nextExpiry, startDeploy } from "./deploys.ts";
-import { resolveRequest, type ResolveInput, type Resolution } from "./lookup.ts";
+import { lookup } from "./lookup.ts";
 import { applyMigrations, isInitialized } from "./migrations.ts";
-import { MultipartUploads, type UploadSession } from "./multipart.ts";
+import { MultipartUploads } from "./multipart.ts";
 import { checkRetention, getProject, insertProject, toProjectInfo, type ProjectRow } from "./project.ts";
 import { deleteVersion, pruneVersions, setPinned } from "./retention.ts";
 import { addToken, hasToken, listTokens, revokeToken } from "./tokens.ts";
@@ -29,25 +28,27 @@ import type {
   FileEntry,
   FinalizeResult,
   GcResult,
+  Lookup,
+  LookupQuery,
+  ManifestRpc,
   PageResult,
   ProjectInfo,
+  ServerRef,
   StartedDeploy,
+  TokenInfo,
+  UploadSession,
   VersionInfo,
-} from "./types.ts";
-import { attachBundle, unbundledSource } from "./server-code.ts";
-import { getVersion, listVersions, type VersionRow } from "./versions.ts";
+} from "./contract.ts";
+import { serverRefOf } from "./server-code.ts";
+import { getVersion, listVersions } from "./versions.ts";
 
 /** Blobs left by pruning are collected this long after the prune. */
 const COLLECT_AFTER_PRUNE_MS = 10 * 60 * 1000;
 
-/** Compiled serving configurations kept in memory, most recently used last. */
-const CONFIG_CACHE_SIZE = 16;
-
-export class ProjectManifest extends DurableObject<Env> {
+export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
   readonly #db: Db;
   #ledger: BlobLedger | null = null;
   #multipart: MultipartUploads | null = null;
-  readonly #configs = new Map<string, CompiledConfig>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -85,16 +86,20 @@ export class ProjectManifest extends DurableObject<Env> {
   }
 
   /** Changes the retention setting and prunes at once to match it. */
-  setRetention(retention: number): Outcome<ProjectInfo> {
-    return this.#withProject(() => {
+  async setRetention(retention: number): Promise<Outcome<{ project: ProjectInfo; pruned: string[] }>> {
+    const result = this.#withProject(() => {
       const checked = checkRetention(retention);
       if (!checked.ok) {
         return checked;
       }
       this.#db.run("UPDATE project SET retention = ? WHERE id = 1", retention);
-      this.#afterPrune(pruneVersions(this.#db, retention));
-      return succeed(toProjectInfo(this.#requireRow()));
+      const pruned = pruneVersions(this.#db, retention);
+      return succeed({ project: toProjectInfo(this.#requireRow()), pruned });
     });
+    if (result.ok) {
+      await this.#afterPrune(result.value.pruned);
+    }
+    return result;
   }
 
   addToken(hash: string, id: string): Outcome<{ id: string }> {
@@ -108,7 +113,7 @@ export class ProjectManifest extends DurableObject<Env> {
     return this.#row() !== null && hasToken(this.#db, hash);
   }
 
-  listTokens(): Outcome<{ id: string; createdAt: string }[]> {
+  listTokens(): Outcome<TokenInfo[]> {
     return this.#withProject(() => succeed(listTokens(this.#db)));
   }
 
@@ -118,7 +123,7 @@ export class ProjectManifest extends DurableObject<Env> {
 
   // ── Deploys ─────────────────────────────────────────────────────────────
 
-  async startDeploy(message: string, config: ServingConfig, server: ServerSource | null): Promise<Outcome<StartedDeploy>> {
+  async startDeploy(message: string, config: ServingConfig, server: ServerRef | null): Promise<Outcome<StartedDeploy>> {
     const started = this.#withProject(() => succeed(startDeploy(this.#db, message, config, server, Date.now())));
     if (started.ok) {
       await this.#scheduleAlarm(nextExpiry(this.#db));
@@ -178,30 +183,23 @@ export class ProjectManifest extends DurableObject<Env> {
     return uploads.ok ? uploads.value.abort(hash) : uploads;
   }
 
-  /** The sources of a staged version's server code, if it still needs bundling. */
-  unbundledServer(version: string): Outcome<ServerSource | null> {
+  /** The server code of a staged version, to check before it is finalized. */
+  stagedServer(version: string): Outcome<ServerRef | null> {
     return this.#withProject(() => {
       const row = getVersion(this.#db, version);
-      return succeed(row?.state === "staged" ? unbundledSource(this.#db, version) : null);
-    });
-  }
-
-  /** Records a stored bundle and attaches it to the version, in one step. */
-  recordServerBundle(version: string, hash: string, size: number, mainModule: string): Outcome<{ version: string }> {
-    return this.#withProject(() => {
-      const recorded = this.#blobLedger().recordUpload(hash, size, Date.now());
-      return recorded.ok ? attachBundle(this.#db, version, hash, mainModule) : recorded;
-    });
-  }
-
-  finalize(version: string, activateIt: boolean): Outcome<FinalizeResult> {
-    return this.#withProject(() => {
-      const result = finalize(this.#db, version, activateIt, Date.now());
-      if (result.ok) {
-        this.#afterPrune(result.value.pruned);
+      if (row?.state !== "staged") {
+        return succeed(null);
       }
-      return result;
+      return succeed(serverRefOf(this.#db, version));
     });
+  }
+
+  async finalize(version: string, activateIt: boolean): Promise<Outcome<FinalizeResult>> {
+    const result = this.#withProject(() => finalize(this.#db, version, activateIt, Date.now()));
+    if (result.ok) {
+      await this.#afterPrune(result.value.pruned);
+    }
+    return result;
   }
 
   // ── Versions ────────────────────────────────────────────────────────────
@@ -236,31 +234,13 @@ export class ProjectManifest extends DurableObject<Env> {
 
   // ── Serving ─────────────────────────────────────────────────────────────
 
-  /** Resolves a request URL against the live (or a given) version. */
-  async resolve(input: ResolveInput): Promise<Resolution> {
+  /** Which version a target names, its configuration if asked, and which of the paths it has. */
+  lookup(query: LookupQuery): Outcome<Lookup> {
     const row = this.#row();
     if (!row) {
-      return { kind: "unavailable", reason: "no-project" };
+      return fail("project_not_found", "project does not exist", { reason: "no-project" });
     }
-    return resolveRequest(this.#db, row, input, (version) => this.#configOf(version), Date.now());
-  }
-
-  /** A version's configuration, compiled once and kept while it is in use. */
-  #configOf(version: VersionRow): CompiledConfig {
-    let compiled = this.#configs.get(version.id);
-    if (compiled) {
-      this.#configs.delete(version.id);
-    } else {
-      compiled = compileConfig(JSON.parse(version.config) as ServingConfig);
-      if (this.#configs.size >= CONFIG_CACHE_SIZE) {
-        const oldest = this.#configs.keys().next().value;
-        if (oldest !== undefined) {
-          this.#configs.delete(oldest);
-        }
-      }
-    }
-    this.#configs.set(version.id, compiled);
-    return compiled;
+    return lookup(this.#db, row, query, Date.now());
   }
 
   // ── Housekeeping ────────────────────────────────────────────────────────
@@ -276,9 +256,9 @@ export class ProjectManifest extends DurableObject<Env> {
     await this.#scheduleAlarm(this.#uploads().nextExpiry());
   }
 
-  #afterPrune(pruned: readonly string[]): void {
+  async #afterPrune(pruned: readonly string[]): Promise<void> {
     if (pruned.length > 0) {
-      void this.#scheduleAlarm(Date.now() + COLLECT_AFTER_PRUNE_MS);
+      await this.#scheduleAlarm(Date.now() + COLLECT_AFTER_PRUNE_MS);
     }
   }
 

@@ -2,7 +2,7 @@
 import { fail, succeed, type Outcome } from "../errors.ts";
 import { MAX_RETENTION } from "../shared/limits.ts";
 import type { Db } from "./db.ts";
-import type { ProjectInfo } from "./types.ts";
+import type { ProjectInfo } from "./contract.ts";
 
 export interface ProjectRow extends Record<string, SqlStorageValue> {
   name: string;

@@ -5,7 +5,7 @@
  */
 import type { Db } from "./db.ts";
 import { requireProject } from "./project.ts";
-import type { VersionInfo, VersionState } from "./types.ts";
+import type { VersionInfo, VersionState } from "./contract.ts";
 
 export interface VersionRow extends Record<string, SqlStorageValue> {
   id: string;

@@ -6,10 +6,19 @@
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type { AssetBindingProps, Env } from "../env.ts";
-import { serveAsset } from "./serve-asset.ts";
+import { answer } from "./answer.ts";
+import { resolve } from "./resolver.ts";
 
 export class AssetBinding extends WorkerEntrypoint<Env, AssetBindingProps> {
   override async fetch(request: Request): Promise<Response> {
-    return serveAsset(request, this.env, this.ctx.props);
+    const { projectId, version } = this.ctx.props;
+    const resolution = await resolve(this.env, {
+      project: projectId,
+      target: version === undefined ? { pointer: "live" } : { version },
+      via: "assets",
+      url: new URL(request.url),
+      navigate: request.headers.get("sec-fetch-mode") === "navigate",
+    });
+    return answer(request, this.env, this.ctx, projectId, resolution);
   }
 }

@@ -1,17 +1,24 @@
 /**
- * Requests to a project's own host: the manifest decides (see dispatch.ts)
- * whether the version's server code or its assets answer, and the server
- * code runs pinned to the same version as the assets it is handed.
+ * Requests to a project's own hosts: the resolver decides whether the
+ * version's server code or its assets answer, and the server code runs
+ * pinned to the same version as the assets it is handed.
  */
 import type { Env } from "../env.ts";
 import { runServerCode } from "../loader/dynamic-worker.ts";
-import { answer } from "./serve-asset.ts";
+import type { Target } from "../manifest/contract.ts";
+import { answer, tagsOf } from "./answer.ts";
+import { resolve } from "./resolver.ts";
 
-export async function serveProject(request: Request, env: Env, ctx: ExecutionContext, projectId: string, version?: string): Promise<Response> {
+export async function serveProject(request: Request, env: Env, ctx: ExecutionContext, project: string, target: Target): Promise<Response> {
   const navigate = request.headers.get("sec-fetch-mode") === "navigate";
-  const resolution = await env.MANIFEST.getByName(projectId).resolve({ url: request.url, version, routing: { navigate } });
-  if (resolution.kind === "server") {
-    return runServerCode(request, env, ctx, { projectId, version: resolution.version, server: resolution.server });
+  const resolution = await resolve(env, { project, target, via: "site", url: new URL(request.url), navigate });
+  if (resolution.kind === "resolved" && resolution.answer.kind === "server" && resolution.routing.server) {
+    return runServerCode(request, env, ctx, {
+      projectId: project,
+      version: resolution.version,
+      server: resolution.routing.server,
+      tags: tagsOf(resolution),
+    });
   }
-  return answer(request, env, projectId, resolution);
+  return answer(request, env, ctx, project, resolution);
 }

@@ -47,6 +47,25 @@ export class BlockSplitter {
   }
 }
 
+/** SHA-256 digests are this long. */
+export const DIGEST_BYTES = 32;
+
+/** Block digests joined end to end: what the content hash is the SHA-256 of, and how parts keep theirs. */
+export function joinDigests(digests: readonly Uint8Array[]): Uint8Array {
+  const joined = new Uint8Array(digests.length * DIGEST_BYTES);
+  digests.forEach((digest, index) => joined.set(digest, index * DIGEST_BYTES));
+  return joined;
+}
+
+/** The digests `joinDigests` joined. */
+export function splitDigests(joined: Uint8Array): Uint8Array[] {
+  const digests: Uint8Array[] = [];
+  for (let offset = 0; offset < joined.length; offset += DIGEST_BYTES) {
+    digests.push(joined.subarray(offset, offset + DIGEST_BYTES));
+  }
+  return digests;
+}
+
 /** Lowercase hex of `bytes`. */
 export function toHex(bytes: Uint8Array): string {
   let hex = "";

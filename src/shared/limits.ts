@@ -77,3 +77,31 @@ export const SESSION_TTL_MS = 24 * 60 * 60 * 1000;
 
 /** Length of a deploy message, in characters. */
 export const MAX_MESSAGE_LENGTH = 1000;
+
+// ── Serving caches, per isolate ────────────────────────────────────────────
+
+/**
+ * How long a serving isolate trusts what it learned about a pointer (which
+ * version is live) or a version (that it exists), unless the
+ * POINTER_LEASE_MS variable says otherwise. Activations and deletions
+ * return this long after they commit.
+ */
+export const DEFAULT_POINTER_LEASE_MS = 1000;
+
+/** Pointers and versions an isolate holds leases on. */
+export const LEASE_CACHE_ENTRIES = 10_000;
+
+/** Versions whose compiled configuration an isolate keeps (a configuration is at most about 1 MiB). */
+export const CONFIG_CACHE_ENTRIES = 64;
+export const CONFIG_CACHE_BYTES = 16 * 1024 * 1024;
+
+/** Routing answers an isolate keeps, by (project, version, request shape). */
+export const ANSWER_CACHE_ENTRIES = 20_000;
+export const ANSWER_CACHE_BYTES = 16 * 1024 * 1024;
+
+/** Bodies up to this size are kept in the Cache API, keyed by project and content hash. */
+export const CACHED_BODY_MAX_BYTES = 1024 * 1024;
+
+/** Bodies up to this size are also kept in the isolate's memory, up to MEMORY_BODY_CACHE_BYTES in all. */
+export const MEMORY_BODY_MAX_BYTES = 64 * 1024;
+export const MEMORY_BODY_CACHE_BYTES = 16 * 1024 * 1024;

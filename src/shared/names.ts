@@ -12,6 +12,22 @@ const VERSION_ID = /^\d{8}-\d{6}-\d{3}$/;
 // C0 controls, DEL and C1 controls.
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 
+/** What a file is served as when its deploy names no type. */
+export const DEFAULT_CONTENT_TYPE = "application/octet-stream";
+
+const MAX_CONTENT_TYPE_LENGTH = 255;
+// type/subtype, then parameters: RFC 9110 §8.3.1, tokens and quoted strings.
+const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+const MEDIA_TYPE = new RegExp(`^${TOKEN}/${TOKEN}(\\s*;\\s*${TOKEN}=(${TOKEN}|"[^"\\\\\\u0000-\\u001f\\u007f]*"))*$`);
+
+/** Checks a file's Content-Type as a deploy sends it; null when it is a valid media type. */
+export function checkContentType(value: string): string | null {
+  if (value.length > MAX_CONTENT_TYPE_LENGTH) {
+    return `must be at most ${MAX_CONTENT_TYPE_LENGTH} characters`;
+  }
+  return MEDIA_TYPE.test(value) ? null : "must be a media type such as text/html; charset=utf-8";
+}
+
 /** Whether `name` is a valid project name: one DNS label. */
 export function isProjectName(name: string): boolean {
   return DNS_LABEL.test(name);

@@ -1,16 +1,21 @@
 /**
- * A version's server code as a deploy sends it: the entry module, the local
- * files it imports, plain-text variables and compatibility settings. Checked
- * here, where the CLI and the platform can both use the checks. Pure.
+ * A version's server code as a deploy sends it: a bundle (built by the CLI
+ * with createWorker of @cloudflare/worker-bundler, in the Worker Loader's
+ * module format) uploaded as a blob, plus plain-text variables and
+ * compatibility settings. Checked here, where the CLI and the platform can
+ * both use the checks. Pure.
  */
-import type { ConfigProblem } from "./config.ts";
+import { fail, succeed, type Outcome } from "../errors.ts";
+import { isContentHash } from "./names.ts";
 
 /** Used when a deploy names no compatibility date. */
 export const DEFAULT_COMPATIBILITY_DATE = "2026-11-01";
 
-/** Sources of one version's server code, in all. */
+/** Sources the CLI bundles, in all. */
 export const MAX_SERVER_SOURCE_BYTES = 1024 * 1024;
-const MAX_SERVER_FILES = 500;
+/** A bundle, as stored JSON (Workers' own limit for a Worker is 10 MB compressed). */
+export const MAX_SERVER_BUNDLE_BYTES = 10 * 1024 * 1024;
+const MAX_MODULES = 500;
 const MAX_VARS = 64;
 const MAX_VAR_BYTES = 5 * 1024;
 const MAX_FLAGS = 32;
@@ -18,20 +23,35 @@ const MAX_FLAGS = 32;
 /** The binding name the platform gives the project's assets. */
 export const ASSETS_BINDING = "ASSETS";
 
-export interface ServerSource {
-  /** Path of the entry module among `files`, e.g. "server/index.ts". */
-  entry: string;
-  /** Relative path → source text. */
-  files: Record<string, string>;
+/** Module names the platform keeps for itself. */
+export const RESERVED_MODULE_PREFIX = "__r2_assets";
+
+/** How a version's server code runs, apart from its code. */
+export interface ServerSettings {
+  compatibilityDate: string;
+  compatibilityFlags: string[];
   vars: Record<string, string>;
-  compatibility_date: string;
-  compatibility_flags: string[];
+}
+
+/** A bundle's module: source text, or a typed module (binary data as base64, so that it survives JSON). */
+export type BundleModule = string | { js?: string; cjs?: string; text?: string; json?: unknown; data?: string };
+
+/** A bundle: what the Worker Loader runs. */
+export interface ServerBundle {
+  mainModule: string;
+  modules: Record<string, BundleModule>;
+}
+
+/** A deploy's `server` field, checked. */
+export interface ServerDeploy {
+  bundle: { hash: string; size: number };
+  settings: ServerSettings;
 }
 
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const FLAG = /^[a-z0-9_]+$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const MODULE = /\.(m?[jt]sx?|cjs|json)$/;
+const MODULE_KINDS = new Set(["js", "cjs", "text", "json", "data"]);
 
 /** Whether `path` is a relative module path: no leading /, no . or .. segments, printable. */
 export function checkSourcePath(path: string): string | null {
@@ -66,41 +86,22 @@ export function checkVarName(name: string): string | null {
   return name === ASSETS_BINDING ? `${ASSETS_BINDING} is the binding to the project's files` : null;
 }
 
-/** Checks a deploy's `server` field and fills in defaults. */
-export function checkServerSource(input: unknown, now: number = Date.now()): { source: ServerSource } | { problem: ConfigProblem } {
-  const problem = (field: string, message: string) => ({ problem: { field: `server.${field}`, message } });
-  if (typeof input !== "object" || input === null || Array.isArray(input)) {
-    return { problem: { field: "server", message: "must be an object" } };
+/** Checks a deploy's `server` field and fills in defaults; a failure names the field. */
+export function checkServerDeploy(input: unknown, now: number = Date.now()): Outcome<ServerDeploy> {
+  const problem = (field: string, message: string): Outcome<never> =>
+    fail("bad_request", message, { field: `server.${field}` });
+  if (!isObject(input)) {
+    return fail("bad_request", "must be an object", { field: "server" });
   }
-  const { entry, files, vars = {}, compatibility_date = DEFAULT_COMPATIBILITY_DATE, compatibility_flags = [] } = input as Record<string, unknown>;
-  if (typeof files !== "object" || files === null || Array.isArray(files)) {
-    return problem("files", "must map relative paths to source text");
+  const { bundle, vars = {}, compatibility_date = DEFAULT_COMPATIBILITY_DATE, compatibility_flags = [] } = input;
+  if (!isObject(bundle) || typeof bundle.hash !== "string" || !isContentHash(bundle.hash)) {
+    return problem("bundle", 'must be {"hash", "size"} naming the uploaded bundle (hash: 64 lowercase hex digits)');
   }
-  const paths = Object.keys(files);
-  if (paths.length === 0 || paths.length > MAX_SERVER_FILES) {
-    return problem("files", `must hold 1 to ${MAX_SERVER_FILES} files`);
+  const size = bundle.size;
+  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 1 || size > MAX_SERVER_BUNDLE_BYTES) {
+    return fail("payload_too_large", `bundles are 1 to ${MAX_SERVER_BUNDLE_BYTES} bytes`, { field: "server.bundle.size" });
   }
-  let bytes = 0;
-  for (const [path, text] of Object.entries(files)) {
-    const pathProblem = checkSourcePath(path);
-    if (pathProblem) {
-      return problem(`files[${JSON.stringify(path)}]`, pathProblem);
-    }
-    if (typeof text !== "string") {
-      return problem(`files[${JSON.stringify(path)}]`, "must be source text");
-    }
-    bytes += new TextEncoder().encode(text).length;
-  }
-  if (bytes > MAX_SERVER_SOURCE_BYTES) {
-    return problem("files", `the sources are over ${MAX_SERVER_SOURCE_BYTES} bytes`);
-  }
-  if (typeof entry !== "string" || !paths.includes(entry)) {
-    return problem("entry", "must be one of the files");
-  }
-  if (!MODULE.test(entry)) {
-    return problem("entry", "must be a .ts, .js, .tsx, .jsx or .mjs module");
-  }
-  if (typeof vars !== "object" || vars === null || Array.isArray(vars) || Object.keys(vars).length > MAX_VARS) {
+  if (!isObject(vars) || Object.keys(vars).length > MAX_VARS) {
     return problem("vars", `must map up to ${MAX_VARS} names to text values`);
   }
   for (const [name, value] of Object.entries(vars)) {
@@ -126,13 +127,42 @@ export function checkServerSource(input: unknown, now: number = Date.now()): { s
   ) {
     return problem("compatibility_flags", `must be a list of up to ${MAX_FLAGS} flag names`);
   }
-  return {
-    source: {
-      entry,
-      files: files as Record<string, string>,
+  return succeed({
+    bundle: { hash: bundle.hash, size },
+    settings: {
+      compatibilityDate: compatibility_date,
+      compatibilityFlags: compatibility_flags as string[],
       vars: vars as Record<string, string>,
-      compatibility_date,
-      compatibility_flags: compatibility_flags as string[],
     },
-  };
+  });
+}
+
+/** Checks the shape of a stored bundle: a main module among relative module names of known kinds. */
+export function checkBundle(value: unknown): Outcome<ServerBundle> {
+  const problem = (message: string): Outcome<never> => fail("bad_request", `the bundle ${message}`, { field: "server.bundle" });
+  if (!isObject(value) || typeof value.mainModule !== "string" || !isObject(value.modules)) {
+    return problem('is not {"mainModule", "modules"}');
+  }
+  const names = Object.keys(value.modules);
+  if (names.length === 0 || names.length > MAX_MODULES) {
+    return problem(`must hold 1 to ${MAX_MODULES} modules`);
+  }
+  for (const [name, module] of Object.entries(value.modules)) {
+    const pathProblem = checkSourcePath(name);
+    if (pathProblem || name.startsWith(RESERVED_MODULE_PREFIX)) {
+      return problem(`module name ${JSON.stringify(name)} ${pathProblem ?? `may not start with ${RESERVED_MODULE_PREFIX}`}`);
+    }
+    const kinds = typeof module === "string" ? ["js"] : isObject(module) ? Object.keys(module) : [];
+    if (kinds.length !== 1 || !MODULE_KINDS.has(kinds[0] ?? "")) {
+      return problem(`module ${JSON.stringify(name)} must be source text or one of {js, cjs, text, json, data}`);
+    }
+  }
+  if (!names.includes(value.mainModule)) {
+    return problem(`main module ${JSON.stringify(value.mainModule)} is not among its modules`);
+  }
+  return succeed({ mainModule: value.mainModule, modules: value.modules as Record<string, BundleModule> });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

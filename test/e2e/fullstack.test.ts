@@ -115,11 +115,12 @@ it("serves the app and its API, rolls back both together, and previews an inacti
   expect(await apiMessage(`${v3.version}.shop`)).toBe("Hi from the v3 preview");
   expect(await apiMessage("shop")).toBe("Hello from the server code");
 
-  // Server code that does not bundle fails the deploy in one line; the live site is untouched.
+  // Server code that does not bundle fails the deploy in one line, before anything is uploaded (the
+  // CLI bundles it); the live site is untouched.
   await writeFile(join(app, "server/index.ts"), 'import { gone } from "./gone.ts";\nexport default { fetch: gone };\n');
   await writeFile(join(app, "server/gone.ts"), "export const gone = (;\n");
   const broken = await platform.cli(["deploy", join(app, "public"), "--project", "shop", "--server", join(app, "server/index.ts")]);
   expect(broken.code).not.toBe(0);
-  expect(broken.stderr.trim().split("\n").at(-1)).toMatch(/^r2-assets: error: server: the server code failed to bundle: /);
+  expect(broken.stderr.trim().split("\n").at(-1)).toMatch(/^r2-assets: error: --server: the server code does not bundle: gone\.ts:1:\d+: ERROR: /);
   expect(await apiMessage("shop")).toBe("Hello from the server code");
 });

@@ -60,6 +60,8 @@ export interface PlatformOptions {
   healthPath?: string;
   /** Where local R2 and Durable Objects keep their data; kept after stop(). Default: a new directory, removed by stop(). */
   state?: string;
+  /** The serving isolates' lease on pointers, in ms (default 200). */
+  leaseMs?: number;
 }
 
 /** Starts `wrangler dev` and waits until the API answers. */
@@ -83,6 +85,9 @@ export async function startPlatform({ config, healthPath = "/api/health", ...opt
       `ADMIN_TOKEN:${token}`,
       "--var",
       "ENVIRONMENT:test",
+      // Activations wait out the lease; a short one keeps the tests quick.
+      "--var",
+      `POINTER_LEASE_MS:${options.leaseMs ?? 200}`,
     ],
     { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
   );

@@ -3,7 +3,7 @@
  * caching defaults (RFC 9110).
  */
 import { describe, it } from "vitest";
-import { cacheControlFor, evaluatePreconditions, httpDate, ifRangeAllows, matchesEtag, parseRange } from "../../src/serve/http.ts";
+import { cacheControlFor, evaluatePreconditions, httpDate, ifRangeAllows, matchesEtag, parseRange } from "../../src/rules/http.ts";
 
 const validators = { etag: "abc", lastModified: Date.UTC(2026, 10, 24, 8, 0, 0, 500) };
 const LAST = httpDate(validators.lastModified);

@@ -6,11 +6,11 @@
  */
 import { handleAssetRequest, type AssetMetadata } from "@cloudflare/worker-bundler";
 import { describe, it } from "vitest";
-import { compileConfig, DEFAULT_CONFIG, type ServingConfig } from "../../src/serve/config.ts";
-import { parseHeaders } from "../../src/serve/headers.ts";
-import { parseRedirects } from "../../src/serve/redirects.ts";
-import { route, type Intent } from "../../src/serve/resolve.ts";
-import type { HtmlHandling } from "../../src/shared/config.ts";
+import { compileConfig, DEFAULT_CONFIG, type HtmlHandling, type ServingConfig } from "../../src/rules/config.ts";
+import { parseHeaders } from "../../src/rules/headers.ts";
+import { parseRedirects } from "../../src/rules/redirects.ts";
+import { candidatePaths, htmlIntent } from "../../src/rules/html-handling.ts";
+import { route, type Intent } from "../../src/rules/route.ts";
 
 interface Site {
   files: string[];
@@ -266,3 +266,79 @@ describe("not_found_handling", () => {
     expect(await visit({ files: ["/index.html", "/404.html"] }, "/missing")).toEqual({ kind: "none", rewritten: false });
   });
 });
+
+describe("the files a decision looks at", () => {
+  const pool = [
+    "/index.html", "/404.html", "/a", "/a.html", "/a/index.html", "/a/index", "/a/404.html", "/a/b.html",
+    "/a/b/index.html", "/a/b", "/b.html", "/b/index.html", "/c/index.html", "/index", "/a/b/c.html",
+  ];
+  const paths = [
+    "/", "/index", "/index.html", "/a", "/a/", "/a.html", "/a/index", "/a/index.html", "/a/b", "/a/b/",
+    "/a/b.html", "/a/b/index", "/a/b/index.html", "/a/b/c", "/b", "/b/", "/c", "/c.html", "/x/y/z", "/a/x/",
+  ];
+  const modes = Object.keys(TABLE) as HtmlHandling[];
+  const notFoundModes = ["none", "single-page-application", "404-page"] as const;
+
+  it("are always among candidatePaths, whatever the files", ({ expect }) => {
+    let seed = 7;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let round = 0; round < 300; round += 1) {
+      const files = new Set(pool.filter(() => next() < 0.4));
+      for (const html of modes) {
+        for (const notFound of notFoundModes) {
+          for (const path of paths) {
+            const probed = new Set<string>();
+            htmlIntent(path, { html, notFound }, (p) => {
+              probed.add(p);
+              return files.has(p) ? `hash of ${p}` : null;
+            });
+            const candidates = new Set(candidatePaths(path, [{ html, notFound }]));
+            for (const p of probed) {
+              expect(candidates.has(p), `${html}/${notFound} ${path} probed ${p} with ${[...files].join(",")}`).toBe(true);
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it("agree with handleAssetRequest of @cloudflare/worker-bundler, which they reimplement for the serving Worker", async ({ expect }) => {
+    let seed = 11;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let round = 0; round < 60; round += 1) {
+      const files = pool.filter(() => next() < 0.4);
+      for (const html of modes) {
+        for (const notFound of notFoundModes) {
+          const site = { files, config: { html_handling: html, not_found_handling: notFound } };
+          for (const path of paths) {
+            const ours = await visit(site, path);
+            const theirs = await oracle(files, html, notFound, path);
+            expect(ours, `${html}/${notFound} ${path} with ${files.join(",")}`).toEqual(theirs);
+          }
+        }
+      }
+    }
+  });
+});
+
+/** What handleAssetRequest decides, in this module's terms. */
+async function oracle(files: string[], html: HtmlHandling, notFound: "none" | "single-page-application" | "404-page", path: string): Promise<Intent> {
+  const manifest = new Map<string, AssetMetadata>(files.map((file) => [file, { contentType: undefined, etag: `hash of ${file}` }]));
+  let served: string | null = null;
+  const storage = {
+    get(p: string): Promise<string> {
+      served = p;
+      return Promise.resolve("");
+    },
+  };
+  const request = new Request(`https://site.test${path}`, { headers: { accept: "text/html" } });
+  const response = await handleAssetRequest(request, manifest, storage, { html_handling: html, not_found_handling: notFound });
+  if (!response) {
+    return { kind: "none", rewritten: false };
+  }
+  const location = response.headers.get("location");
+  if (location !== null) {
+    return { kind: "redirect", location, status: 307, rule: false };
+  }
+  return { kind: "asset", path: served ?? "?", status: response.status as 200 | 404 };
+}

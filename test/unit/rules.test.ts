@@ -3,10 +3,10 @@
  * number) and matching.
  */
 import { describe, it } from "vitest";
-import { compileConfig, DEFAULT_CONFIG } from "../../src/serve/config.ts";
-import { applyHeaderOps, matchHeaders, MAX_HEADER_RULES, parseHeaders } from "../../src/serve/headers.ts";
-import { MAX_DYNAMIC_REDIRECTS, MAX_STATIC_REDIRECTS, parseRedirects } from "../../src/serve/redirects.ts";
-import { route } from "../../src/serve/resolve.ts";
+import { compileConfig, DEFAULT_CONFIG } from "../../src/rules/config.ts";
+import { applyHeaderOps, matchHeaders, MAX_HEADER_RULES, parseHeaders } from "../../src/rules/headers.ts";
+import { MAX_DYNAMIC_REDIRECTS, MAX_STATIC_REDIRECTS, parseRedirects } from "../../src/rules/redirects.ts";
+import { route } from "../../src/rules/route.ts";
 
 async function routeWith(redirects: string, files: string[], path: string) {
   const config = compileConfig({ ...DEFAULT_CONFIG, redirects: parseRedirects(redirects, "auto-trailing-slash").rules });

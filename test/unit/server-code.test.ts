@@ -1,16 +1,17 @@
 /**
  * Server code: run_worker_first patterns, the checks on what a deploy
- * sends, and how the CLI collects an entry's local imports.
+ * sends (its `server` field and the bundle it names), and how the CLI
+ * collects an entry's local imports and reports bundling errors.
  */
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, it } from "vitest";
+import { oneLine } from "../../src/cli/bundle.ts";
 import { collectServerFiles, parseVars } from "../../src/cli/server-files.ts";
-import { checkRunWorkerFirst, compileRunWorkerFirst, runsWorkerFirst } from "../../src/serve/dispatch.ts";
-import { oneLine } from "../../src/loader/bundle-message.ts";
 import { serverFailure } from "../../src/loader/failure.ts";
-import { checkCompatibilityDate, checkServerSource, checkVarName } from "../../src/shared/server-code.ts";
+import { checkRunWorkerFirst, compileRunWorkerFirst, runsWorkerFirst } from "../../src/rules/worker-first.ts";
+import { checkBundle, checkCompatibilityDate, checkServerDeploy, checkVarName } from "../../src/shared/server-code.ts";
 
 describe("run_worker_first", () => {
   const cases: [boolean | string[], string, boolean][] = [
@@ -33,17 +34,20 @@ describe("run_worker_first", () => {
 
   it("refuses malformed rules", ({ expect }) => {
     for (const bad of [[], ["api/*"], ["!api"], ["!/api/*"], ["/a", "/a"], [`/${"x".repeat(100)}`], "yes", [1]]) {
-      expect(checkRunWorkerFirst(bad), JSON.stringify(bad)).toHaveProperty("problem");
+      expect(checkRunWorkerFirst(bad), JSON.stringify(bad)).toMatchObject({ ok: false, failure: { details: { field: "run_worker_first" } } });
     }
-    expect(checkRunWorkerFirst(["/api/*", "!/api/docs/*"])).toEqual({ value: ["/api/*", "!/api/docs/*"] });
+    expect(checkRunWorkerFirst(["/api/*", "!/api/docs/*"])).toEqual({ ok: true, value: ["/api/*", "!/api/docs/*"] });
   });
 });
 
-describe("server source checks", () => {
+describe("server checks", () => {
   const now = Date.UTC(2026, 10, 24);
+  const bundle = { hash: "ab".repeat(32), size: 10 };
+
   it("fills in defaults", ({ expect }) => {
-    expect(checkServerSource({ entry: "a.ts", files: { "a.ts": "export default {}" } }, now)).toEqual({
-      source: { entry: "a.ts", files: { "a.ts": "export default {}" }, vars: {}, compatibility_date: "2026-11-01", compatibility_flags: [] },
+    expect(checkServerDeploy({ bundle }, now)).toEqual({
+      ok: true,
+      value: { bundle, settings: { compatibilityDate: "2026-11-01", compatibilityFlags: [], vars: {} } },
     });
   });
 
@@ -54,10 +58,27 @@ describe("server source checks", () => {
     expect(checkCompatibilityDate("2026-01-01", now)).toBeNull();
     expect(checkCompatibilityDate("2026-13-01", now)).toMatch(/YYYY-MM-DD/);
     expect(checkCompatibilityDate("2027-01-01", now)).toMatch(/future/);
-    expect(checkServerSource({ entry: "a.css", files: { "a.css": "" } }, now)).toMatchObject({ problem: { field: "server.entry" } });
-    expect(checkServerSource({ entry: "a.ts", files: { "a.ts": "x".repeat(1024 * 1024 + 1) } }, now)).toMatchObject({
-      problem: { field: "server.files" },
+    expect(checkServerDeploy({ bundle: { hash: "x", size: 1 } }, now)).toMatchObject({ failure: { details: { field: "server.bundle" } } });
+    expect(checkServerDeploy({ bundle: { ...bundle, size: 11 * 1024 * 1024 } }, now)).toMatchObject({
+      failure: { code: "payload_too_large", details: { field: "server.bundle.size" } },
     });
+    expect(checkServerDeploy({ bundle, vars: { "a-b": "x" } }, now)).toMatchObject({ failure: { details: { field: "server.vars.a-b" } } });
+  });
+
+  it("takes bundles in the Worker Loader's module format only", ({ expect }) => {
+    expect(checkBundle({ mainModule: "a.js", modules: { "a.js": "export default {}", "b.json": { json: {} } } }).ok).toBe(true);
+    for (const bad of [
+      null,
+      { mainModule: "a.js" },
+      { mainModule: "a.js", modules: {} },
+      { mainModule: "c.js", modules: { "a.js": "" } },
+      { mainModule: "a.js", modules: { "a.js": "", "../b.js": "" } },
+      { mainModule: "a.js", modules: { "a.js": { js: "", text: "" } } },
+      { mainModule: "a.js", modules: { "a.js": { wasm: "" } } },
+      { mainModule: "__r2_assets_start.js", modules: { "__r2_assets_start.js": "" } },
+    ]) {
+      expect(checkBundle(bad), JSON.stringify(bad)).toMatchObject({ ok: false, failure: { details: { field: "server.bundle" } } });
+    }
   });
 });
 

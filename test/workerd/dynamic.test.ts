@@ -1,11 +1,11 @@
 /**
- * Projects with server code: bundling at finalize, the routing order of
+ * Projects with server code: the check that it starts at finalize, the routing order of
  * Workers with assets, env.ASSETS, isolation between projects, previews and
  * failures of tenant code. Runs the real Worker Loader in workerd.
  */
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
-import { api, apiJson, bytesOf, contentHash, createProject, deploy, site, uniqueProject } from "./helpers.ts";
+import { api, apiJson, bytesOf, contentHash, createProject, deploy, rawBundle, site, uniqueProject } from "./helpers.ts";
 
 const SERVER = `
 import { describe } from "./describe";
@@ -168,24 +168,28 @@ describe("the server code", () => {
     expect((await site(project, "/api/ok")).status).toBe(200);
   });
 
-  it("fails the deploy with the bundler's message, leaving the live version alone", async ({ expect }) => {
+  it("fails the deploy when the bundle does not start, saying why, and leaves the live version alone", async ({ expect }) => {
     const project = uniqueProject("badcode");
     await createProject(project);
     const live = await deploy(project, { "/index.html": "v1" });
-    const broken = { entry: "index.ts", files: { "index.ts": 'import { x } from "./missing";\nexport default { fetch() { return new Response(x) } }' } };
-    const staged = await deploy(project, { "/index.html": "v2" }, { server: broken, finalize: false });
-    const res = await api("POST", `/api/projects/${project}/deploys/${staged.version}/finalize`);
-    expect(res.status).toBe(400);
-    const { error } = await res.json<{ error: { field: string; message: string } }>();
-    expect(error.field).toBe("server");
-    expect(error.message).toMatch(/failed to bundle: .*missing/);
-
-    const syntax = { entry: "index.ts", files: { "index.ts": "export default { fetch( };" } };
-    const staged2 = await deploy(project, { "/index.html": "v3" }, { server: syntax, finalize: false });
-    const res2 = await api("POST", `/api/projects/${project}/deploys/${staged2.version}/finalize`);
-    expect(res2.status).toBe(400);
-    const { error: error2 } = await res2.json<{ error: { message: string } }>();
-    expect(error2.message).toMatch(/^server: the server code failed to bundle: index\.ts:1:\d+: ERROR: [^\n]+$/);
+    const finalizeWith = async (bundle: unknown): Promise<{ status: number; error: { field: string; message: string } }> => {
+      const staged = await deploy(project, { "/index.html": "v2" }, { ...(await rawBundle(bundle)), finalize: false });
+      const res = await api("POST", `/api/projects/${project}/deploys/${staged.version}/finalize`);
+      return { status: res.status, error: (await res.json<{ error: { field: string; message: string } }>()).error };
+    };
+    const missing = await finalizeWith({ mainModule: "index.js", modules: { "index.js": 'import { x } from "./missing.js";\nexport default { fetch() { return new Response(x) } }' } });
+    expect(missing.status).toBe(400);
+    expect(missing.error.field).toBe("server");
+    expect(missing.error.message).toMatch(/^server: the server code does not start: .*missing/);
+    const syntax = await finalizeWith({ mainModule: "index.js", modules: { "index.js": "export default { fetch( };" } });
+    expect([syntax.status, syntax.error.field]).toEqual([400, "server"]);
+    expect(syntax.error.message).toMatch(/^server: the server code does not start: [^\n]+$/);
+    const throws = await finalizeWith({ mainModule: "index.js", modules: { "index.js": 'throw new Error("at start");' } });
+    expect(throws.error.message).toMatch(/does not start: .*at start/);
+    const noFetch = await finalizeWith({ mainModule: "index.js", modules: { "index.js": "export default {};" } });
+    expect(noFetch.error.message).toMatch(/no fetch handler/);
+    const shapeless = await finalizeWith({ main: "index.js" });
+    expect([shapeless.status, shapeless.error.field]).toEqual([400, "server.bundle"]);
     const home = await site(project, "/");
     expect([await home.text(), home.headers.get("x-r2-assets-version")]).toEqual(["v1", live.version]);
   });
@@ -193,21 +197,23 @@ describe("the server code", () => {
   it("refuses bad server options, naming the field", async ({ expect }) => {
     const project = uniqueProject("badserver");
     await createProject(project);
+    const bundle = { hash: "ab".repeat(32), size: 100 };
     const cases: [unknown, string][] = [
       ["code", "server"],
-      [{ entry: "a.ts", files: {} }, "server.files"],
-      [{ entry: "b.ts", files: { "a.ts": "" } }, "server.entry"],
-      [{ entry: "a.ts", files: { "../a.ts": "" } }, 'server.files["../a.ts"]'],
-      [{ entry: "a.ts", files: { "a.ts": "" }, vars: { ASSETS: "x" } }, "server.vars.ASSETS"],
-      [{ entry: "a.ts", files: { "a.ts": "" }, vars: { "bad-name": "x" } }, "server.vars.bad-name"],
-      [{ entry: "a.ts", files: { "a.ts": "" }, compatibility_date: "2099-01-01" }, "server.compatibility_date"],
-      [{ entry: "a.ts", files: { "a.ts": "" }, compatibility_flags: ["Bad Flag"] }, "server.compatibility_flags"],
+      [{ entry: "a.ts", files: { "a.ts": "" } }, "server.bundle"],
+      [{ bundle: { hash: "nope", size: 1 } }, "server.bundle"],
+      [{ bundle, vars: { ASSETS: "x" } }, "server.vars.ASSETS"],
+      [{ bundle, vars: { "bad-name": "x" } }, "server.vars.bad-name"],
+      [{ bundle, compatibility_date: "2099-01-01" }, "server.compatibility_date"],
+      [{ bundle, compatibility_flags: ["Bad Flag"] }, "server.compatibility_flags"],
     ];
     for (const [body, field] of cases) {
       const res = await api("POST", `/api/projects/${project}/deploys`, { body: { server: body } });
       expect(res.status, field).toBe(400);
       expect((await res.json<{ error: { field: string } }>()).error.field).toBe(field);
     }
+    const huge = await api("POST", `/api/projects/${project}/deploys`, { body: { server: { bundle: { ...bundle, size: 11 * 1024 * 1024 } } } });
+    expect([huge.status, (await huge.json<{ error: { field: string } }>()).error.field]).toEqual([413, "server.bundle.size"]);
     const rwf = await api("POST", `/api/projects/${project}/deploys`, { body: { config: { run_worker_first: ["api/*"] } } });
     expect((await rwf.json<{ error: { field: string } }>()).error.field).toBe("config.run_worker_first");
   });

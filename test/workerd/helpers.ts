@@ -2,7 +2,9 @@
  * Helpers for tests that drive the Worker in workerd through its real HTTP
  * entry point, with real local R2 and Durable Objects.
  */
+import { createWorker } from "@cloudflare/worker-bundler";
 import { exports } from "cloudflare:workers";
+import { contentTypeFor } from "../../src/cli/content-type.ts";
 
 export const ADMIN_TOKEN = "test-admin-token";
 const BLOCK = 4 * 1024 * 1024;
@@ -86,12 +88,16 @@ export async function createProject(name: string, retention?: number): Promise<v
   await apiJson("PUT", `/api/projects/${name}`, { body: retention === undefined ? {} : { retention } });
 }
 
+/** Server code as sources, bundled by `deploy` as the CLI bundles it; or a deploy's raw `server` field, `bundle` included. */
+export type ServerOption = { entry: string; files: Record<string, string>; vars?: Record<string, string> } | { bundle: unknown; [field: string]: unknown };
+
 export interface DeployOptions {
   activate?: boolean;
   message?: string;
   config?: Record<string, unknown>;
-  /** Server code: `{ entry, files, vars? }`. */
-  server?: Record<string, unknown>;
+  server?: ServerOption;
+  /** A bundle's JSON to upload as the server code's blob, when `server` names it raw. */
+  bundleBytes?: Uint8Array;
   token?: string;
   /** Stop before finalizing. */
   finalize?: boolean;
@@ -108,16 +114,20 @@ export interface Deployed {
 export async function deploy(project: string, files: Record<string, string | Uint8Array>, options: DeployOptions = {}): Promise<Deployed> {
   const token = options.token ?? ADMIN_TOKEN;
   const base = `/api/projects/${project}`;
-  const { version } = await apiJson<{ version: string }>("POST", `${base}/deploys`, {
+  const server = options.server && (await serverField(options.server, options.bundleBytes));
+  const { version, missing: named } = await apiJson<{ version: string; missing: string[] }>("POST", `${base}/deploys`, {
     token,
-    body: { message: options.message ?? "", config: options.config ?? {}, server: options.server },
+    body: { message: options.message ?? "", config: options.config ?? {}, server: server?.field },
   });
-  const manifest: Record<string, { hash: string; size: number }> = {};
+  if (server?.bytes && named.includes(server.hash)) {
+    await apiJson("PUT", `${base}/blobs/${server.hash}`, { token, body: server.bytes, status: 201 });
+  }
+  const manifest: Record<string, { hash: string; size: number; contentType: string }> = {};
   const byHash = new Map<string, Uint8Array>();
   for (const [path, content] of Object.entries(files)) {
     const bytes = bytesOf(content);
     const hash = await contentHash(bytes);
-    manifest[path] = { hash, size: bytes.length };
+    manifest[path] = { hash, size: bytes.length, contentType: contentTypeFor(path) };
     byHash.set(hash, bytes);
   }
   const { missing } = await apiJson<{ missing: string[] }>("POST", `${base}/deploys/${version}/files`, {
@@ -135,4 +145,22 @@ export async function deploy(project: string, files: Record<string, string | Uin
     body: { activate: options.activate ?? true },
   });
   return { version, missing, uploaded: missing.length, active: result.active };
+}
+
+/** Bundles server code as the CLI does (createWorker), or passes a raw `server` field through. */
+async function serverField(server: ServerOption, bundleBytes?: Uint8Array): Promise<{ field: unknown; hash: string; bytes?: Uint8Array }> {
+  if ("bundle" in server) {
+    const hash = (server.bundle as { hash?: string } | null)?.hash ?? "";
+    return { field: server, hash, bytes: bundleBytes };
+  }
+  const built = await createWorker({ files: server.files, entryPoint: server.entry, bundle: true });
+  const bytes = bytesOf(JSON.stringify({ mainModule: built.mainModule, modules: built.modules }));
+  const hash = await contentHash(bytes);
+  return { field: { bundle: { hash, size: bytes.length }, vars: server.vars ?? {} }, hash, bytes };
+}
+
+/** The upload of a hand-made bundle: its JSON bytes and the `server` field naming it. */
+export async function rawBundle(bundle: unknown, rest: Record<string, unknown> = {}): Promise<{ server: ServerOption; bundleBytes: Uint8Array }> {
+  const bundleBytes = bytesOf(JSON.stringify(bundle));
+  return { server: { bundle: { hash: await contentHash(bundleBytes), size: bundleBytes.length }, ...rest }, bundleBytes };
 }

@@ -1,13 +1,10 @@
 /**
- * Who answers a request for a project with server code, following the
- * routing of Workers with static assets (pure):
- * 1. a request matching `run_worker_first` goes to the server code;
- * 2. else one that matches an asset (or a `_redirects` rule) is served from
- *    the assets, without waking the server code;
- * 3. else, with no server code, not_found_handling applies;
- * 4. else a navigation request to a single-page application gets its
- *    index.html, and anything else goes to the server code.
+ * `run_worker_first`: which requests a version's server code sees before
+ * any asset lookup. `true` (every request), `false` (none), or route
+ * patterns with `*` globs, where `!/…` patterns exclude. Pure.
  */
+import { fail, succeed, type Outcome } from "../errors.ts";
+import { compilePattern } from "./patterns.ts";
 
 /** `true` (always first), `false` (never), or route patterns with `*` globs and `!` exclusions. */
 export type RunWorkerFirst = boolean | string[];
@@ -15,30 +12,35 @@ export type RunWorkerFirst = boolean | string[];
 export const MAX_RUN_WORKER_FIRST_RULES = 100;
 const MAX_RULE_LENGTH = 100;
 
-export function checkRunWorkerFirst(value: unknown): { value: RunWorkerFirst } | { problem: string } {
+export function checkRunWorkerFirst(value: unknown): Outcome<RunWorkerFirst> {
+  const problem = (message: string): Outcome<never> => fail("bad_request", message, { field: "run_worker_first" });
   if (typeof value === "boolean") {
-    return { value };
+    return succeed(value);
   }
   if (!Array.isArray(value) || value.length === 0 || value.length > MAX_RUN_WORKER_FIRST_RULES) {
-    return { problem: `must be true, false, or a list of 1 to ${MAX_RUN_WORKER_FIRST_RULES} route patterns` };
+    return problem(`must be true, false, or a list of 1 to ${MAX_RUN_WORKER_FIRST_RULES} route patterns`);
   }
   const seen = new Set<string>();
-  for (const rule of value) {
+  for (const rule of value as unknown[]) {
     if (typeof rule !== "string" || !(rule.startsWith("/") || rule.startsWith("!/"))) {
-      return { problem: `${JSON.stringify(rule)}: a pattern starts with / (or !/ to exclude)` };
+      return problem(`${JSON.stringify(rule)}: a pattern starts with / (or !/ to exclude)`);
     }
     if (rule.length > MAX_RULE_LENGTH) {
-      return { problem: `${rule}: patterns are at most ${MAX_RULE_LENGTH} characters` };
+      return problem(`${rule}: patterns are at most ${MAX_RULE_LENGTH} characters`);
+    }
+    if (/[\u0000-\u001f\u007f]/.test(rule)) {
+      return problem(`${JSON.stringify(rule)}: patterns may not hold control characters`);
     }
     if (seen.has(rule)) {
-      return { problem: `${rule}: listed twice` };
+      return problem(`${rule}: listed twice`);
     }
     seen.add(rule);
   }
-  if (!value.some((rule: string) => rule.startsWith("/"))) {
-    return { problem: "exclusions (!/...) need at least one pattern to exclude from" };
+  const rules = value as string[];
+  if (!rules.some((rule) => rule.startsWith("/"))) {
+    return problem("exclusions (!/...) need at least one pattern to exclude from");
   }
-  return { value: value as string[] };
+  return succeed(rules);
 }
 
 /** Compiled `run_worker_first` patterns. */
@@ -52,7 +54,7 @@ export function compileRunWorkerFirst(value: RunWorkerFirst): WorkerFirstRules {
   if (typeof value === "boolean") {
     return { always: value, include: [], exclude: [] };
   }
-  const glob = (pattern: string): RegExp => new RegExp(`^${pattern.split("*").map((part) => part.replace(/[-/\\^$+?.()|[\]{}]/g, "\\$&")).join(".*")}$`);
+  const glob = (pattern: string): RegExp => compilePattern(pattern, { placeholders: false });
   return {
     always: false,
     include: value.filter((rule) => rule.startsWith("/")).map(glob),

@@ -6,7 +6,7 @@
  * first, by exact path; then dynamic rules in file order. First match wins.
  * Invalid lines are reported with their line number and skipped. Pure.
  */
-import type { HtmlHandling } from "../shared/config.ts";
+import type { HtmlHandling } from "./config.ts";
 import { compilePattern, hasHost, isDynamicPattern, MAX_RULE_LINE_LENGTH, substitute, type RuleProblem } from "./patterns.ts";
 
 export const MAX_STATIC_REDIRECTS = 2000;
@@ -152,4 +152,18 @@ export function redirectLocation(to: string, requestUrl: URL): string {
     return `${destination.pathname}${search}${destination.hash}`;
   }
   return `${destination.origin}${destination.pathname}${search}${destination.hash}`;
+}
+
+/**
+ * `location` with the query `search` added, unless it has a query of its
+ * own: what a redirect decided for a URL without a query becomes for one
+ * with it.
+ */
+export function addQuery(location: string, search: string): string {
+  const hashAt = location.indexOf("#");
+  const beforeHash = hashAt === -1 ? location : location.slice(0, hashAt);
+  if (search === "" || beforeHash.includes("?")) {
+    return location;
+  }
+  return `${beforeHash}${search}${hashAt === -1 ? "" : location.slice(hashAt)}`;
 }

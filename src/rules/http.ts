@@ -165,3 +165,9 @@ export function parseHttpDate(value: string | null): number | null {
 function wholeSeconds(time: number): number {
   return Math.floor(time / 1000);
 }
+
+/** Names the version a response was served from. */
+export const VERSION_HEADER = "x-r2-assets-version";
+
+/** Says whether the routing answer came from the serving isolate's cache (`hit`) or the manifest (`miss`). */
+export const CACHE_HEADER = "x-r2-assets-cache";

@@ -1,7 +1,12 @@
 /**
- * Path patterns of `_redirects` and `_headers` rules: `*` matches anything
- * (and is available as `:splat`), `:name` matches one path segment (or, in
- * the host of an `https://` rule, one label). Pure.
+ * Route patterns, compiled once into anchored regular expressions. Every
+ * rule file shares this one compiler:
+ * - `_redirects` and `_headers`: `*` matches anything (and is available as
+ *   `:splat`), `:name` matches one path segment, or one label in the host
+ *   of an `https://host/path` pattern;
+ * - `run_worker_first`: `*` alone (`:` is an ordinary character there, as
+ *   on Cloudflare).
+ * Pure.
  */
 
 /** Lines longer than this in a rules file are skipped. */
@@ -15,6 +20,7 @@ export interface RuleProblem {
 
 const REGEXP_SPECIALS = /[-/\\^$*+?.()|[\]{}]/g;
 const PLACEHOLDER = /:([A-Za-z]\w*)/g;
+const HTTPS = "https://";
 
 /** Whether `pattern` has a splat or a placeholder (a "dynamic" rule). */
 export function isDynamicPattern(pattern: string): boolean {
@@ -23,16 +29,23 @@ export function isDynamicPattern(pattern: string): boolean {
 
 /** Whether `pattern` names a host (`https://host/path`). */
 export function hasHost(pattern: string): boolean {
-  return pattern.startsWith("https://");
+  return pattern.startsWith(HTTPS);
 }
 
-/** Compiles a pattern into an anchored RegExp with named groups. */
-export function compilePattern(pattern: string): RegExp {
-  const hostEnd = hasHost(pattern) ? pattern.indexOf("/", "https://".length) : 0;
+/**
+ * Compiles a pattern into an anchored RegExp. With `placeholders` (the
+ * default), `*` is captured as `splat` and `:name` as `name`; without, `*`
+ * is a bare glob and the rest is literal.
+ */
+export function compilePattern(pattern: string, { placeholders = true } = {}): RegExp {
+  if (!placeholders) {
+    return new RegExp(`^${pattern.split("*").map(escape).join(".*")}$`);
+  }
+  const hostEnd = hasHost(pattern) ? pattern.indexOf("/", HTTPS.length) : 0;
   const compilePart = (part: string, placeholder: string): string =>
     part
       .split("*")
-      .map((piece) => piece.replace(REGEXP_SPECIALS, "\\$&").replace(PLACEHOLDER, (_, name: string) => `(?<${name}>${placeholder})`))
+      .map((piece) => escape(piece).replace(PLACEHOLDER, (_, name: string) => `(?<${name}>${placeholder})`))
       .join("(?<splat>.*)");
   const host = hostEnd > 0 ? compilePart(pattern.slice(0, hostEnd), "[^/.]+") : "";
   const path = compilePart(hostEnd > 0 ? pattern.slice(hostEnd) : pattern, "[^/]+");
@@ -41,10 +54,14 @@ export function compilePattern(pattern: string): RegExp {
 
 /** What a request is matched as: its path, or `https://host/path` for host rules. */
 export function matchTarget(pattern: string, host: string, pathname: string): string {
-  return hasHost(pattern) ? `https://${host}${pathname}` : pathname;
+  return hasHost(pattern) ? `${HTTPS}${host}${pathname}` : pathname;
 }
 
 /** Replaces `:name` (and `:splat`) in `template` with what a match captured. */
 export function substitute(template: string, groups: Record<string, string | undefined>): string {
   return template.replace(PLACEHOLDER, (whole, name: string) => groups[name] ?? whole);
+}
+
+function escape(text: string): string {
+  return text.replace(REGEXP_SPECIALS, "\\$&");
 }

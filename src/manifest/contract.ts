@@ -1,0 +1,179 @@
+/**
+ * The RPC contract of the ProjectManifest Durable Object: the methods it
+ * implements and the values they return. Values are plain data
+ * (structured-clonable); times are ISO 8601 strings. Expected failures are
+ * `Outcome` values, because error classes do not survive RPC. The API and
+ * the CLI take their result types from here.
+ */
+import type { Outcome } from "../errors.ts";
+import type { ServingConfig } from "../rules/config.ts";
+import type { ServerSettings } from "../shared/server-code.ts";
+
+export interface ProjectInfo {
+  name: string;
+  createdAt: string;
+  /** How many of the newest versions are kept. */
+  retention: number;
+  activeVersion: string | null;
+}
+
+export type VersionState = "staged" | "ready" | "pruned" | "deleted" | "expired";
+
+export interface VersionInfo {
+  version: string;
+  createdAt: string;
+  files: number;
+  bytes: number;
+  message: string;
+  active: boolean;
+  pinned: boolean;
+}
+
+/** One file of a manifest page. */
+export interface FileEntry {
+  path: string;
+  hash: string;
+  size: number;
+  contentType: string;
+}
+
+export interface StartedDeploy {
+  version: string;
+  expiresAt: string;
+  /** Blobs the deploy itself names (its server code's bundle) that must still be uploaded. */
+  missing: string[];
+}
+
+export interface PageResult {
+  /** Hashes in this page that the platform does not have yet. */
+  missing: string[];
+  /** Files the deploy lists so far. */
+  files: number;
+}
+
+export interface FinalizeResult {
+  version: string;
+  active: boolean;
+  /** The version that was live before this deploy activated, if it did. */
+  previous: string | null;
+  files: number;
+  bytes: number;
+  /** Versions this deploy pushed out of the retention window. */
+  pruned: string[];
+}
+
+export interface ActivationResult {
+  active: string;
+  previous: string | null;
+}
+
+export interface GcResult {
+  deleted: number;
+  bytesFreed: number;
+  /** Hashes of the deleted blobs. */
+  blobs: string[];
+}
+
+export interface TokenInfo {
+  id: string;
+  createdAt: string;
+}
+
+/** A multipart upload as the platform's own API sees it. */
+export interface UploadSession {
+  hash: string;
+  size: number;
+  partSize: number;
+  partCount: number;
+  /** Part numbers already stored, ascending. */
+  uploadedParts: number[];
+  expiresAt: string;
+  /** R2's id of the upload; never shown to clients. */
+  r2UploadId: string;
+}
+
+// ── Serving ───────────────────────────────────────────────────────────────
+
+/** What the platform needs to run a version's server code. */
+export interface ServerRef extends ServerSettings {
+  /** The bundle's blob: JSON `{mainModule, modules}`. */
+  bundleHash: string;
+}
+
+/** A finalized version's serving configuration: immutable, so cacheable forever. */
+export interface VersionConfig {
+  serving: ServingConfig;
+  server: ServerRef | null;
+}
+
+/** A file of a version, as the serving Worker needs it. */
+export interface FileRef {
+  path: string;
+  hash: string;
+  size: number;
+  contentType: string;
+  /** When the blob was stored (epoch ms): the file's Last-Modified. */
+  storedAt: number;
+}
+
+/** Which version a request is for: the one a pointer names (`live`), or an exact one. */
+export type Target = { pointer: "live" } | { version: string };
+
+export interface LookupQuery {
+  target: Target;
+  /** Decoded paths to look up in that version. */
+  paths: string[];
+  /** Versions whose configuration the caller has already; any other comes back with the answer. */
+  known: string[];
+}
+
+export interface Lookup {
+  version: string;
+  /** Present unless the caller said it knows this version's configuration. */
+  config?: VersionConfig;
+  /** The files among the paths asked for that exist. */
+  files: FileRef[];
+}
+
+/** Why a target cannot be served (the `reason` detail of a failed lookup). */
+export type Unavailable = "no-project" | "no-live-version" | "no-such-version";
+
+// ── The contract ──────────────────────────────────────────────────────────
+
+export interface ManifestRpc {
+  createProject(name: string, retention?: number): Outcome<{ created: boolean; project: ProjectInfo }>;
+  getProject(): Outcome<ProjectInfo>;
+  /** Changes the retention setting and prunes at once to match it. */
+  setRetention(retention: number): Promise<Outcome<{ project: ProjectInfo; pruned: string[] }>>;
+
+  addToken(hash: string, id: string): Outcome<{ id: string }>;
+  hasToken(hash: string): boolean;
+  listTokens(): Outcome<TokenInfo[]>;
+  revokeToken(id: string): Outcome<{ id: string }>;
+
+  startDeploy(message: string, config: ServingConfig, server: ServerRef | null): Promise<Outcome<StartedDeploy>>;
+  addFiles(version: string, entries: FileEntry[]): Outcome<PageResult>;
+  finalize(version: string, activate: boolean): Promise<Outcome<FinalizeResult>>;
+  /** The server code of a staged version, to check before it is finalized. */
+  stagedServer(version: string): Outcome<ServerRef | null>;
+
+  prepareUpload(hash: string): Promise<Outcome<{ present: boolean }>>;
+  recordUpload(hash: string, size: number): Outcome<{ hash: string; size: number }>;
+  releaseUpload(hash: string): void;
+
+  startUpload(hash: string, size: number, partSize: number): Promise<Outcome<{ present: true } | UploadSession>>;
+  uploadSession(hash: string): Outcome<UploadSession>;
+  recordPart(hash: string, partNumber: number, etag: string, blockDigests: Uint8Array[]): Outcome<{ partNumber: number }>;
+  completeUpload(hash: string): Promise<Outcome<{ hash: string; size: number }>>;
+  abortUpload(hash: string): Promise<Outcome<{ hash: string }>>;
+
+  listVersions(): Outcome<VersionInfo[]>;
+  activate(version: string): Outcome<ActivationResult>;
+  rollback(to: string | null): Outcome<ActivationResult>;
+  deleteVersion(version: string): Outcome<{ version: string }>;
+  setPinned(version: string, pinned: boolean): Outcome<{ version: string; pinned: boolean }>;
+  collectGarbage(): Promise<Outcome<GcResult>>;
+
+  /** Serving: which version a target names, its configuration if asked, and the files asked for. */
+  lookup(query: LookupQuery): Outcome<Lookup>;
+}

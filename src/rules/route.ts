@@ -1,0 +1,154 @@
+/**
+ * The routing decision for one request to a version, following Workers
+ * Static Assets: `_redirects` first, then html_handling and
+ * not_found_handling, then `_headers`; with server code, the order of
+ * Workers with assets decides who answers. Pure: files are looked up
+ * through `exists`, and nothing here waits on I/O.
+ */
+import type { CompiledConfig, NotFoundHandling } from "./config.ts";
+import { matchHeaders, type HeaderOp } from "./headers.ts";
+import { candidatePaths, htmlIntent, type Exists, type HtmlOptions } from "./html-handling.ts";
+import { addQuery, matchRedirect, redirectLocation, type RedirectStatus } from "./redirects.ts";
+import { runsWorkerFirst } from "./worker-first.ts";
+
+export type { Exists } from "./html-handling.ts";
+
+export type Intent =
+  /** Serve the file at `path` with `status`. */
+  | { kind: "asset"; path: string; status: 200 | 404 }
+  /** Redirect; `rule` says whether `_redirects` (true) or html_handling (false) asked for it. */
+  | { kind: "redirect"; location: string; status: Exclude<RedirectStatus, 200>; rule: boolean }
+  /** Nothing matches. `rewritten` when a 200 rule led here: that is a 404, whoever else could answer. */
+  | { kind: "none"; rewritten: boolean };
+
+export interface Routed {
+  intent: Intent;
+  /** Changes `_headers` makes to the response, whatever it is. */
+  headers: HeaderOp[];
+}
+
+/**
+ * Decides what a request for `url` gets from a version with `compiled`
+ * configuration. Without `notFound`, not_found_handling is left out, so
+ * that an unmatched request can go to server code instead. Redirect
+ * locations keep `url`'s query unless the rule gives its own.
+ */
+export function route(url: URL, compiled: CompiledConfig, exists: Exists, { notFound = true } = {}): Routed {
+  const { config } = compiled;
+  const headers = matchHeaders(config.headers, compiled.headerPatterns, url.host, url.pathname);
+  const rule = matchRedirect(config.redirects, compiled.redirectPatterns, url.pathname);
+  if (rule && rule.status !== 200) {
+    return { intent: { kind: "redirect", location: redirectLocation(rule.to, url), status: rule.status, rule: true }, headers };
+  }
+  const pathname = rule ? new URL(rule.to, url).pathname : url.pathname;
+  const decoded = decodePath(pathname);
+  const intent = htmlIntent(decoded, options(compiled, notFound), exists);
+  if (!intent) {
+    return { intent: { kind: "none", rewritten: rule !== null }, headers };
+  }
+  // A file is served at its canonical encoding; any other encoding, and any
+  // html_handling redirect, goes there in one hop.
+  const destination = encodePath(intent.kind === "redirect" ? intent.to : decoded);
+  if (intent.kind === "redirect" || destination !== pathname) {
+    return { intent: { kind: "redirect", location: addQuery(destination, url.search), status: 307, rule: false }, headers };
+  }
+  return { intent, headers };
+}
+
+/**
+ * Every file `route` may look up for `url`. Without a configuration (it is
+ * not known yet), the union over every html_handling and
+ * not_found_handling mode, and no `_redirects` rewrite.
+ */
+export function lookupsFor(url: URL, compiled: CompiledConfig | null): string[] {
+  if (!compiled) {
+    return candidatePaths(decodePath(url.pathname), ALL_OPTIONS);
+  }
+  const rule = matchRedirect(compiled.config.redirects, compiled.redirectPatterns, url.pathname);
+  if (rule && rule.status !== 200) {
+    return [];
+  }
+  const pathname = rule ? new URL(rule.to, url).pathname : url.pathname;
+  return candidatePaths(decodePath(pathname), [options(compiled, true)]);
+}
+
+/** The decision for one request: the version's server code answers, or the assets do as `route` says. */
+export type Decision = { kind: "server" } | ({ kind: "assets" } & Routed);
+
+export interface RequestShape {
+  /** The version has server code, and the request came to the project's site (not through its ASSETS binding). */
+  server: boolean;
+  /** `Sec-Fetch-Mode: navigate`. */
+  navigate: boolean;
+}
+
+/**
+ * Who answers a request to a version, in the order of Workers with assets
+ * (see README, "Routing order"):
+ * 1. a request matching `run_worker_first` goes to the server code;
+ * 2. else one that matches an asset (or a `_redirects` rule) is served from
+ *    the assets, without waking the server code;
+ * 3. else, with no server code, not_found_handling applies;
+ * 4. else a navigation request to a single-page application gets its
+ *    index.html, and anything else goes to the server code.
+ */
+export function routeRequest(url: URL, compiled: CompiledConfig, exists: Exists, shape: RequestShape): Decision {
+  if (!shape.server) {
+    return { kind: "assets", ...route(url, compiled, exists) };
+  }
+  if (runsWorkerFirst(compiled.workerFirst, url.pathname)) {
+    return { kind: "server" };
+  }
+  const spaNavigation = shape.navigate && compiled.config.not_found_handling === "single-page-application";
+  const routed = route(url, compiled, exists, { notFound: spaNavigation });
+  if (routed.intent.kind === "none" && !routed.intent.rewritten) {
+    return { kind: "server" };
+  }
+  return { kind: "assets", ...routed };
+}
+
+/** Whether the answer to a request can depend on `Sec-Fetch-Mode: navigate`. */
+export function dependsOnNavigation(compiled: CompiledConfig, shape: { server: boolean }): boolean {
+  return shape.server && compiled.config.not_found_handling === "single-page-application";
+}
+
+const ALL_OPTIONS: HtmlOptions[] = (["auto-trailing-slash", "force-trailing-slash", "drop-trailing-slash", "none"] as const).flatMap(
+  (html) => (["single-page-application", "404-page"] as NotFoundHandling[]).map((notFound) => ({ html, notFound })),
+);
+
+function options({ config }: CompiledConfig, notFound: boolean): HtmlOptions {
+  return { html: config.html_handling, notFound: notFound ? config.not_found_handling : "none" };
+}
+
+/**
+ * Decodes each segment once (an invalid escape is kept as it is) and folds
+ * repeated slashes, which could otherwise make a redirect leave the site.
+ */
+export function decodePath(pathname: string): string {
+  return pathname
+    .split("/")
+    .map((segment) => {
+      try {
+        return decodeURIComponent(segment);
+      } catch {
+        return segment;
+      }
+    })
+    .join("/")
+    .replace(/\/+/g, "/");
+}
+
+/** The canonical encoding of a decoded path. */
+export function encodePath(pathname: string): string {
+  return pathname
+    .split("/")
+    .map((segment) => {
+      try {
+        return encodeURIComponent(segment);
+      } catch {
+        // A lone surrogate cannot be encoded; it can never be a file either.
+        return segment;
+      }
+    })
+    .join("/");
+}

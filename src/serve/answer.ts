@@ -1,0 +1,65 @@
+/**
+ * Answering a request from what the resolver decided about it: a file, a
+ * redirect or a 404, each naming the version it came from and whether the
+ * decision came from the isolate's cache. Only GET and HEAD read files;
+ * other methods get 405 (`_redirects` rules apply to every method).
+ */
+import { BlobStore } from "../blob/r2-store.ts";
+import type { Env } from "../env.ts";
+import { visitorError } from "../errors.ts";
+import { applyHeaderOps, type HeaderOp } from "../rules/headers.ts";
+import { CACHE_HEADER, VERSION_HEADER } from "../rules/http.ts";
+import { addQuery } from "../rules/redirects.ts";
+import { Bodies } from "./bodies.ts";
+import type { Resolution } from "./resolver.ts";
+import { respondWithAsset } from "./respond.ts";
+
+const READ_METHODS = new Set(["GET", "HEAD"]);
+const ALLOW = { allow: "GET, HEAD" };
+
+/** The headers that say which version answered and whether its routing answer was cached. */
+export function tagsOf(resolution: Extract<Resolution, { kind: "resolved" }>): Record<string, string> {
+  return { [VERSION_HEADER]: resolution.version, [CACHE_HEADER]: resolution.cache };
+}
+
+/** Answers from a resolution that does not involve server code. */
+export async function answer(
+  request: Request,
+  env: Env,
+  ctx: ExecutionContext,
+  project: string,
+  resolution: Resolution,
+): Promise<Response> {
+  const head = request.method === "HEAD";
+  if (resolution.kind === "unavailable") {
+    return visitorError(404, { head, detail: resolution.reason === "no-project" ? "no such project" : undefined });
+  }
+  const { answer: decided } = resolution;
+  const reading = READ_METHODS.has(request.method);
+  const tags = tagsOf(resolution);
+  switch (decided.kind) {
+    case "server":
+      throw new Error("a request for server code reached the asset responder");
+    case "redirect": {
+      if (!decided.rule && !reading) {
+        return withHeaders(visitorError(405, { head, headers: { ...ALLOW, ...tags } }), decided.headers);
+      }
+      const location = addQuery(decided.location, new URL(request.url).search);
+      return withHeaders(new Response(null, { status: decided.status, headers: { location, ...tags } }), decided.headers);
+    }
+    case "asset": {
+      if (!reading) {
+        return withHeaders(visitorError(405, { head, headers: { ...ALLOW, ...tags } }), decided.headers);
+      }
+      const bodies = new Bodies(new BlobStore(env.BLOBS, project), project, (promise) => ctx.waitUntil(promise));
+      return respondWithAsset(request, bodies, { file: decided.file, status: decided.status, tags, headerOps: decided.headers });
+    }
+    case "none":
+      return withHeaders(visitorError(404, { head, headers: tags }), decided.headers);
+  }
+}
+
+function withHeaders(response: Response, ops: readonly HeaderOp[]): Response {
+  applyHeaderOps(response.headers, ops);
+  return response;
+}

@@ -1,0 +1,86 @@
+/**
+ * The bodies of a project's files. Blobs are content-addressed and never
+ * change, so small ones are kept close: the hottest tiny ones in the
+ * isolate's memory, the rest up to CACHED_BODY_MAX_BYTES in the Cache API
+ * (shared by the isolates of a location), keyed by project and hash under a
+ * URL no visitor can address. Larger ones stream from R2, window by window.
+ */
+import type { BlobStore } from "../blob/r2-store.ts";
+import type { FileRef } from "../manifest/contract.ts";
+import { CACHED_BODY_MAX_BYTES, MEMORY_BODY_CACHE_BYTES, MEMORY_BODY_MAX_BYTES } from "../shared/limits.ts";
+import { Lru } from "./lru.ts";
+import { stats } from "./stats.ts";
+
+const memory = new Lru<Uint8Array>({
+  maxEntries: 100_000,
+  maxBytes: MEMORY_BODY_CACHE_BYTES,
+  sizeOf: (bytes, key) => bytes.byteLength + key.length,
+});
+
+/** Not a host any request can reach: the Cache API key of a stored blob. */
+const CACHE_ORIGIN = "https://blobs.r2-assets.invalid";
+
+export class Bodies {
+  readonly #store: BlobStore;
+  readonly #project: string;
+  readonly #waitUntil: (promise: Promise<unknown>) => void;
+
+  constructor(store: BlobStore, project: string, waitUntil: (promise: Promise<unknown>) => void) {
+    this.#store = store;
+    this.#project = project;
+    this.#waitUntil = waitUntil;
+  }
+
+  /** Streams bytes `start` to `end` (inclusive) of `file`. */
+  async read(file: FileRef, start: number, end: number): Promise<ReadableStream> {
+    if (file.size <= CACHED_BODY_MAX_BYTES) {
+      return new Response((await this.#small(file)).subarray(start, end + 1)).body ?? new ReadableStream();
+    }
+    const body = await this.#store.read(file.hash, start, end);
+    return body ?? missing(file);
+  }
+
+  /** Pipes bytes `start` to `end` (inclusive) of `file` into `writable`, leaving it open. */
+  async pipe(file: FileRef, start: number, end: number, writable: WritableStream): Promise<void> {
+    if (file.size <= CACHED_BODY_MAX_BYTES) {
+      const writer = writable.getWriter();
+      await writer.write((await this.#small(file)).subarray(start, end + 1));
+      writer.releaseLock();
+      return;
+    }
+    if (!(await this.#store.pipeRange(file.hash, start, end, writable))) {
+      missing(file);
+    }
+  }
+
+  /** The whole body of a small file, from the nearest place that has it. */
+  async #small(file: FileRef): Promise<Uint8Array> {
+    const key = `${this.#project}\n${file.hash}`;
+    const kept = memory.get(key);
+    if (kept) {
+      stats.bodyMemoryHits += 1;
+      return kept;
+    }
+    const cacheKey = `${CACHE_ORIGIN}/${this.#project}/${file.hash}`;
+    const cached = await caches.default.match(cacheKey);
+    let bytes: Uint8Array;
+    if (cached) {
+      stats.bodyCacheHits += 1;
+      bytes = new Uint8Array(await cached.arrayBuffer());
+    } else {
+      stats.bodyReads += 1;
+      bytes = (await this.#store.bytes(file.hash)) ?? missing(file);
+      const response = new Response(bytes.slice(), { headers: { "cache-control": "public, max-age=31536000, immutable" } });
+      this.#waitUntil(caches.default.put(cacheKey, response).catch(() => undefined));
+    }
+    if (bytes.byteLength <= MEMORY_BODY_MAX_BYTES) {
+      memory.set(key, bytes);
+    }
+    return bytes;
+  }
+}
+
+function missing(file: FileRef): never {
+  // The manifest lists the file, so its blob must be stored.
+  throw new Error(`blob ${file.hash} of ${file.path} is missing from R2`);
+}

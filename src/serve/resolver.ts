@@ -1,0 +1,237 @@
+/**
+ * Resolving a request to a project into an answer, asking the project's
+ * Durable Object only for what this isolate does not know yet:
+ * - which version a pointer names, or that a version exists: leased (see
+ *   lease.ts), so that activations and deletions take effect everywhere;
+ * - a version's configuration: immutable, kept per version;
+ * - the answer for a request's shape (its path, its host where `_headers`
+ *   names hosts, whether it is a navigation where that matters): immutable
+ *   for a version, kept in an LRU.
+ * A cold request costs one call to the Durable Object (two when a
+ * `_redirects` rewrite leads where the first could not foresee); a warm one
+ * none, but for one lease refresh per target per lease.
+ */
+import { pointerLeaseMs, type Env, type ManifestStub } from "../env.ts";
+import type { FileRef, Lookup, LookupQuery, ServerRef, Target, Unavailable } from "../manifest/contract.ts";
+import type { Outcome } from "../errors.ts";
+import { compileConfig, type CompiledConfig } from "../rules/config.ts";
+import type { HeaderOp } from "../rules/headers.ts";
+import type { RedirectStatus } from "../rules/redirects.ts";
+import { dependsOnNavigation, lookupsFor, routeRequest, type Decision } from "../rules/route.ts";
+import {
+  ANSWER_CACHE_BYTES,
+  ANSWER_CACHE_ENTRIES,
+  CONFIG_CACHE_BYTES,
+  CONFIG_CACHE_ENTRIES,
+  LEASE_CACHE_ENTRIES,
+} from "../shared/limits.ts";
+import { LeaseCache } from "./lease.ts";
+import { Lru } from "./lru.ts";
+import { stats } from "./stats.ts";
+
+/** A version's configuration, compiled for matching. */
+export interface VersionRouting {
+  compiled: CompiledConfig;
+  server: ServerRef | null;
+  /** Roughly what it holds in memory. */
+  bytes: number;
+}
+
+/** What a request gets, whatever its query string and method (both apply when it is answered). */
+export type Answer =
+  | { kind: "server" }
+  | { kind: "asset"; file: FileRef; status: 200 | 404; headers: HeaderOp[] }
+  | { kind: "redirect"; location: string; status: Exclude<RedirectStatus, 200>; rule: boolean; headers: HeaderOp[] }
+  | { kind: "none"; headers: HeaderOp[] };
+
+export type Resolution =
+  | { kind: "unavailable"; reason: Unavailable }
+  | { kind: "resolved"; version: string; routing: VersionRouting; answer: Answer; cache: "hit" | "miss" };
+
+export interface ResolveRequest {
+  project: string;
+  target: Target;
+  /** `site`: the platform routes the request, so server code may answer; `assets`: the version's ASSETS binding. */
+  via: "site" | "assets";
+  url: URL;
+  navigate: boolean;
+}
+
+type TargetState = { ok: true; version: string } | { ok: false; reason: Unavailable };
+
+// Per isolate: every request this isolate serves shares them.
+const targets = new LeaseCache<TargetState>(LEASE_CACHE_ENTRIES);
+/** The version a target named when last asked, lease or not: most likely what it names now. */
+const lastSeen = new Lru<string>({ maxEntries: LEASE_CACHE_ENTRIES });
+const routings = new Lru<VersionRouting>({
+  maxEntries: CONFIG_CACHE_ENTRIES,
+  maxBytes: CONFIG_CACHE_BYTES,
+  sizeOf: (routing) => routing.bytes,
+});
+const answers = new Lru<Answer>({
+  maxEntries: ANSWER_CACHE_ENTRIES,
+  maxBytes: ANSWER_CACHE_BYTES,
+  sizeOf: (answer, key) => key.length + (answer.kind === "server" ? 16 : JSON.stringify(answer).length),
+});
+/** Questions under way, so that a burst of cold requests asks once. */
+const inflight = new Map<string, Promise<Resolution>>();
+
+export function resolve(env: Env, request: ResolveRequest): Promise<Resolution> {
+  const targetKey = keyOf(request.project, "pointer" in request.target ? request.target.pointer : `@${request.target.version}`);
+  const state = targets.get(targetKey, Date.now(), pointerLeaseMs(env));
+  if (state && !state.ok) {
+    return Promise.resolve({ kind: "unavailable", reason: state.reason });
+  }
+  const cached = state ? cachedAnswer(request, state.version) : undefined;
+  if (cached) {
+    stats.answerHits += 1;
+    return Promise.resolve(cached);
+  }
+  const flightKey = [targetKey, request.via, request.navigate, request.url.host, request.url.pathname].join("\n");
+  let pending = inflight.get(flightKey);
+  if (!pending) {
+    pending = ask(env, request, targetKey, state?.version).finally(() => inflight.delete(flightKey));
+    inflight.set(flightKey, pending);
+  }
+  return pending;
+}
+
+async function ask(env: Env, request: ResolveRequest, targetKey: string, leased: string | undefined): Promise<Resolution> {
+  const manifest = env.MANIFEST.getByName(request.project);
+  const url = withoutQuery(request.url);
+  // Without a lease, guess that the target still names what it named last:
+  // if this request's answer for that version is known, only the lease
+  // needs renewing.
+  const guess = leased ?? lastSeen.get(targetKey);
+  const guessRouting = guess === undefined ? undefined : routings.get(keyOf(request.project, guess));
+  const guessed = guess !== undefined && cachedAnswer(request, guess) !== undefined;
+  const paths = guessed ? [] : lookupsFor(url, guessRouting?.compiled ?? null);
+  const askedAt = Date.now();
+  const outcome = await callLookup(manifest, {
+    target: leased === undefined ? request.target : { version: leased },
+    paths,
+    known: guess !== undefined && guessRouting ? [guess] : [],
+  });
+  if (paths.length === 0) {
+    stats.leaseRefreshes += 1;
+  }
+  if (!outcome.ok) {
+    if (leased !== undefined && "pointer" in request.target) {
+      // The leased version has gone since (pruned or deleted): ask the pointer again.
+      targets.delete(targetKey);
+      return ask(env, request, targetKey, undefined);
+    }
+    const reason = unavailableReason(outcome.failure.details?.reason);
+    targets.set(targetKey, { ok: false, reason }, askedAt);
+    return { kind: "unavailable", reason };
+  }
+  const found = outcome.value;
+  if (leased === undefined || "version" in request.target) {
+    targets.set(targetKey, { ok: true, version: found.version }, askedAt);
+    lastSeen.set(targetKey, found.version);
+  }
+  const routing = routingOf(request.project, found);
+  const cached = cachedAnswer(request, found.version);
+  if (cached) {
+    stats.answerHits += 1;
+    return cached;
+  }
+
+  // What the version's own configuration needs that was not asked for.
+  const files = new Map(found.files.map((file) => [file.path, file]));
+  const asked = new Set(paths);
+  const needed = lookupsFor(url, routing.compiled).filter((path) => !asked.has(path));
+  if (needed.length > 0) {
+    const more = await callLookup(manifest, { target: { version: found.version }, paths: needed, known: [found.version] });
+    if (!more.ok) {
+      return { kind: "unavailable", reason: unavailableReason(more.failure.details?.reason) };
+    }
+    for (const file of more.value.files) {
+      files.set(file.path, file);
+    }
+  }
+  const decision = routeRequest(url, routing.compiled, (path) => files.get(path)?.hash ?? null, shapeOf(request, routing));
+  const answer = toAnswer(decision, files);
+  answers.set(answerKey(request, found.version, routing), answer);
+  stats.answerMisses += 1;
+  return { kind: "resolved", version: found.version, routing, answer, cache: "miss" };
+}
+
+function cachedAnswer(request: ResolveRequest, version: string): Resolution | undefined {
+  const routing = routings.get(keyOf(request.project, version));
+  if (!routing) {
+    return undefined;
+  }
+  const answer = answers.get(answerKey(request, version, routing));
+  return answer && { kind: "resolved", version, routing, answer, cache: "hit" };
+}
+
+function routingOf(project: string, found: Lookup): VersionRouting {
+  const key = keyOf(project, found.version);
+  const known = routings.get(key);
+  if (known) {
+    return known;
+  }
+  if (!found.config) {
+    throw new Error(`the manifest of ${project} sent no configuration for version ${found.version}`);
+  }
+  const routing = {
+    compiled: compileConfig(found.config.serving),
+    server: found.config.server,
+    bytes: JSON.stringify(found.config).length,
+  };
+  routings.set(key, routing);
+  return routing;
+}
+
+function shapeOf(request: ResolveRequest, routing: VersionRouting): { server: boolean; navigate: boolean } {
+  const server = request.via === "site" && routing.server !== null;
+  return { server, navigate: dependsOnNavigation(routing.compiled, { server }) && request.navigate };
+}
+
+/** What an answer depends on, beside the version: nothing else may go into it. */
+function answerKey(request: ResolveRequest, version: string, routing: VersionRouting): string {
+  const shape = shapeOf(request, routing);
+  const host = routing.compiled.hostRules ? request.url.host : "";
+  return [request.project, version, request.via, shape.navigate ? "nav" : "", host, request.url.pathname].join("\n");
+}
+
+function toAnswer(decision: Decision, files: ReadonlyMap<string, FileRef>): Answer {
+  if (decision.kind === "server") {
+    return { kind: "server" };
+  }
+  const { intent, headers } = decision;
+  switch (intent.kind) {
+    case "asset": {
+      const file = files.get(intent.path);
+      if (!file) {
+        throw new Error(`routing chose ${intent.path}, which the manifest did not return`);
+      }
+      return { kind: "asset", file, status: intent.status, headers };
+    }
+    case "redirect":
+      return { kind: "redirect", location: intent.location, status: intent.status, rule: intent.rule, headers };
+    case "none":
+      return { kind: "none", headers };
+  }
+}
+
+async function callLookup(manifest: ManifestStub, query: LookupQuery): Promise<Outcome<Lookup>> {
+  stats.manifestCalls += 1;
+  return (await manifest.lookup(query)) as Outcome<Lookup>;
+}
+
+function unavailableReason(reason: unknown): Unavailable {
+  return reason === "no-project" || reason === "no-live-version" ? reason : "no-such-version";
+}
+
+function withoutQuery(url: URL): URL {
+  const bare = new URL(url);
+  bare.search = "";
+  bare.hash = "";
+  return bare;
+}
+
+function keyOf(project: string, name: string): string {
+  return `${project}\n${name}`;
+}

@@ -1,0 +1,27 @@
+/**
+ * What this isolate's serving caches have done since it started: enough to
+ * see the warm path work (`GET /api/stats`, and the benchmark).
+ */
+export interface ServingStats {
+  /** Calls to projects' Durable Objects to serve requests. */
+  manifestCalls: number;
+  /** Of those, calls made only because a pointer's or version's lease ran out. */
+  leaseRefreshes: number;
+  /** Routing answers found in the isolate's cache, and computed afresh. */
+  answerHits: number;
+  answerMisses: number;
+  /** Small bodies served from the isolate's memory, from the Cache API, and read from R2. */
+  bodyMemoryHits: number;
+  bodyCacheHits: number;
+  bodyReads: number;
+}
+
+export const stats: ServingStats = {
+  manifestCalls: 0,
+  leaseRefreshes: 0,
+  answerHits: 0,
+  answerMisses: 0,
+  bodyMemoryHits: 0,
+  bodyCacheHits: 0,
+  bodyReads: 0,
+};
