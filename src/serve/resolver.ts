@@ -75,17 +75,28 @@ const answers = new Lru<Answer>({
 });
 /** Questions under way, so that a burst of cold requests asks once. */
 const inflight = new Map<string, Promise<Resolution>>();
+/** Lease renewals under way, by target. */
+const renewals = new Map<string, Promise<TargetState>>();
 
-export function resolve(env: Env, request: ResolveRequest): Promise<Resolution> {
+export async function resolve(env: Env, request: ResolveRequest): Promise<Resolution> {
   const targetKey = keyOf(request.project, "pointer" in request.target ? request.target.pointer : `@${request.target.version}`);
-  const state = targets.get(targetKey, Date.now(), pointerLeaseMs(env));
+  let state = targets.get(targetKey, Date.now(), pointerLeaseMs(env));
+  if (!state) {
+    // Without a lease, the target most likely still names what it named
+    // last: if this request's answer for that version is known, only the
+    // lease needs renewing, once for every request that is waiting on it.
+    const guess = lastSeen.get(targetKey);
+    if (guess !== undefined && cachedAnswer(request, guess)) {
+      state = await renewLease(env, request, targetKey, guess);
+    }
+  }
   if (state && !state.ok) {
-    return Promise.resolve({ kind: "unavailable", reason: state.reason });
+    return { kind: "unavailable", reason: state.reason };
   }
   const cached = state ? cachedAnswer(request, state.version) : undefined;
   if (cached) {
     stats.answerHits += 1;
-    return Promise.resolve(cached);
+    return cached;
   }
   const flightKey = [targetKey, request.via, request.navigate, request.url.host, request.url.pathname].join("\n");
   let pending = inflight.get(flightKey);
@@ -96,25 +107,43 @@ export function resolve(env: Env, request: ResolveRequest): Promise<Resolution> 
   return pending;
 }
 
+/** Asks which version a target names now (and nothing else); one call per target at a time. */
+function renewLease(env: Env, request: ResolveRequest, targetKey: string, guess: string): Promise<TargetState> {
+  let pending = renewals.get(targetKey);
+  if (!pending) {
+    pending = (async (): Promise<TargetState> => {
+      const askedAt = Date.now();
+      const outcome = await callLookup(env.MANIFEST.getByName(request.project), { target: request.target, paths: [], known: [guess] });
+      stats.leaseRefreshes += 1;
+      const state: TargetState = outcome.ok
+        ? { ok: true, version: outcome.value.version }
+        : { ok: false, reason: unavailableReason(outcome.failure.details?.reason) };
+      targets.set(targetKey, state, askedAt);
+      if (outcome.ok) {
+        lastSeen.set(targetKey, outcome.value.version);
+        routingOf(request.project, outcome.value);
+      }
+      return state;
+    })().finally(() => renewals.delete(targetKey));
+    renewals.set(targetKey, pending);
+  }
+  return pending;
+}
+
 async function ask(env: Env, request: ResolveRequest, targetKey: string, leased: string | undefined): Promise<Resolution> {
   const manifest = env.MANIFEST.getByName(request.project);
   const url = withoutQuery(request.url);
-  // Without a lease, guess that the target still names what it named last:
-  // if this request's answer for that version is known, only the lease
-  // needs renewing.
+  // The files to ask for follow the configuration of the version most
+  // likely to answer: the leased one, or the one the target named last.
   const guess = leased ?? lastSeen.get(targetKey);
   const guessRouting = guess === undefined ? undefined : routings.get(keyOf(request.project, guess));
-  const guessed = guess !== undefined && cachedAnswer(request, guess) !== undefined;
-  const paths = guessed ? [] : lookupsFor(url, guessRouting?.compiled ?? null);
+  const paths = lookupsFor(url, guessRouting?.compiled ?? null);
   const askedAt = Date.now();
   const outcome = await callLookup(manifest, {
     target: leased === undefined ? request.target : { version: leased },
     paths,
     known: guess !== undefined && guessRouting ? [guess] : [],
   });
-  if (paths.length === 0) {
-    stats.leaseRefreshes += 1;
-  }
   if (!outcome.ok) {
     if (leased !== undefined && "pointer" in request.target) {
       // The leased version has gone since (pruned or deleted): ask the pointer again.
