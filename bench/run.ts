@@ -97,8 +97,12 @@ async function main(): Promise<void> {
       console.log(`| ${row.what} | ${row.seconds.toFixed(1)} s | ${rate(row)} |`);
     }
     console.log("");
-    console.log(`Upload, r2-assets / R2 multipart: ${ratio(raws.multipart, deployed.uploading)}; / R2 single put: ${ratio(raws.put, deployed.uploading)}`);
-    console.log(`Download, r2-assets / R2 get of the same object: ${ratio(raws.readStored, single)}; / single-part get: ${ratio(raws.get, single)}`);
+    console.log(
+      `Upload, r2-assets / R2 multipart: ${ratio(raws.multipart, deployed.uploading)}; / R2 single put: ${ratio(raws.put, deployed.uploading)}`,
+    );
+    console.log(
+      `Download, r2-assets / R2 get of the same object: ${ratio(raws.readStored, single)}; / single-part get: ${ratio(raws.get, single)}`,
+    );
     console.log(`Hashing, CLI / Node SHA-256: ${ratio(sha, deployed.hashing)}`);
     console.log(
       `workerd resident memory: ${format(parallel.idleRss)} before, peak ${format(parallel.peakRss)} ` +
@@ -131,9 +135,9 @@ async function deploy(platform: Platform, dir: string): Promise<{ hashing: numbe
 async function parallelDownloads(platform: Platform): Promise<{ seconds: number; idleRss: number; peakRss: number }> {
   const idleRss = await workerdRss(platform.processGroup);
   let peakRss = idleRss;
-  let sampling = true;
+  const run = { sampling: true };
   const sampler = (async () => {
-    while (sampling) {
+    while (run.sampling) {
       peakRss = Math.max(peakRss, await workerdRss(platform.processGroup));
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -143,7 +147,7 @@ async function parallelDownloads(platform: Platform): Promise<{ seconds: number;
       Array.from({ length: CLIENTS }, () => download(platform.port, `bench.localhost:${platform.port}`, "/media.bin")),
     ),
   );
-  sampling = false;
+  run.sampling = false;
   await sampler;
   return { seconds, idleRss, peakRss };
 }
@@ -184,20 +188,29 @@ async function putMultipart(port: number, path: string, file: string): Promise<v
 }
 
 /** One request to the baseline Worker; resolves to its JSON answer. */
-function send(port: number, method: string, path: string, length: number, body: NodeJS.ReadableStream | Buffer | null): Promise<unknown> {
+function send(
+  port: number,
+  method: string,
+  path: string,
+  length: number,
+  body: NodeJS.ReadableStream | Buffer | null,
+): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const request = http.request({ host: "127.0.0.1", port, path, method, headers: { "content-length": length } }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("end", () => {
-        const text = Buffer.concat(chunks).toString();
-        if (response.statusCode === 200) {
-          resolve(JSON.parse(text));
-        } else {
-          reject(new Error(`${method} ${path}: ${response.statusCode} ${text}`));
-        }
-      });
-    });
+    const request = http.request(
+      { host: "127.0.0.1", port, path, method, headers: { "content-length": length } },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("end", () => {
+          const text = Buffer.concat(chunks).toString();
+          if (response.statusCode === 200) {
+            resolve(JSON.parse(text));
+          } else {
+            reject(new Error(`${method} ${path}: ${response.statusCode} ${text}`));
+          }
+        });
+      },
+    );
     request.on("error", reject);
     if (body === null || Buffer.isBuffer(body)) {
       request.end(body ?? undefined);

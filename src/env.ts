@@ -3,6 +3,7 @@
  * entrypoints are created with.
  */
 import type { ProjectManifest } from "./manifest/project-manifest.ts";
+import type * as MainModule from "./worker.ts";
 import { DEFAULT_POINTER_LEASE_MS } from "./shared/limits.ts";
 
 export interface Env {
@@ -48,7 +49,7 @@ declare global {
     interface Env extends PlatformEnv {}
     /** Types `ctx.exports` from the main module's exports. */
     interface GlobalProps {
-      mainModule: typeof import("./worker.ts");
+      mainModule: typeof MainModule;
       durableNamespaces: "ProjectManifest";
     }
   }

@@ -25,12 +25,21 @@ export default {
         return Response.json({ service: "r2-assets", api: `${url.origin}/api/` });
       case "project":
         try {
-          return await serveProject(request, env, ctx, route.project, route.version ? { version: route.version } : { pointer: "live" });
+          return await serveProject(
+            request,
+            env,
+            ctx,
+            route.project,
+            route.version ? { version: route.version } : { pointer: "live" },
+          );
         } catch (error) {
           return toVisitorFailure(error, request);
         }
       case "unknown":
-        return visitorError(404, { head: request.method === "HEAD", detail: `unknown host; projects are served at <project>.${env.ROOT_DOMAIN}` });
+        return visitorError(404, {
+          head: request.method === "HEAD",
+          detail: `unknown host; projects are served at <project>.${env.ROOT_DOMAIN}`,
+        });
     }
   },
 } satisfies ExportedHandler<Env>;

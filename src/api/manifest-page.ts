@@ -39,9 +39,13 @@ export function parseManifestPage(body: Record<string, unknown>, maxFileBytes: n
       throw badField(`${field}.size`, "must be a whole number of bytes, 0 or more");
     }
     if (size > maxFileBytes) {
-      throw new AppError("payload_too_large", `${field}.size: ${size} bytes is over this platform's limit of ${maxFileBytes} bytes per file`, {
-        field: `${field}.size`,
-      });
+      throw new AppError(
+        "payload_too_large",
+        `${field}.size: ${size} bytes is over this platform's limit of ${maxFileBytes} bytes per file`,
+        {
+          field: `${field}.size`,
+        },
+      );
     }
     const typeProblem = typeof contentType === "string" ? checkContentType(contentType) : "must be a string";
     if (typeProblem) {

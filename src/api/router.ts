@@ -10,7 +10,14 @@ import { authenticate, requireAdmin } from "./auth.ts";
 import { addFiles, finalizeDeploy, startDeploy } from "./deploys.ts";
 import { createProject, createToken, getProject, listTokens, revokeToken, updateProject } from "./projects.ts";
 import { abortUpload, completeUpload, getUpload, startUpload, uploadPart } from "./uploads.ts";
-import { activateVersion, collectGarbage, deleteVersion, listVersions, pinVersion, rollbackVersion } from "./versions.ts";
+import {
+  activateVersion,
+  collectGarbage,
+  deleteVersion,
+  listVersions,
+  pinVersion,
+  rollbackVersion,
+} from "./versions.ts";
 
 const P = "/api/projects/:project";
 
@@ -50,7 +57,10 @@ router
 
 /** GET /api/stats (admin): what this isolate's serving caches have done since it started. */
 async function serviceStats(request: IRequest, { env, stats }: ApiContext): Promise<Response> {
-  requireAdmin(await authenticate(request, env.ADMIN_TOKEN, (project) => manifestOf(env, project)), "read the platform's statistics");
+  requireAdmin(
+    await authenticate(request, env.ADMIN_TOKEN, (project) => manifestOf(env, project)),
+    "read the platform's statistics",
+  );
   return Response.json(stats);
 }
 

@@ -9,8 +9,7 @@
 import type { IRequest } from "itty-router";
 import { AppError, unwrap } from "../errors.ts";
 import type { UploadSession } from "../manifest/contract.ts";
-import { partLength } from "../manifest/multipart.ts";
-import { choosePartSize, MAX_JSON_BODY_BYTES } from "../shared/limits.ts";
+import { choosePartSize, MAX_JSON_BODY_BYTES, partLength } from "../shared/limits.ts";
 import { isContentHash } from "../shared/names.ts";
 import { badField, optionalInteger, readJson } from "./body.ts";
 import { maxFileBytes, openProject, type ApiContext } from "./context.ts";
@@ -28,7 +27,11 @@ export async function startUpload(request: IRequest, ctx: ApiContext): Promise<R
   }
   const limit = maxFileBytes(ctx.env);
   if (size > limit) {
-    throw new AppError("payload_too_large", `size: ${size} bytes is over this platform's limit of ${limit} bytes per file`, { field: "size" });
+    throw new AppError(
+      "payload_too_large",
+      `size: ${size} bytes is over this platform's limit of ${limit} bytes per file`,
+      { field: "size" },
+    );
   }
   const partSize = optionalInteger(body, "partSize") ?? choosePartSize(size);
   if (partSize === null) {
@@ -56,7 +59,9 @@ export async function uploadPart(request: IRequest, ctx: ApiContext): Promise<Re
   }
   const partHash = request.headers.get("x-part-hash") ?? "";
   if (!isContentHash(partHash)) {
-    throw new AppError("bad_request", "x-part-hash: must be the part's content hash, 64 lowercase hex digits", { field: "x-part-hash" });
+    throw new AppError("bad_request", "x-part-hash: must be the part's content hash, 64 lowercase hex digits", {
+      field: "x-part-hash",
+    });
   }
   const expected = partLength(session.size, session.partSize, partNumber);
   const declared = request.headers.get("content-length");
@@ -64,7 +69,9 @@ export async function uploadPart(request: IRequest, ctx: ApiContext): Promise<Re
     throw new AppError("length_required", "Content-Length is required");
   }
   if (Number(declared) !== expected) {
-    throw new AppError("bad_request", `content-length: part ${partNumber} is ${expected} bytes, not ${declared}`, { field: "content-length" });
+    throw new AppError("bad_request", `content-length: part ${partNumber} is ${expected} bytes, not ${declared}`, {
+      field: "content-length",
+    });
   }
   const put = unwrap(
     await scope.blobs.putPartVerified(

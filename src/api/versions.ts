@@ -50,7 +50,10 @@ export async function deleteVersion(request: IRequest, ctx: ApiContext): Promise
 export async function pinVersion(request: IRequest, ctx: ApiContext): Promise<Response> {
   const scope = await openProject(request, ctx);
   const pinned = request.method === "PUT";
-  return Response.json({ project: scope.name, ...unwrap(await scope.manifest.setPinned(versionParam(request), pinned)) });
+  return Response.json({
+    project: scope.name,
+    ...unwrap(await scope.manifest.setPinned(versionParam(request), pinned)),
+  });
 }
 
 /** POST /api/projects/:project/gc: deletes blobs no retained version or open deploy uses. */

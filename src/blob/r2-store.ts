@@ -95,7 +95,14 @@ export class BlobStore {
   }
 
   /** Pipes `first`, then the windows from `next` to `end`, into `writable` without closing it. */
-  async #pipeFrom(first: ReadableStream, hash: string, next: number, end: number, window: number, writable: WritableStream): Promise<void> {
+  async #pipeFrom(
+    first: ReadableStream,
+    hash: string,
+    next: number,
+    end: number,
+    window: number,
+    writable: WritableStream,
+  ): Promise<void> {
     await first.pipeTo(writable, { preventClose: true });
     for (let offset = next; offset <= end; offset += window) {
       const body = await this.#window(hash, offset, Math.min(end, offset + window - 1));
@@ -117,7 +124,11 @@ export class BlobStore {
    * A body that does not match is never stored, and the failure says why.
    * If the blob already exists nothing is written (`written: false`).
    */
-  async putVerified(hash: string, size: number, body: ReadableStream<Uint8Array> | null): Promise<Outcome<{ written: boolean }>> {
+  async putVerified(
+    hash: string,
+    size: number,
+    body: ReadableStream<Uint8Array> | null,
+  ): Promise<Outcome<{ written: boolean }>> {
     const onlyIf: R2Conditional = { etagDoesNotMatch: "*" };
     if (size === 0) {
       if (hash !== EMPTY_HASH) {
@@ -164,7 +175,9 @@ export class BlobStore {
     }
     const sized = this.#verified(partHash, size, body);
     try {
-      const part = await this.#bucket.resumeMultipartUpload(this.key(hash), uploadId).uploadPart(partNumber, sized.readable);
+      const part = await this.#bucket
+        .resumeMultipartUpload(this.key(hash), uploadId)
+        .uploadPart(partNumber, sized.readable);
       const blockDigests = sized.verification.blockDigests;
       if (!blockDigests) {
         throw new Error(`part ${partNumber} of ${hash} was stored without being verified`);
@@ -191,7 +204,11 @@ export class BlobStore {
    * fixed-length stream, as R2 needs the length of a streamed body up front.
    * The pipes' own failures surface as the consumer's failure.
    */
-  #verified(expectedHash: string, size: number, body: ReadableStream<Uint8Array>): { readable: ReadableStream; verification: Verification } {
+  #verified(
+    expectedHash: string,
+    size: number,
+    body: ReadableStream<Uint8Array>,
+  ): { readable: ReadableStream; verification: Verification } {
     const { readable, verification } = verifiedBody(body, expectedHash, size);
     const sized = new FixedLengthStream(size);
     readable.pipeTo(sized.writable).catch(() => undefined);

@@ -141,7 +141,9 @@ export class ApiClient {
       request.on("response", (response) => {
         const chunks: Buffer[] = [];
         response.on("data", (chunk: Buffer) => chunks.push(chunk));
-        response.on("end", () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+        response.on("end", () =>
+          resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }),
+        );
         response.on("error", reject);
       });
       request.on("error", reject);
@@ -161,8 +163,11 @@ export class ApiClient {
   }
 
   #unreachable(error: unknown): CliError {
-    const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
-    return new CliError(`cannot reach ${this.base.origin} (${cause}); is the platform running? (npm start, or pass --url)`);
+    const cause =
+      error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+    return new CliError(
+      `cannot reach ${this.base.origin} (${cause}); is the platform running? (npm start, or pass --url)`,
+    );
   }
 }
 

@@ -2,6 +2,7 @@
  * The commands that manage versions, tokens and settings. Each returns the
  * value printed with --json and a human rendering of it.
  */
+import type { ActivationResult, GcResult, ProjectInfo, TokenInfo, VersionInfo } from "../manifest/contract.ts";
 import type { ApiClient } from "./client.ts";
 import { UsageError } from "./errors.ts";
 import { formatBytes, formatTable } from "./format.ts";
@@ -11,26 +12,15 @@ export interface CommandOutput {
   text: string;
 }
 
-interface VersionInfo {
-  version: string;
-  createdAt: string;
-  files: number;
-  bytes: number;
-  message: string;
-  active: boolean;
-  pinned: boolean;
-}
-
-interface Activation {
-  project: string;
-  active: string;
-  previous: string | null;
-}
+type Activation = ActivationResult & { project: string };
 
 const projectPath = (project: string): string => `/api/projects/${project}`;
 
 export async function versions(client: ApiClient, project: string): Promise<CommandOutput> {
-  const { versions: list } = await client.request<{ versions: VersionInfo[] }>("GET", `${projectPath(project)}/versions`);
+  const { versions: list } = await client.request<{ versions: VersionInfo[] }>(
+    "GET",
+    `${projectPath(project)}/versions`,
+  );
   const json = list.map(({ version, createdAt, files, bytes, message, active }) => ({
     version,
     createdAt,
@@ -76,34 +66,47 @@ export async function deleteVersion(client: ApiClient, project: string, version:
   return { json: { project, deleted: version }, text: `Deleted ${project} version ${version}` };
 }
 
-export async function pin(client: ApiClient, project: string, version: string, pinned: boolean): Promise<CommandOutput> {
-  await client.request(pinned ? "PUT" : "DELETE", `${projectPath(project)}/versions/${encodeURIComponent(version)}/pin`);
-  return { json: { project, version, pinned }, text: `${pinned ? "Pinned" : "Unpinned"} ${project} version ${version}` };
+export async function pin(
+  client: ApiClient,
+  project: string,
+  version: string,
+  pinned: boolean,
+): Promise<CommandOutput> {
+  await client.request(
+    pinned ? "PUT" : "DELETE",
+    `${projectPath(project)}/versions/${encodeURIComponent(version)}/pin`,
+  );
+  return {
+    json: { project, version, pinned },
+    text: `${pinned ? "Pinned" : "Unpinned"} ${project} version ${version}`,
+  };
 }
 
 export async function gc(client: ApiClient, project: string): Promise<CommandOutput> {
-  const result = await client.request<{ deleted: number; bytesFreed: number; blobs: string[] }>(
-    "POST",
-    `${projectPath(project)}/gc`,
-  );
+  const result = await client.request<GcResult>("POST", `${projectPath(project)}/gc`);
   return {
     json: { project, ...result },
     text: `Deleted ${result.deleted} unused blob(s) from ${project}, freeing ${formatBytes(result.bytesFreed)}`,
   };
 }
 
-export async function token(client: ApiClient, project: string, action: string | undefined, id: string | undefined): Promise<CommandOutput> {
+export async function token(
+  client: ApiClient,
+  project: string,
+  action: string | undefined,
+  id: string | undefined,
+): Promise<CommandOutput> {
   switch (action) {
     case "create": {
       const created = await client.request<{ id: string; token: string }>("POST", `${projectPath(project)}/tokens`);
       return { json: { project, ...created }, text: created.token };
     }
     case "list": {
-      const { tokens } = await client.request<{ tokens: { id: string; createdAt: string }[] }>(
-        "GET",
-        `${projectPath(project)}/tokens`,
-      );
-      return { json: tokens, text: tokens.length ? formatTable([["ID", "CREATED"], ...tokens.map((t) => [t.id, t.createdAt])]) : "no tokens" };
+      const { tokens } = await client.request<{ tokens: TokenInfo[] }>("GET", `${projectPath(project)}/tokens`);
+      return {
+        json: tokens,
+        text: tokens.length ? formatTable([["ID", "CREATED"], ...tokens.map((t) => [t.id, t.createdAt])]) : "no tokens",
+      };
     }
     case "revoke": {
       if (!id) {
@@ -117,19 +120,13 @@ export async function token(client: ApiClient, project: string, action: string |
   }
 }
 
-interface ProjectInfo {
-  name: string;
-  createdAt: string;
-  retention: number;
-  activeVersion: string | null;
-  url: string;
-}
+type ProjectAnswer = ProjectInfo & { url: string };
 
 export async function settings(client: ApiClient, project: string, retain: number | undefined): Promise<CommandOutput> {
   const info =
     retain === undefined
-      ? await client.request<ProjectInfo>("GET", projectPath(project))
-      : await client.request<ProjectInfo>("PATCH", projectPath(project), { retention: retain });
+      ? await client.request<ProjectAnswer>("GET", projectPath(project))
+      : await client.request<ProjectAnswer>("PATCH", projectPath(project), { retention: retain });
   const text = formatTable([
     ["project", info.name],
     ["url", info.url],
@@ -140,7 +137,15 @@ export async function settings(client: ApiClient, project: string, retain: numbe
   return { json: info, text };
 }
 
-export async function createProject(client: ApiClient, project: string, retain: number | undefined): Promise<CommandOutput> {
-  const info = await client.request<ProjectInfo>("PUT", projectPath(project), retain === undefined ? {} : { retention: retain });
+export async function createProject(
+  client: ApiClient,
+  project: string,
+  retain: number | undefined,
+): Promise<CommandOutput> {
+  const info = await client.request<ProjectAnswer>(
+    "PUT",
+    projectPath(project),
+    retain === undefined ? {} : { retention: retain },
+  );
   return { json: info, text: `Project ${info.name} is ready at ${info.url}` };
 }

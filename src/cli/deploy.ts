@@ -6,7 +6,12 @@ import { join } from "node:path";
 import type { FinalizeResult, PageResult, StartedDeploy } from "../manifest/contract.ts";
 import { checkModes, type ConfigWarning, type ServingConfigInput } from "../rules/config.ts";
 import { MAX_PAGE_ENTRIES, MAX_SINGLE_UPLOAD_BYTES, MULTIPART_THRESHOLD } from "../shared/limits.ts";
-import { checkCompatibilityDate, checkVarName, DEFAULT_COMPATIBILITY_DATE, type ServerSettings } from "../shared/server-code.ts";
+import {
+  checkCompatibilityDate,
+  checkVarName,
+  DEFAULT_COMPATIBILITY_DATE,
+  type ServerSettings,
+} from "../shared/server-code.ts";
 import { bundleServer, type BuiltServer } from "./bundle.ts";
 import { ApiError, type ApiClient } from "./client.ts";
 import { contentTypeFor } from "./content-type.ts";
@@ -77,7 +82,7 @@ export async function deploy(
 ): Promise<DeployResult> {
   const checked = checkModes(options.config);
   if (!checked.ok) {
-    const field = String(checked.failure.details?.field ?? "config");
+    const field = typeof checked.failure.details?.field === "string" ? checked.failure.details.field : "config";
     throw new UsageError(`--${field.replaceAll("_", "-")}: ${checked.failure.message}`);
   }
   const base = `/api/projects/${options.project}`;
@@ -117,7 +122,9 @@ export async function deploy(
   const missing = new Set<string>();
   for (const page of pages(files)) {
     const answer = await client.request<PageResult>("POST", `${base}/deploys/${started.version}/files`, {
-      files: Object.fromEntries(page.map((file) => [file.path, { hash: file.hash, size: file.size, contentType: contentTypeFor(file.path) }])),
+      files: Object.fromEntries(
+        page.map((file) => [file.path, { hash: file.hash, size: file.size, contentType: contentTypeFor(file.path) }]),
+      ),
     });
     for (const hash of answer.missing) {
       missing.add(hash);
@@ -196,7 +203,12 @@ async function buildServer(server: ServerOptions, progress: Progress): Promise<S
   return { built, settings };
 }
 
-async function openDeploy(client: ApiClient, base: string, options: DeployOptions, server?: ServerToDeploy): Promise<OpenedDeploy> {
+async function openDeploy(
+  client: ApiClient,
+  base: string,
+  options: DeployOptions,
+  server?: ServerToDeploy,
+): Promise<OpenedDeploy> {
   const body = {
     message: options.message,
     config: options.config,

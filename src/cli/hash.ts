@@ -48,7 +48,11 @@ export function hashOfDigests(digests: readonly Uint8Array[]): string {
 export function hashBytes(bytes: Uint8Array): string {
   const digests: Buffer[] = [];
   for (let offset = 0; offset < bytes.length; offset += BLOCK_SIZE) {
-    digests.push(createHash("sha256").update(bytes.subarray(offset, offset + BLOCK_SIZE)).digest());
+    digests.push(
+      createHash("sha256")
+        .update(bytes.subarray(offset, offset + BLOCK_SIZE))
+        .digest(),
+    );
   }
   return hashOfDigests(digests);
 }

@@ -101,7 +101,12 @@ async function run(argv: string[]): Promise<void> {
   process.stdout.write(values.json ? `${JSON.stringify(output.json, null, 2)}\n` : `${output.text}\n`);
 }
 
-async function dispatch(command: string, args: string[], values: Values, client: ApiClient): Promise<commands.CommandOutput> {
+async function dispatch(
+  command: string,
+  args: string[],
+  values: Values,
+  client: ApiClient,
+): Promise<commands.CommandOutput> {
   switch (command) {
     case "deploy": {
       const [dir] = expectArgs(command, args, ["<dir>"]);
@@ -143,7 +148,11 @@ async function dispatch(command: string, args: string[], values: Values, client:
     }
     case "rollback":
       expectArgs(command, args, []);
-      return commands.rollback(client, projectOption(values), values.to === undefined ? undefined : versionArg(values.to));
+      return commands.rollback(
+        client,
+        projectOption(values),
+        values.to === undefined ? undefined : versionArg(values.to),
+      );
     case "delete-version": {
       const [version] = expectArgs(command, args, ["<version>"]);
       return commands.deleteVersion(client, projectOption(values), versionArg(version));
@@ -197,7 +206,9 @@ function projectOption(values: Values): string {
 
 function projectName(name: string, option: string): string {
   if (!isProjectName(name)) {
-    throw new UsageError(`${option}: "${name}" is not a valid project name (lowercase letters, digits and -, at most 63)`);
+    throw new UsageError(
+      `${option}: "${name}" is not a valid project name (lowercase letters, digits and -, at most 63)`,
+    );
   }
   return name;
 }
@@ -226,7 +237,10 @@ function serverOptions(values: Values): ServerOptions | undefined {
     entry: values.server,
     vars: parseVars(values.var ?? []),
     compatibilityDate: values["compatibility-date"],
-    compatibilityFlags: (values["compatibility-flags"] ?? []).flatMap((flags) => flags.split(",")).map((flag) => flag.trim()).filter(Boolean),
+    compatibilityFlags: (values["compatibility-flags"] ?? [])
+      .flatMap((flags) => flags.split(","))
+      .map((flag) => flag.trim())
+      .filter(Boolean),
   };
 }
 
@@ -237,7 +251,10 @@ function runWorkerFirst(values: string[] | undefined): boolean | string[] | unde
   if (values.length === 1 && (values[0] === "true" || values[0] === "false")) {
     return values[0] === "true";
   }
-  return values.flatMap((value) => value.split(",")).map((value) => value.trim()).filter(Boolean);
+  return values
+    .flatMap((value) => value.split(","))
+    .map((value) => value.trim())
+    .filter(Boolean);
 }
 
 function positiveInteger(value: string | undefined, option: string, min: number, max: number): number | undefined {

@@ -38,7 +38,13 @@ async function loadIgnoreRules(root: string): Promise<Ignore> {
 }
 
 /** `ancestors` holds the real paths of the directories above `dir`, to stop link loops. */
-async function walk(root: string, dir: string, rules: Ignore, ancestors: ReadonlySet<string>, out: LocalFile[]): Promise<void> {
+async function walk(
+  root: string,
+  dir: string,
+  rules: Ignore,
+  ancestors: ReadonlySet<string>,
+  out: LocalFile[],
+): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true });
   for (const entry of entries) {
     const full = join(dir, entry.name);
@@ -63,7 +69,9 @@ async function walk(root: string, dir: string, rules: Ignore, ancestors: Readonl
       const path = `/${rel}`;
       const problem = checkAssetPath(path);
       if (problem) {
-        throw new CliError(`cannot deploy ${JSON.stringify(rel)}: its path ${problem}; rename it or list it in ${IGNORE_FILE}`);
+        throw new CliError(
+          `cannot deploy ${JSON.stringify(rel)}: its path ${problem}; rename it or list it in ${IGNORE_FILE}`,
+        );
       }
       out.push({ path, file: full, size: (await stat(full)).size });
     }

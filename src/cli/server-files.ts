@@ -9,7 +9,20 @@ import { MAX_SERVER_SOURCE_BYTES } from "../shared/server-code.ts";
 import { CliError } from "./errors.ts";
 
 const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)["'](\.{1,2}\/[^"']+)["']/g;
-const EXTENSIONS = ["", ".ts", ".tsx", ".mts", ".js", ".mjs", ".jsx", ".json", "/index.ts", "/index.tsx", "/index.js", "/index.mjs"];
+const EXTENSIONS = [
+  "",
+  ".ts",
+  ".tsx",
+  ".mts",
+  ".js",
+  ".mjs",
+  ".jsx",
+  ".json",
+  "/index.ts",
+  "/index.tsx",
+  "/index.js",
+  "/index.mjs",
+];
 
 export interface ServerFiles {
   /** The entry's path among `files`. */

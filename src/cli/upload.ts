@@ -70,7 +70,11 @@ export async function uploadBlobs(
     if (preferred === null) {
       throw new CliError(`${blob.path} is ${formatBytes(blob.size)}, too large to upload in parts`);
     }
-    const session = await client.request<Session>("POST", `${base}/uploads`, { hash: blob.hash, size: blob.size, partSize: preferred });
+    const session = await client.request<Session>("POST", `${base}/uploads`, {
+      hash: blob.hash,
+      size: blob.size,
+      partSize: preferred,
+    });
     if (session.present) {
       return null;
     }
@@ -79,7 +83,13 @@ export async function uploadBlobs(
     for (let n = 1; n <= session.partCount; n += 1) {
       if (!done.has(n)) {
         const start = (n - 1) * session.partSize;
-        units.push({ blob, partNumber: n, start, size: Math.min(session.partSize, blob.size - start), partSize: session.partSize });
+        units.push({
+          blob,
+          partNumber: n,
+          start,
+          size: Math.min(session.partSize, blob.size - start),
+          partSize: session.partSize,
+        });
       }
     }
     const resumed = done.size > 0 ? `; resuming, ${done.size} part(s) already uploaded` : "";
@@ -96,12 +106,18 @@ export async function uploadBlobs(
   progress.advance(large.length - started.length, 0);
   const remaining = new Map(started.map((entry) => [entry.blob.hash, entry.remaining]));
   // Uploads whose parts all arrived before a crash only need completing.
-  const completions = started.filter((entry) => entry.remaining === 0).map((entry) => complete(client, base, entry.blob, progress));
+  const completions = started
+    .filter((entry) => entry.remaining === 0)
+    .map((entry) => complete(client, base, entry.blob, progress));
   await mapLimit(units, options.concurrency, async (unit) => {
     const { blob, partNumber } = unit;
-    const path = partNumber === null ? `${base}/blobs/${blob.hash}` : `${base}/uploads/${blob.hash}/parts/${partNumber}`;
-    const headers = partNumber === null ? undefined : { "x-part-hash": partHash(blob.blockDigests, unit.partSize, partNumber) };
-    await client.putFile(path, { path: blob.file, start: unit.start, size: unit.size, headers }, (bytes) => progress.advance(0, bytes));
+    const path =
+      partNumber === null ? `${base}/blobs/${blob.hash}` : `${base}/uploads/${blob.hash}/parts/${partNumber}`;
+    const headers =
+      partNumber === null ? undefined : { "x-part-hash": partHash(blob.blockDigests, unit.partSize, partNumber) };
+    await client.putFile(path, { path: blob.file, start: unit.start, size: unit.size, headers }, (bytes) =>
+      progress.advance(0, bytes),
+    );
     stats.bytesUploaded += unit.size;
     if (partNumber === null) {
       progress.advance(1, 0);

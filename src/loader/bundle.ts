@@ -15,7 +15,9 @@ export async function readBundle(store: BlobStore, hash: string): Promise<Outcom
     return fail("blobs_missing", `the server bundle ${hash} has not been uploaded`, { missing: [hash] });
   }
   if (bytes.byteLength > MAX_SERVER_BUNDLE_BYTES) {
-    return fail("payload_too_large", `the server bundle is over ${MAX_SERVER_BUNDLE_BYTES} bytes`, { field: "server.bundle" });
+    return fail("payload_too_large", `the server bundle is over ${MAX_SERVER_BUNDLE_BYTES} bytes`, {
+      field: "server.bundle",
+    });
   }
   let value: unknown;
   try {

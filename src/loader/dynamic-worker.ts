@@ -26,7 +26,12 @@ export interface ServerTarget {
   tags: Record<string, string>;
 }
 
-export async function runServerCode(request: Request, env: Env, ctx: ExecutionContext, target: ServerTarget): Promise<Response> {
+export async function runServerCode(
+  request: Request,
+  env: Env,
+  ctx: ExecutionContext,
+  target: ServerTarget,
+): Promise<Response> {
   const { projectId, version, server } = target;
   const worker = env.LOADER.get(`${projectId}:${version}`, async () => {
     const bundle = unwrap(await readBundle(new BlobStore(env.BLOBS, projectId), server.bundleHash));
@@ -38,12 +43,22 @@ export async function runServerCode(request: Request, env: Env, ctx: ExecutionCo
     const message = error instanceof Error ? error.message : String(error);
     console.error(`server code of ${projectId} version ${version} failed: ${message}`);
     const failure = serverFailure(message);
-    return visitorError(failure.status, { head: request.method === "HEAD", headers: target.tags, detail: failure.detail });
+    return visitorError(failure.status, {
+      head: request.method === "HEAD",
+      headers: target.tags,
+      detail: failure.detail,
+    });
   }
 }
 
 /** Checks that a staged version's server code starts (see start-check.ts). */
-export async function checkServerCode(env: Env, ctx: ExecutionContext, projectId: string, version: string, server: ServerRef): Promise<Outcome<null>> {
+export async function checkServerCode(
+  env: Env,
+  ctx: ExecutionContext,
+  projectId: string,
+  version: string,
+  server: ServerRef,
+): Promise<Outcome<null>> {
   const bundle = await readBundle(new BlobStore(env.BLOBS, projectId), server.bundleHash);
   if (!bundle.ok) {
     return bundle;

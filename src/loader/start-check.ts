@@ -15,7 +15,12 @@ const START_TIMEOUT_MS = 10_000;
 /** How the checked isolate runs, apart from its code. */
 export type StartSettings = Omit<WorkerLoaderWorkerCode, "mainModule" | "modules">;
 
-export async function checkStarts(loader: WorkerLoader, id: string, bundle: ServerBundle, settings: StartSettings): Promise<Outcome<null>> {
+export async function checkStarts(
+  loader: WorkerLoader,
+  id: string,
+  bundle: ServerBundle,
+  settings: StartSettings,
+): Promise<Outcome<null>> {
   const probe = `${RESERVED_MODULE_PREFIX}_start.js`;
   const worker = loader.get(id, () => ({
     ...settings,
@@ -30,16 +35,23 @@ export async function checkStarts(loader: WorkerLoader, id: string, bundle: Serv
   }));
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`it did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(new Error(`it did not start within ${START_TIMEOUT_MS / 1000} s`)),
+      START_TIMEOUT_MS,
+    );
   });
   try {
     const response = await Promise.race([worker.getEntrypoint().fetch("https://start.invalid/"), timeout]);
     const { fetch } = await response.json<{ fetch: boolean }>();
     return fetch ? succeed(null) : fail("bad_request", "its default export has no fetch handler", { field: "server" });
   } catch (error) {
-    return fail("bad_request", `the server code does not start: ${oneLine(error instanceof Error ? error.message : String(error))}`, {
-      field: "server",
-    });
+    return fail(
+      "bad_request",
+      `the server code does not start: ${oneLine(error instanceof Error ? error.message : String(error))}`,
+      {
+        field: "server",
+      },
+    );
   } finally {
     if (timer !== undefined) {
       clearTimeout(timer);

@@ -20,13 +20,18 @@ const DEV_VARS = join(ROOT, ".dev.vars");
 
 /** The admin token from .dev.vars, written with a fresh random one if absent. */
 function adminToken(): string {
-  const existing = existsSync(DEV_VARS) ? /^ADMIN_TOKEN\s*=\s*"?([^"\n]+)"?/m.exec(readFileSync(DEV_VARS, "utf8")) : null;
+  const existing = existsSync(DEV_VARS)
+    ? /^ADMIN_TOKEN\s*=\s*"?([^"\n]+)"?/m.exec(readFileSync(DEV_VARS, "utf8"))
+    : null;
   if (existing?.[1]) {
     return existing[1];
   }
   const token = randomBytes(24).toString("base64url");
   const vars = existsSync(DEV_VARS) ? readFileSync(DEV_VARS, "utf8") : "";
-  writeFileSync(DEV_VARS, `${vars}${vars && !vars.endsWith("\n") ? "\n" : ""}ADMIN_TOKEN="${token}"\nENVIRONMENT="development"\n`);
+  writeFileSync(
+    DEV_VARS,
+    `${vars}${vars && !vars.endsWith("\n") ? "\n" : ""}ADMIN_TOKEN="${token}"\nENVIRONMENT="development"\n`,
+  );
   console.log(`Wrote a new admin token to .dev.vars`);
   return token;
 }
@@ -61,11 +66,15 @@ async function main(): Promise<void> {
   }
   const token = adminToken();
   // Extra arguments go to wrangler dev (`npm start -- --persist-to /tmp/state`).
-  const wrangler = spawn("npx", ["wrangler", "dev", "--port", String(PORT), "--ip", "127.0.0.1", ...process.argv.slice(2)], {
-    cwd: ROOT,
-    stdio: ["ignore", "inherit", "inherit"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-  });
+  const wrangler = spawn(
+    "npx",
+    ["wrangler", "dev", "--port", String(PORT), "--ip", "127.0.0.1", ...process.argv.slice(2)],
+    {
+      cwd: ROOT,
+      stdio: ["ignore", "inherit", "inherit"],
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    },
+  );
   const stop = (): void => {
     wrangler.kill("SIGTERM");
   };
@@ -96,7 +105,11 @@ async function main(): Promise<void> {
       message: "full-stack example (npm start)",
       activate: true,
       config: { not_found_handling: "single-page-application", run_worker_first: ["/api/*"] },
-      server: { entry: join(ROOT, "examples/fullstack/server/index.ts"), vars: { GREETING: "Hello" }, compatibilityFlags: [] },
+      server: {
+        entry: join(ROOT, "examples/fullstack/server/index.ts"),
+        vars: { GREETING: "Hello" },
+        compatibilityFlags: [],
+      },
     },
     progress,
   );

@@ -11,7 +11,13 @@ import type { ActivationResult } from "./contract.ts";
 import { getVersion, unavailability } from "./versions.ts";
 
 /** Points the project at `id` and records the change. */
-export function recordActivation(db: Db, id: string, previous: string | null, backTo: string | null, now: number): void {
+export function recordActivation(
+  db: Db,
+  id: string,
+  previous: string | null,
+  backTo: string | null,
+  now: number,
+): void {
   db.run("UPDATE project SET active_version = ? WHERE id = 1", id);
   db.run(
     "INSERT INTO activations (version_id, previous_id, back_to, at) VALUES (?, ?, ?, ?)",

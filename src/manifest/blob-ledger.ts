@@ -197,7 +197,9 @@ export class BlobLedger {
   }
 
   #leased(hash: string, now: number): boolean {
-    return this.#db.first("SELECT 1 AS leased FROM upload_leases WHERE hash = ? AND expires_at > ?", hash, now) !== null;
+    return (
+      this.#db.first("SELECT 1 AS leased FROM upload_leases WHERE hash = ? AND expires_at > ?", hash, now) !== null
+    );
   }
 
   #release(hash: string): void {

@@ -163,7 +163,12 @@ export interface ManifestRpc {
 
   startUpload(hash: string, size: number, partSize: number): Promise<Outcome<{ present: true } | UploadSession>>;
   uploadSession(hash: string): Outcome<UploadSession>;
-  recordPart(hash: string, partNumber: number, etag: string, blockDigests: Uint8Array[]): Outcome<{ partNumber: number }>;
+  recordPart(
+    hash: string,
+    partNumber: number,
+    etag: string,
+    blockDigests: Uint8Array[],
+  ): Outcome<{ partNumber: number }>;
   completeUpload(hash: string): Promise<Outcome<{ hash: string; size: number }>>;
   abortUpload(hash: string): Promise<Outcome<{ hash: string }>>;
 

@@ -17,7 +17,13 @@ import { saveServerRef } from "./server-code.ts";
 import { endVersion, getVersion, hasLapsed, unavailability, type VersionRow } from "./versions.ts";
 
 /** Opens a deploy: a staged version that files are added to page by page. */
-export function startDeploy(db: Db, message: string, config: ServingConfig, server: ServerRef | null, now: number): StartedDeploy {
+export function startDeploy(
+  db: Db,
+  message: string,
+  config: ServingConfig,
+  server: ServerRef | null,
+  now: number,
+): StartedDeploy {
   // Version ids encode the creation time; keep them strictly increasing so
   // that they sort by creation even when two deploys start in the same ms.
   const latest = db.first<{ t: number | null }>("SELECT MAX(created_at) AS t FROM versions")?.t ?? 0;
@@ -78,7 +84,10 @@ export function addFiles(db: Db, id: string, entries: readonly FileEntry[], now:
       if (listed && (listed.hash !== entry.hash || listed.size !== entry.size)) {
         return fail("bad_request", `${field}: the path is already listed with other content`, { field, index });
       }
-      const blob = db.first<{ size: number; deleting: number }>("SELECT size, deleting FROM blobs WHERE hash = ?", entry.hash);
+      const blob = db.first<{ size: number; deleting: number }>(
+        "SELECT size, deleting FROM blobs WHERE hash = ?",
+        entry.hash,
+      );
       if (blob && blob.deleting === 0 && blob.size !== entry.size) {
         return fail("bad_request", `${field}.size: content ${entry.hash} is ${blob.size} bytes, not ${entry.size}`, {
           field: `${field}.size`,
@@ -142,7 +151,9 @@ export function finalize(db: Db, id: string, activate: boolean, now: number): Ou
     );
     if (wrongSize) {
       const field = `files[${JSON.stringify(wrongSize.path)}].size`;
-      return fail("bad_request", `${field}: the content is ${wrongSize.actual} bytes, not ${wrongSize.size}`, { field });
+      return fail("bad_request", `${field}: the content is ${wrongSize.actual} bytes, not ${wrongSize.size}`, {
+        field,
+      });
     }
     db.run("UPDATE versions SET state = 'ready', finalized_at = ?, expires_at = NULL WHERE id = ?", now, id);
     let previous: string | null = null;
@@ -186,4 +197,3 @@ export function expireDeploys(db: Db, now: number): number {
 export function nextExpiry(db: Db): number | null {
   return db.first<{ t: number | null }>("SELECT MIN(expires_at) AS t FROM versions WHERE state = 'staged'")?.t ?? null;
 }
-

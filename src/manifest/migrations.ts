@@ -56,7 +56,12 @@ export function applyMigrations(db: Db, migrations: readonly Migration[] = MIGRA
     }
     db.transaction(() => {
       db.run(migration.sql);
-      db.run("INSERT INTO _migrations (id, name, applied_at) VALUES (?, ?, ?)", migration.id, migration.name, Date.now());
+      db.run(
+        "INSERT INTO _migrations (id, name, applied_at) VALUES (?, ?, ?)",
+        migration.id,
+        migration.name,
+        Date.now(),
+      );
     });
     applied.push(migration.id);
   }

@@ -9,7 +9,7 @@ import { contentHashOf } from "../blob/content-hash.ts";
 import type { BlobStore } from "../blob/r2-store.ts";
 import { fail, succeed, type Outcome } from "../errors.ts";
 import { joinDigests, splitDigests } from "../shared/blocks.ts";
-import { isValidPartSize, MAX_PARTS, MULTIPART_TTL_MS } from "../shared/limits.ts";
+import { isValidPartSize, MAX_PARTS, MULTIPART_TTL_MS, partCountOf } from "../shared/limits.ts";
 import type { BlobLedger } from "./blob-ledger.ts";
 import type { UploadSession } from "./contract.ts";
 import type { Db } from "./db.ts";
@@ -20,15 +20,6 @@ interface SessionRow extends Record<string, SqlStorageValue> {
   part_size: number;
   r2_upload_id: string;
   expires_at: number;
-}
-
-export function partCountOf(size: number, partSize: number): number {
-  return Math.max(1, Math.ceil(size / partSize));
-}
-
-/** The size of part `partNumber` (1-based): all are `partSize` but the last. */
-export function partLength(size: number, partSize: number, partNumber: number): number {
-  return Math.min(partSize, size - (partNumber - 1) * partSize);
 }
 
 export class MultipartUploads {
@@ -48,7 +39,12 @@ export class MultipartUploads {
    * Starts an upload of `hash`, or returns the one already under way (to
    * resume it), or says the blob is already stored.
    */
-  start(hash: string, size: number, partSize: number, now: number): Promise<Outcome<{ present: true } | UploadSession>> {
+  start(
+    hash: string,
+    size: number,
+    partSize: number,
+    now: number,
+  ): Promise<Outcome<{ present: true } | UploadSession>> {
     return this.#once(`start:${hash}`, async () => {
       if (this.#ledger.has(hash)) {
         return succeed({ present: true as const });
@@ -56,7 +52,11 @@ export class MultipartUploads {
       const existing = this.#row(hash);
       if (existing) {
         if (existing.size !== size) {
-          return fail("bad_request", `size: an upload of ${hash} with ${existing.size} bytes is under way, not ${size}`, { field: "size" });
+          return fail(
+            "bad_request",
+            `size: an upload of ${hash} with ${existing.size} bytes is under way, not ${size}`,
+            { field: "size" },
+          );
         }
         return succeed(this.#toSession(existing));
       }
@@ -64,7 +64,9 @@ export class MultipartUploads {
         return fail("bad_request", "partSize: must be a multiple of 4 MiB from 8 to 92 MiB", { field: "partSize" });
       }
       if (partCountOf(size, partSize) > MAX_PARTS) {
-        return fail("bad_request", `partSize: ${size} bytes would need more than ${MAX_PARTS} parts`, { field: "partSize" });
+        return fail("bad_request", `partSize: ${size} bytes would need more than ${MAX_PARTS} parts`, {
+          field: "partSize",
+        });
       }
       const { present } = await this.#ledger.prepareUpload(hash, now, MULTIPART_TTL_MS);
       if (present) {
@@ -91,7 +93,13 @@ export class MultipartUploads {
   }
 
   /** Records a stored, verified part and keeps the upload alive. */
-  recordPart(hash: string, partNumber: number, etag: string, blockDigests: Uint8Array[], now: number): Outcome<{ partNumber: number }> {
+  recordPart(
+    hash: string,
+    partNumber: number,
+    etag: string,
+    blockDigests: Uint8Array[],
+    now: number,
+  ): Outcome<{ partNumber: number }> {
     const row = this.#row(hash);
     if (!row) {
       return fail("not_found", `no upload of ${hash} is under way`);
@@ -135,7 +143,9 @@ export class MultipartUploads {
       const actual = await contentHashOf(digests);
       if (actual !== hash) {
         await this.#discard(row);
-        return fail("bad_request", `the parts hash to ${actual}, not ${hash}; the upload was aborted`, { field: "hash" });
+        return fail("bad_request", `the parts hash to ${actual}, not ${hash}; the upload was aborted`, {
+          field: "hash",
+        });
       }
       await this.#store.completeMultipart(
         hash,
@@ -201,7 +211,10 @@ export class MultipartUploads {
 
   #toSession(row: SessionRow): UploadSession {
     const uploadedParts = this.#db
-      .all<{ part_number: number }>("SELECT part_number FROM multipart_parts WHERE hash = ? ORDER BY part_number", row.hash)
+      .all<{ part_number: number }>(
+        "SELECT part_number FROM multipart_parts WHERE hash = ? ORDER BY part_number",
+        row.hash,
+      )
       .map((part) => part.part_number);
     return {
       hash: row.hash,

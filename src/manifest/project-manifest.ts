@@ -65,7 +65,10 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
   // ── Projects and tokens ────────────────────────────────────────────────
 
   /** Creates the project; creating an existing one changes nothing. */
-  createProject(name: string, retention: number = DEFAULT_RETENTION): Outcome<{ created: boolean; project: ProjectInfo }> {
+  createProject(
+    name: string,
+    retention: number = DEFAULT_RETENTION,
+  ): Outcome<{ created: boolean; project: ProjectInfo }> {
     const existing = isInitialized(this.#db) ? getProject(this.#db) : null;
     if (existing) {
       return existing.name === name
@@ -169,7 +172,12 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
     return this.#withProject(() => this.#uploads().session(hash));
   }
 
-  recordPart(hash: string, partNumber: number, etag: string, blockDigests: Uint8Array[]): Outcome<{ partNumber: number }> {
+  recordPart(
+    hash: string,
+    partNumber: number,
+    etag: string,
+    blockDigests: Uint8Array[],
+  ): Outcome<{ partNumber: number }> {
     return this.#withProject(() => this.#uploads().recordPart(hash, partNumber, etag, blockDigests, Date.now()));
   }
 

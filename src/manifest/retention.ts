@@ -14,10 +14,7 @@ import { endVersion, getVersion, unavailability } from "./versions.ts";
 export function pruneVersions(db: Db, retention: number): string[] {
   const project = requireProject(db);
   const doomed = db
-    .all<{ id: string }>(
-      `SELECT id FROM versions WHERE state = 'ready' ORDER BY id DESC LIMIT -1 OFFSET ?`,
-      retention,
-    )
+    .all<{ id: string }>(`SELECT id FROM versions WHERE state = 'ready' ORDER BY id DESC LIMIT -1 OFFSET ?`, retention)
     .map((r) => r.id)
     .filter((id) => id !== project.active_version && getVersion(db, id)?.pinned === 0);
   for (const id of doomed) {

@@ -60,16 +60,13 @@ export function endVersion(db: Db, id: string, state: "pruned" | "deleted" | "ex
 /** Finalized versions, newest first. */
 export function listVersions(db: Db): VersionInfo[] {
   const active = requireProject(db).active_version;
-  return db
-    .all<VersionRow>("SELECT * FROM versions WHERE state = 'ready' ORDER BY id DESC")
-    .map((row) => ({
-      version: row.id,
-      createdAt: new Date(row.created_at).toISOString(),
-      files: row.file_count,
-      bytes: row.total_bytes,
-      message: row.message,
-      active: row.id === active,
-      pinned: row.pinned === 1,
-    }));
+  return db.all<VersionRow>("SELECT * FROM versions WHERE state = 'ready' ORDER BY id DESC").map((row) => ({
+    version: row.id,
+    createdAt: new Date(row.created_at).toISOString(),
+    files: row.file_count,
+    bytes: row.total_bytes,
+    message: row.message,
+    active: row.id === active,
+    pinned: row.pinned === 1,
+  }));
 }
-

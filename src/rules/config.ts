@@ -8,7 +8,12 @@ import { fail, succeed, type Outcome } from "../errors.ts";
 import { parseHeaders, type HeaderRule } from "./headers.ts";
 import { compilePattern } from "./patterns.ts";
 import { NO_REDIRECTS, parseRedirects, type RedirectRules } from "./redirects.ts";
-import { checkRunWorkerFirst, compileRunWorkerFirst, type RunWorkerFirst, type WorkerFirstRules } from "./worker-first.ts";
+import {
+  checkRunWorkerFirst,
+  compileRunWorkerFirst,
+  type RunWorkerFirst,
+  type WorkerFirstRules,
+} from "./worker-first.ts";
 
 export const HTML_HANDLING_MODES = [
   "auto-trailing-slash",
@@ -72,13 +77,17 @@ export function checkModes(input: { html_handling?: unknown; not_found_handling?
   }
   const notFound = input.not_found_handling ?? "none";
   if (!isOneOf(NOT_FOUND_HANDLING_MODES, notFound)) {
-    return fail("bad_request", `must be one of ${NOT_FOUND_HANDLING_MODES.join(", ")}`, { field: "not_found_handling" });
+    return fail("bad_request", `must be one of ${NOT_FOUND_HANDLING_MODES.join(", ")}`, {
+      field: "not_found_handling",
+    });
   }
   return succeed({ html_handling: html, not_found_handling: notFound });
 }
 
 /** Checks a deploy's `config` and parses its rule files; a failure names the field. */
-export function buildConfig(input: Record<string, unknown>): Outcome<{ config: ServingConfig; warnings: ConfigWarning[] }> {
+export function buildConfig(
+  input: Record<string, unknown>,
+): Outcome<{ config: ServingConfig; warnings: ConfigWarning[] }> {
   const modes = checkModes(input);
   if (!modes.ok) {
     return modes;

@@ -5,7 +5,7 @@
  * use the pattern's `:placeholders` and `:splat`. Invalid lines are
  * reported with their line number and skipped. Pure.
  */
-import { compilePattern, matchTarget, MAX_RULE_LINE_LENGTH, substitute, type RuleProblem } from "./patterns.ts";
+import { compilePattern, matchTarget, ruleLines, substitute, type RuleProblem } from "./patterns.ts";
 
 export const MAX_HEADER_RULES = 100;
 
@@ -40,17 +40,7 @@ export function parseHeaders(text: string): { rules: HeaderRule[]; invalid: Rule
     }
   };
 
-  const lines = text.split("\n");
-  for (const [index, raw] of lines.entries()) {
-    const line = index + 1;
-    const content = raw.trim();
-    if (content === "" || content.startsWith("#")) {
-      continue;
-    }
-    if (content.length > MAX_RULE_LINE_LENGTH) {
-      invalid.push({ line, message: `longer than ${MAX_RULE_LINE_LENGTH} characters` });
-      continue;
-    }
+  for (const { line, content } of ruleLines(text, invalid)) {
     if (content.startsWith("/") || /^[a-z]+:\/\//i.test(content)) {
       close();
       skipping = false;
@@ -130,7 +120,12 @@ function checkPath(path: string): string | null {
  * by one rule and set again by a later one is appended to; one set by the
  * response itself is replaced.
  */
-export function matchHeaders(rules: readonly HeaderRule[], compiled: readonly RegExp[], host: string, pathname: string): HeaderOp[] {
+export function matchHeaders(
+  rules: readonly HeaderRule[],
+  compiled: readonly RegExp[],
+  host: string,
+  pathname: string,
+): HeaderOp[] {
   const ops: HeaderOp[] = [];
   const setByRules = new Set<string>();
   for (const [index, rule] of rules.entries()) {

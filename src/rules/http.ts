@@ -63,10 +63,7 @@ export interface ByteRange {
   end: number;
 }
 
-export type RangeRequest =
-  | { kind: "whole" }
-  | { kind: "ranges"; ranges: ByteRange[] }
-  | { kind: "unsatisfiable" };
+export type RangeRequest = { kind: "whole" } | { kind: "ranges"; ranges: ByteRange[] } | { kind: "unsatisfiable" };
 
 /** More ranges than this in one request are answered with the whole file. */
 export const MAX_RANGES = 16;
@@ -85,7 +82,10 @@ export function parseRange(header: string | null, size: number): RangeRequest {
   if (!match?.[1]) {
     return { kind: "whole" };
   }
-  const specs = match[1].split(",").map((spec) => spec.trim()).filter((spec) => spec !== "");
+  const specs = match[1]
+    .split(",")
+    .map((spec) => spec.trim())
+    .filter((spec) => spec !== "");
   if (specs.length === 0 || specs.length > MAX_RANGES) {
     return { kind: "whole" };
   }

@@ -18,6 +18,26 @@ export interface RuleProblem {
   message: string;
 }
 
+/**
+ * The lines of a rules file that hold something: trimmed and numbered
+ * from 1. Blank lines and `#` comments are passed over; lines over
+ * MAX_RULE_LINE_LENGTH are reported in `invalid` and passed over.
+ */
+export function* ruleLines(text: string, invalid: RuleProblem[]): Generator<{ line: number; content: string }> {
+  for (const [index, raw] of text.split("\n").entries()) {
+    const line = index + 1;
+    const content = raw.trim();
+    if (content === "" || content.startsWith("#")) {
+      continue;
+    }
+    if (content.length > MAX_RULE_LINE_LENGTH) {
+      invalid.push({ line, message: `longer than ${MAX_RULE_LINE_LENGTH} characters` });
+      continue;
+    }
+    yield { line, content };
+  }
+}
+
 const REGEXP_SPECIALS = /[-/\\^$*+?.()|[\]{}]/g;
 const PLACEHOLDER = /:([A-Za-z]\w*)/g;
 const HTTPS = "https://";

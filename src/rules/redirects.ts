@@ -7,7 +7,7 @@
  * Invalid lines are reported with their line number and skipped. Pure.
  */
 import type { HtmlHandling } from "./config.ts";
-import { compilePattern, hasHost, isDynamicPattern, MAX_RULE_LINE_LENGTH, substitute, type RuleProblem } from "./patterns.ts";
+import { compilePattern, hasHost, isDynamicPattern, ruleLines, substitute, type RuleProblem } from "./patterns.ts";
 
 export const MAX_STATIC_REDIRECTS = 2000;
 export const MAX_DYNAMIC_REDIRECTS = 100;
@@ -32,7 +32,10 @@ export interface RedirectRules {
 
 export const NO_REDIRECTS: RedirectRules = { static: {}, dynamic: [] };
 
-export function parseRedirects(text: string, htmlHandling: HtmlHandling): { rules: RedirectRules; invalid: RuleProblem[] } {
+export function parseRedirects(
+  text: string,
+  htmlHandling: HtmlHandling,
+): { rules: RedirectRules; invalid: RuleProblem[] } {
   const rules: RedirectRules = { static: {}, dynamic: [] };
   const invalid: RuleProblem[] = [];
   const seen = new Set<string>();
@@ -40,17 +43,7 @@ export function parseRedirects(text: string, htmlHandling: HtmlHandling): { rule
   // A rule that looks static but follows a dynamic one keeps its place in
   // the order by being treated as dynamic.
   let staticAllowed = true;
-  const lines = text.split("\n");
-  for (const [index, raw] of lines.entries()) {
-    const line = index + 1;
-    const content = raw.trim();
-    if (content === "" || content.startsWith("#")) {
-      continue;
-    }
-    if (content.length > MAX_RULE_LINE_LENGTH) {
-      invalid.push({ line, message: `longer than ${MAX_RULE_LINE_LENGTH} characters` });
-      continue;
-    }
+  for (const { line, content } of ruleLines(text, invalid)) {
     const tokens = content.replace(/\s+#.*$/, "").split(/\s+/);
     if (tokens.length < 2 || tokens.length > 3) {
       invalid.push({ line, message: `expected "source destination [status]", got ${tokens.length} part(s)` });
@@ -78,7 +71,10 @@ export function parseRedirects(text: string, htmlHandling: HtmlHandling): { rule
     } else {
       staticAllowed = false;
       if (rules.dynamic.length === MAX_DYNAMIC_REDIRECTS) {
-        invalid.push({ line, message: `more than ${MAX_DYNAMIC_REDIRECTS} dynamic rules; the rest of the file is ignored` });
+        invalid.push({
+          line,
+          message: `more than ${MAX_DYNAMIC_REDIRECTS} dynamic rules; the rest of the file is ignored`,
+        });
         break;
       }
       rules.dynamic.push(rule);
@@ -128,7 +124,11 @@ export interface RedirectMatch {
  * The first rule matching the raw (still percent-encoded) request path,
  * with placeholders filled in. `compiled` holds the dynamic rules' patterns.
  */
-export function matchRedirect(rules: RedirectRules, compiled: readonly RegExp[], pathname: string): RedirectMatch | null {
+export function matchRedirect(
+  rules: RedirectRules,
+  compiled: readonly RegExp[],
+  pathname: string,
+): RedirectMatch | null {
   const exact = rules.static[pathname];
   if (exact) {
     return { status: exact.status, to: exact.to };

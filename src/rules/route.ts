@@ -38,7 +38,10 @@ export function route(url: URL, compiled: CompiledConfig, exists: Exists, { notF
   const headers = matchHeaders(config.headers, compiled.headerPatterns, url.host, url.pathname);
   const rule = matchRedirect(config.redirects, compiled.redirectPatterns, url.pathname);
   if (rule && rule.status !== 200) {
-    return { intent: { kind: "redirect", location: redirectLocation(rule.to, url), status: rule.status, rule: true }, headers };
+    return {
+      intent: { kind: "redirect", location: redirectLocation(rule.to, url), status: rule.status, rule: true },
+      headers,
+    };
   }
   const pathname = rule ? new URL(rule.to, url).pathname : url.pathname;
   const decoded = decodePath(pathname);
@@ -50,7 +53,10 @@ export function route(url: URL, compiled: CompiledConfig, exists: Exists, { notF
   // html_handling redirect, goes there in one hop.
   const destination = encodePath(intent.kind === "redirect" ? intent.to : decoded);
   if (intent.kind === "redirect" || destination !== pathname) {
-    return { intent: { kind: "redirect", location: addQuery(destination, url.search), status: 307, rule: false }, headers };
+    return {
+      intent: { kind: "redirect", location: addQuery(destination, url.search), status: 307, rule: false },
+      headers,
+    };
   }
   return { intent, headers };
 }
@@ -112,8 +118,10 @@ export function dependsOnNavigation(compiled: CompiledConfig, shape: { server: b
   return shape.server && compiled.config.not_found_handling === "single-page-application";
 }
 
-const ALL_OPTIONS: HtmlOptions[] = (["auto-trailing-slash", "force-trailing-slash", "drop-trailing-slash", "none"] as const).flatMap(
-  (html) => (["single-page-application", "404-page"] as NotFoundHandling[]).map((notFound) => ({ html, notFound })),
+const ALL_OPTIONS: HtmlOptions[] = (
+  ["auto-trailing-slash", "force-trailing-slash", "drop-trailing-slash", "none"] as const
+).flatMap((html) =>
+  (["single-page-application", "404-page"] as NotFoundHandling[]).map((notFound) => ({ html, notFound })),
 );
 
 function options({ config }: CompiledConfig, notFound: boolean): HtmlOptions {

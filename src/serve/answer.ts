@@ -45,14 +45,22 @@ export async function answer(
         return withHeaders(visitorError(405, { head, headers: { ...ALLOW, ...tags } }), decided.headers);
       }
       const location = addQuery(decided.location, new URL(request.url).search);
-      return withHeaders(new Response(null, { status: decided.status, headers: { location, ...tags } }), decided.headers);
+      return withHeaders(
+        new Response(null, { status: decided.status, headers: { location, ...tags } }),
+        decided.headers,
+      );
     }
     case "asset": {
       if (!reading) {
         return withHeaders(visitorError(405, { head, headers: { ...ALLOW, ...tags } }), decided.headers);
       }
       const bodies = new Bodies(new BlobStore(env.BLOBS, project), project, (promise) => ctx.waitUntil(promise));
-      return respondWithAsset(request, bodies, { file: decided.file, status: decided.status, tags, headerOps: decided.headers });
+      return respondWithAsset(request, bodies, {
+        file: decided.file,
+        status: decided.status,
+        tags,
+        headerOps: decided.headers,
+      });
     }
     case "none":
       return withHeaders(visitorError(404, { head, headers: tags }), decided.headers);

@@ -70,7 +70,9 @@ export class Bodies {
     } else {
       stats.bodyReads += 1;
       bytes = (await this.#store.bytes(file.hash)) ?? missing(file);
-      const response = new Response(bytes.slice(), { headers: { "cache-control": "public, max-age=31536000, immutable" } });
+      const response = new Response(bytes.slice(), {
+        headers: { "cache-control": "public, max-age=31536000, immutable" },
+      });
       this.#waitUntil(caches.default.put(cacheKey, response).catch(() => undefined));
     }
     if (bytes.byteLength <= MEMORY_BODY_MAX_BYTES) {

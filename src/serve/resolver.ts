@@ -79,7 +79,10 @@ const inflight = new Map<string, Promise<Resolution>>();
 const renewals = new Map<string, Promise<TargetState>>();
 
 export async function resolve(env: Env, request: ResolveRequest): Promise<Resolution> {
-  const targetKey = keyOf(request.project, "pointer" in request.target ? request.target.pointer : `@${request.target.version}`);
+  const targetKey = keyOf(
+    request.project,
+    "pointer" in request.target ? request.target.pointer : `@${request.target.version}`,
+  );
   let state = targets.get(targetKey, Date.now(), pointerLeaseMs(env));
   if (!state) {
     // Without a lease, the target most likely still names what it named
@@ -113,7 +116,11 @@ function renewLease(env: Env, request: ResolveRequest, targetKey: string, guess:
   if (!pending) {
     pending = (async (): Promise<TargetState> => {
       const askedAt = Date.now();
-      const outcome = await callLookup(env.MANIFEST.getByName(request.project), { target: request.target, paths: [], known: [guess] });
+      const outcome = await callLookup(env.MANIFEST.getByName(request.project), {
+        target: request.target,
+        paths: [],
+        known: [guess],
+      });
       stats.leaseRefreshes += 1;
       const state: TargetState = outcome.ok
         ? { ok: true, version: outcome.value.version }
@@ -130,7 +137,12 @@ function renewLease(env: Env, request: ResolveRequest, targetKey: string, guess:
   return pending;
 }
 
-async function ask(env: Env, request: ResolveRequest, targetKey: string, leased: string | undefined): Promise<Resolution> {
+async function ask(
+  env: Env,
+  request: ResolveRequest,
+  targetKey: string,
+  leased: string | undefined,
+): Promise<Resolution> {
   const manifest = env.MANIFEST.getByName(request.project);
   const url = withoutQuery(request.url);
   // The files to ask for follow the configuration of the version most
@@ -171,7 +183,11 @@ async function ask(env: Env, request: ResolveRequest, targetKey: string, leased:
   const asked = new Set(paths);
   const needed = lookupsFor(url, routing.compiled).filter((path) => !asked.has(path));
   if (needed.length > 0) {
-    const more = await callLookup(manifest, { target: { version: found.version }, paths: needed, known: [found.version] });
+    const more = await callLookup(manifest, {
+      target: { version: found.version },
+      paths: needed,
+      known: [found.version],
+    });
     if (!more.ok) {
       return { kind: "unavailable", reason: unavailableReason(more.failure.details?.reason) };
     }
@@ -179,7 +195,12 @@ async function ask(env: Env, request: ResolveRequest, targetKey: string, leased:
       files.set(file.path, file);
     }
   }
-  const decision = routeRequest(url, routing.compiled, (path) => files.get(path)?.hash ?? null, shapeOf(request, routing));
+  const decision = routeRequest(
+    url,
+    routing.compiled,
+    (path) => files.get(path)?.hash ?? null,
+    shapeOf(request, routing),
+  );
   const answer = toAnswer(decision, files);
   answers.set(answerKey(request, found.version, routing), answer);
   stats.answerMisses += 1;
@@ -247,7 +268,7 @@ function toAnswer(decision: Decision, files: ReadonlyMap<string, FileRef>): Answ
 
 async function callLookup(manifest: ManifestStub, query: LookupQuery): Promise<Outcome<Lookup>> {
   stats.manifestCalls += 1;
-  return (await manifest.lookup(query)) as Outcome<Lookup>;
+  return manifest.lookup(query);
 }
 
 function unavailableReason(reason: unknown): Unavailable {

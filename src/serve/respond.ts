@@ -98,7 +98,10 @@ async function openBody(bodies: Bodies, file: FileRef, range?: ByteRange): Promi
  * A multipart/byteranges body (RFC 9110 §14.6): its boundary, its exact
  * length, and a stream that reads each range from R2 in turn.
  */
-function multipartRanges(file: FileRef, ranges: readonly ByteRange[]): {
+function multipartRanges(
+  file: FileRef,
+  ranges: readonly ByteRange[],
+): {
   boundary: string;
   length: number;
   stream: (bodies: Bodies) => ReadableStream;
@@ -106,13 +109,17 @@ function multipartRanges(file: FileRef, ranges: readonly ByteRange[]): {
   const boundary = `r2-assets-${crypto.randomUUID()}`;
   const encoder = new TextEncoder();
   const partHeaders = ranges.map(({ start, end }) =>
-    encoder.encode(`--${boundary}\r\ncontent-type: ${file.contentType}\r\ncontent-range: bytes ${start}-${end}/${file.size}\r\n\r\n`),
+    encoder.encode(
+      `--${boundary}\r\ncontent-type: ${file.contentType}\r\ncontent-range: bytes ${start}-${end}/${file.size}\r\n\r\n`,
+    ),
   );
   const lineBreak = encoder.encode("\r\n");
   const closing = encoder.encode(`--${boundary}--\r\n`);
   const length =
-    ranges.reduce((sum, { start, end }, i) => sum + (partHeaders[i]?.length ?? 0) + (end - start + 1) + lineBreak.length, 0) +
-    closing.length;
+    ranges.reduce(
+      (sum, { start, end }, i) => sum + (partHeaders[i]?.length ?? 0) + (end - start + 1) + lineBreak.length,
+      0,
+    ) + closing.length;
   const stream = (bodies: Bodies): ReadableStream => {
     const { readable, writable } = new FixedLengthStream(length);
     const write = async (): Promise<void> => {

@@ -9,7 +9,13 @@ import type { Target } from "../manifest/contract.ts";
 import { answer, tagsOf } from "./answer.ts";
 import { resolve } from "./resolver.ts";
 
-export async function serveProject(request: Request, env: Env, ctx: ExecutionContext, project: string, target: Target): Promise<Response> {
+export async function serveProject(
+  request: Request,
+  env: Env,
+  ctx: ExecutionContext,
+  project: string,
+  target: Target,
+): Promise<Response> {
   const navigate = request.headers.get("sec-fetch-mode") === "navigate";
   const resolution = await resolve(env, { project, target, via: "site", url: new URL(request.url), navigate });
   if (resolution.kind === "resolved" && resolution.answer.kind === "server" && resolution.routing.server) {

@@ -61,9 +61,23 @@ export function choosePartSize(size: number, preferred: number = DEFAULT_PART_SI
   return partSize <= MAX_PART_SIZE ? partSize : null;
 }
 
+export function partCountOf(size: number, partSize: number): number {
+  return Math.max(1, Math.ceil(size / partSize));
+}
+
+/** The size of part `partNumber` (1-based): all are `partSize` but the last. */
+export function partLength(size: number, partSize: number, partNumber: number): number {
+  return Math.min(partSize, size - (partNumber - 1) * partSize);
+}
+
 /** Whether `partSize` is one the platform accepts. */
 export function isValidPartSize(partSize: number): boolean {
-  return Number.isSafeInteger(partSize) && partSize % BLOCK_SIZE === 0 && partSize >= MIN_PART_SIZE && partSize <= MAX_PART_SIZE;
+  return (
+    Number.isSafeInteger(partSize) &&
+    partSize % BLOCK_SIZE === 0 &&
+    partSize >= MIN_PART_SIZE &&
+    partSize <= MAX_PART_SIZE
+  );
 }
 
 /** Versions kept per project unless the project says otherwise. */

@@ -89,4 +89,3 @@ export function formatVersionId(time: number): string {
   const clock = iso.slice(11, 19).replaceAll(":", "");
   return `${date}-${clock}-${iso.slice(20, 23)}`;
 }
-

@@ -99,7 +99,9 @@ export function checkServerDeploy(input: unknown, now: number = Date.now()): Out
   }
   const size = bundle.size;
   if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 1 || size > MAX_SERVER_BUNDLE_BYTES) {
-    return fail("payload_too_large", `bundles are 1 to ${MAX_SERVER_BUNDLE_BYTES} bytes`, { field: "server.bundle.size" });
+    return fail("payload_too_large", `bundles are 1 to ${MAX_SERVER_BUNDLE_BYTES} bytes`, {
+      field: "server.bundle.size",
+    });
   }
   if (!isObject(vars) || Object.keys(vars).length > MAX_VARS) {
     return problem("vars", `must map up to ${MAX_VARS} names to text values`);
@@ -139,7 +141,8 @@ export function checkServerDeploy(input: unknown, now: number = Date.now()): Out
 
 /** Checks the shape of a stored bundle: a main module among relative module names of known kinds. */
 export function checkBundle(value: unknown): Outcome<ServerBundle> {
-  const problem = (message: string): Outcome<never> => fail("bad_request", `the bundle ${message}`, { field: "server.bundle" });
+  const problem = (message: string): Outcome<never> =>
+    fail("bad_request", `the bundle ${message}`, { field: "server.bundle" });
   if (!isObject(value) || typeof value.mainModule !== "string" || !isObject(value.modules)) {
     return problem('is not {"mainModule", "modules"}');
   }
@@ -150,7 +153,9 @@ export function checkBundle(value: unknown): Outcome<ServerBundle> {
   for (const [name, module] of Object.entries(value.modules)) {
     const pathProblem = checkSourcePath(name);
     if (pathProblem || name.startsWith(RESERVED_MODULE_PREFIX)) {
-      return problem(`module name ${JSON.stringify(name)} ${pathProblem ?? `may not start with ${RESERVED_MODULE_PREFIX}`}`);
+      return problem(
+        `module name ${JSON.stringify(name)} ${pathProblem ?? `may not start with ${RESERVED_MODULE_PREFIX}`}`,
+      );
     }
     const kinds = typeof module === "string" ? ["js"] : isObject(module) ? Object.keys(module) : [];
     if (kinds.length !== 1 || !MODULE_KINDS.has(kinds[0] ?? "")) {

@@ -57,14 +57,21 @@ it("flips between two versions 50 times without a mixed, stale or failed respons
 
   const flips: Flip[] = [];
   const samples: Sample[] = [];
-  let flipping = true;
+  const run = { flipping: true };
 
   const client = async (seed: number): Promise<void> => {
-    for (let i = seed; flipping && samples.length < MAX_REQUESTS; i += 1) {
+    for (let i = seed; run.flipping && samples.length < MAX_REQUESTS; i += 1) {
       const path = PATHS[i % PATHS.length] ?? "/";
       const sent = performance.now();
       const res = await platform.request("flip", path);
-      samples.push({ path, sent, received: performance.now(), status: res.status, version: String(res.headers["x-r2-assets-version"]), body: res.body });
+      samples.push({
+        path,
+        sent,
+        received: performance.now(),
+        status: res.status,
+        version: String(res.headers["x-r2-assets-version"]),
+        body: res.body,
+      });
     }
   };
 
@@ -78,7 +85,7 @@ it("flips between two versions 50 times without a mixed, stale or failed respons
       // Let some requests through between flips.
       await new Promise((resolve) => setTimeout(resolve, 15));
     }
-    flipping = false;
+    run.flipping = false;
   };
 
   await Promise.all([flipper(), ...Array.from({ length: CLIENTS }, (_, i) => client(i))]);
@@ -98,7 +105,10 @@ it("flips between two versions 50 times without a mixed, stale or failed respons
       continue;
     }
     // ...or one sent while the request was in flight may have served it; nothing older.
-    const allowed = new Set([before.target, ...flips.filter((f) => f.sent > before.returned && f.sent < sample.received).map((f) => f.target)]);
+    const allowed = new Set([
+      before.target,
+      ...flips.filter((f) => f.sent > before.returned && f.sent < sample.received).map((f) => f.target),
+    ]);
     expect(allowed.has(sample.version), `request at ${sample.sent.toFixed(1)}ms served ${sample.version}`).toBe(true);
   }
 });

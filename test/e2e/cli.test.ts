@@ -45,7 +45,12 @@ function parseJson<T>(text: string): T {
   return JSON.parse(text) as T;
 }
 
-async function expectServed(expect: ExpectStatic, project: string, files: Record<string, string | Uint8Array>, version: string): Promise<void> {
+async function expectServed(
+  expect: ExpectStatic,
+  project: string,
+  files: Record<string, string | Uint8Array>,
+  version: string,
+): Promise<void> {
   for (const [path, content] of Object.entries(files)) {
     // HTML is served at its canonical URL: /about/index.html at /about/.
     const canonical = path.replace(/(^|\/)index\.html$/, "$1").replace(/\.html$/, "");
@@ -101,7 +106,14 @@ describe("deploy, redeploy, roll back", () => {
       [v2.version, false, "second", 8],
       [v1.version, true, "first", 8],
     ]);
-    expect(Object.keys(versions[0] ?? {}).sort()).toEqual(["active", "bytes", "createdAt", "files", "message", "version"]);
+    expect(Object.keys(versions[0] ?? {}).sort()).toEqual([
+      "active",
+      "bytes",
+      "createdAt",
+      "files",
+      "message",
+      "version",
+    ]);
 
     const activated = await platform.cli(["activate", v2.version, "--project", "site", "--json"]);
     expect(parseJson(activated.stdout)).toEqual({ project: "site", active: v2.version, previous: v1.version });
@@ -200,7 +212,10 @@ describe("errors", () => {
   });
 
   it("says when the platform cannot be reached", async ({ expect }) => {
-    const result = await runCli(["versions", "--project", "x"], { R2_ASSETS_URL: "http://127.0.0.1:9", R2_ASSETS_TOKEN: "t" });
+    const result = await runCli(["versions", "--project", "x"], {
+      R2_ASSETS_URL: "http://127.0.0.1:9",
+      R2_ASSETS_TOKEN: "t",
+    });
     expect(result.code).toBe(1);
     expect(result.stderr.trim()).toMatch(/^r2-assets: error: cannot reach http:\/\/127\.0\.0\.1:9/);
   });

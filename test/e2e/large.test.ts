@@ -41,7 +41,8 @@ async function settledPartCount(hash: string): Promise<number> {
   let last = -1;
   let stableFor = 0;
   while (stableFor < 3) {
-    const count = ((await platform.api("GET", `/api/projects/large/uploads/${hash}`)).json as Session).uploadedParts.length;
+    const count = ((await platform.api("GET", `/api/projects/large/uploads/${hash}`)).json as Session).uploadedParts
+      .length;
     stableFor = count === last ? stableFor + 1 : 0;
     last = count;
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -96,7 +97,10 @@ it(`resumes a killed deploy of ${SIZE} bytes and serves it byte for byte`, { tim
   const download = await streamGet(platform.port, "large", "/movie.bin");
   expect(download.statusCode).toBe(200);
   expect(download.headers["content-length"]).toBe(String(SIZE));
-  const [served, original] = await Promise.all([sha256Of(download), sha256Of(createReadStream(join(dir, "movie.bin")))]);
+  const [served, original] = await Promise.all([
+    sha256Of(download),
+    sha256Of(createReadStream(join(dir, "movie.bin"))),
+  ]);
   expect(served).toBe(original);
   const middle = Math.floor(SIZE / 2) - 333;
   for (const [range, start, length] of [

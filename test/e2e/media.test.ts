@@ -33,14 +33,46 @@ beforeAll(async () => {
   // 40 s of noisy 720p at 50 Mb/s: about 250 MB, a keyframe every second,
   // the index up front so that a player can seek at once.
   await run("ffmpeg", [
-    "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25", "-t", String(VIDEO_SECONDS),
-    "-vf", "noise=alls=60:allf=t", "-c:v", "libx264", "-preset", "ultrafast", "-b:v", "50M", "-maxrate", "50M",
-    "-bufsize", "100M", "-g", "25", "-pix_fmt", "yuv420p", "-movflags", "+faststart", join(videoDir, "video.mp4"),
+    "-v",
+    "error",
+    "-y",
+    "-f",
+    "lavfi",
+    "-i",
+    "testsrc2=size=1280x720:rate=25",
+    "-t",
+    String(VIDEO_SECONDS),
+    "-vf",
+    "noise=alls=60:allf=t",
+    "-c:v",
+    "libx264",
+    "-preset",
+    "ultrafast",
+    "-b:v",
+    "50M",
+    "-maxrate",
+    "50M",
+    "-bufsize",
+    "100M",
+    "-g",
+    "25",
+    "-pix_fmt",
+    "yuv420p",
+    "-movflags",
+    "+faststart",
+    join(videoDir, "video.mp4"),
   ]);
   platform = await startPlatform();
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
   });
 }, 300_000);
 
@@ -62,7 +94,15 @@ describe("a site with _redirects, _headers and a 404 page", () => {
       _redirects: "/old /about 301\n/docs/v1/* /docs/:splat\nnot-a-rule\n",
       _headers: "/*\n  X-Frame-Options: DENY\n/docs/*\n  Cache-Control: public, max-age=300\n",
     });
-    const result = await platform.cli(["deploy", dir, "--project", "rules", "--not-found-handling", "404-page", "--json"]);
+    const result = await platform.cli([
+      "deploy",
+      dir,
+      "--project",
+      "rules",
+      "--not-found-handling",
+      "404-page",
+      "--json",
+    ]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/^warning: _redirects:3: .*; the line is skipped$/m);
     expect(JSON.parse(result.stdout)).toMatchObject({ files: 4 });
@@ -89,7 +129,14 @@ describe("a single-page application", () => {
       "index.html": `<!doctype html><title>spa</title><div id="route"></div><script src="/app.js"></script>`,
       "app.js": `document.getElementById("route").textContent = "route:" + location.pathname;`,
     });
-    const result = await platform.cli(["deploy", dir, "--project", "spa", "--not-found-handling", "single-page-application"]);
+    const result = await platform.cli([
+      "deploy",
+      dir,
+      "--project",
+      "spa",
+      "--not-found-handling",
+      "single-page-application",
+    ]);
     expect(result.code, result.stderr).toBe(0);
     const page = await browser.newPage();
     try {
@@ -125,8 +172,16 @@ describe("a video of more than 200 MB", () => {
       [`${file.length - 500}-`, file.length - 500, file.length - 1],
     ] as const) {
       const { stdout } = await run("curl", [
-        "-s", "-r", range, "-o", out, "-w", "%{http_code}",
-        "-H", `Host: media.localhost:${platform.port}`, `http://127.0.0.1:${platform.port}/video.mp4`,
+        "-s",
+        "-r",
+        range,
+        "-o",
+        out,
+        "-w",
+        "%{http_code}",
+        "-H",
+        `Host: media.localhost:${platform.port}`,
+        `http://127.0.0.1:${platform.port}/video.mp4`,
       ]);
       expect(stdout, range).toBe("206");
       expect(Buffer.compare(await readFile(out), file.subarray(start, end + 1)), range).toBe(0);
@@ -171,7 +226,9 @@ describe("a video of more than 200 MB", () => {
         .poll(() => page.evaluate(() => (document.getElementById("v") as HTMLVideoElement).readyState))
         .toBeGreaterThanOrEqual(2);
       // The player fetched the middle of the file with a Range request, answered with 206.
-      const seeks = ranges.filter(({ range, status }) => status === 206 && Number(/^bytes=(\d+)-/.exec(range)?.[1] ?? 0) > 100_000_000);
+      const seeks = ranges.filter(
+        ({ range, status }) => status === 206 && Number(/^bytes=(\d+)-/.exec(range)?.[1] ?? 0) > 100_000_000,
+      );
       expect(seeks.length, JSON.stringify(ranges)).toBeGreaterThan(0);
     } finally {
       await page.close();

@@ -36,7 +36,11 @@ export interface Platform {
   /** Starts the CLI without waiting for it; `child` can be killed (with its process group). */
   spawnCli(args: string[]): { child: ChildProcess; done: Promise<CliResult> };
   /** GET (or another method) on `<project>.localhost`, or a version's preview host. */
-  request(host: string, path: string, init?: { method?: string; headers?: Record<string, string> }): Promise<HttpResult>;
+  request(
+    host: string,
+    path: string,
+    init?: { method?: string; headers?: Record<string, string> },
+  ): Promise<HttpResult>;
   /** Calls the control-plane API with the admin token. */
   api(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }>;
   logs(): string;
@@ -48,7 +52,9 @@ export async function freePort(): Promise<number> {
     const server = createServer();
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -65,7 +71,11 @@ export interface PlatformOptions {
 }
 
 /** Starts `wrangler dev` and waits until the API answers. */
-export async function startPlatform({ config, healthPath = "/api/health", ...options }: PlatformOptions = {}): Promise<Platform> {
+export async function startPlatform({
+  config,
+  healthPath = "/api/health",
+  ...options
+}: PlatformOptions = {}): Promise<Platform> {
   const port = await freePort();
   const state = options.state ?? (await mkdtemp(join(tmpdir(), "r2a-e2e-state-")));
   const token = `e2e-${randomUUID()}`;
@@ -89,7 +99,12 @@ export async function startPlatform({ config, healthPath = "/api/health", ...opt
       "--var",
       `POINTER_LEASE_MS:${options.leaseMs ?? 200}`,
     ],
-    { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+    {
+      cwd: ROOT,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    },
   );
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -160,7 +175,10 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
   return spawnCli(args, env).done;
 }
 
-function spawnCli(args: string[], env: Record<string, string | undefined>): { child: ChildProcess; done: Promise<CliResult> } {
+function spawnCli(
+  args: string[],
+  env: Record<string, string | undefined>,
+): { child: ChildProcess; done: Promise<CliResult> } {
   const child = spawn("npx", ["r2-assets", ...args], {
     cwd: ROOT,
     detached: true,
@@ -192,12 +210,17 @@ function httpRequest(
   { method = "GET", headers = {} }: { method?: string; headers?: Record<string, string> },
 ): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const request = http.request({ host: "127.0.0.1", port, path, method, headers: { ...headers, host } }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
-      response.on("error", reject);
-    });
+    const request = http.request(
+      { host: "127.0.0.1", port, path, method, headers: { ...headers, host } },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("end", () =>
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }),
+        );
+        response.on("error", reject);
+      },
+    );
     request.on("error", reject);
     request.end();
   });
@@ -247,7 +270,10 @@ export async function sha256Of(source: AsyncIterable<Buffer | Uint8Array>): Prom
 /** Streams a GET of `path` on a project's host into `consume`. */
 export function streamGet(port: number, host: string, path: string): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const request = http.request({ host: "127.0.0.1", port, path, headers: { host: `${host}.localhost:${port}` } }, resolve);
+    const request = http.request(
+      { host: "127.0.0.1", port, path, headers: { host: `${host}.localhost:${port}` } },
+      resolve,
+    );
     request.on("error", reject);
     request.end();
   });

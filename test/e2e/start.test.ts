@@ -51,34 +51,38 @@ async function get(url: string, headers: Record<string, string> = {}): Promise<R
   });
 }
 
-it("starts the platform with the demo site and the full-stack example, and prints where they are", { timeout: 240_000 }, async ({ expect }) => {
-  const port = await freePort();
-  state = await mkdtemp(join(tmpdir(), "r2a-start-state-"));
-  let output = "";
-  child = spawn("npm", ["start", "--", "--persist-to", state], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, PORT: String(port), WRANGLER_SEND_METRICS: "false" },
-  });
-  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  await waitFor(() => output, "r2-assets is running.", child, 200_000);
+it(
+  "starts the platform with the demo site and the full-stack example, and prints where they are",
+  { timeout: 240_000 },
+  async ({ expect }) => {
+    const port = await freePort();
+    state = await mkdtemp(join(tmpdir(), "r2a-start-state-"));
+    let output = "";
+    child = spawn("npm", ["start", "--", "--persist-to", state], {
+      cwd: ROOT,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, PORT: String(port), WRANGLER_SEND_METRICS: "false" },
+    });
+    child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    await waitFor(() => output, "r2-assets is running.", child, 200_000);
 
-  const demo = /Demo site:\s+(\S+)/.exec(output)?.[1];
-  const fullstack = /Full-stack example:\s+(\S+)/.exec(output)?.[1];
-  const token = /Admin token:\s+(\S+)/.exec(output)?.[1];
-  expect(demo).toBe(`http://demo.localhost:${port}/`);
-  expect(fullstack).toBe(`http://fullstack.localhost:${port}/`);
-  expect(readFileSync(join(ROOT, ".dev.vars"), "utf8")).toContain(`ADMIN_TOKEN="${token}"`);
+    const demo = /Demo site:\s+(\S+)/.exec(output)?.[1];
+    const fullstack = /Full-stack example:\s+(\S+)/.exec(output)?.[1];
+    const token = /Admin token:\s+(\S+)/.exec(output)?.[1];
+    expect(demo).toBe(`http://demo.localhost:${port}/`);
+    expect(fullstack).toBe(`http://fullstack.localhost:${port}/`);
+    expect(readFileSync(join(ROOT, ".dev.vars"), "utf8")).toContain(`ADMIN_TOKEN="${token}"`);
 
-  const home = await get(demo ?? "");
-  expect(home.status).toBe(200);
-  expect(await home.text()).toContain("<html");
-  const hello = await get(`${fullstack}api/hello`);
-  expect(hello.status).toBe(200);
-  expect(await hello.json()).toMatchObject({ message: "Hello from the server code" });
-  const route = await get(`${fullstack}notes`, { "sec-fetch-mode": "navigate" });
-  expect(route.status).toBe(200);
-  expect(await route.text()).toContain('id="message"');
-});
+    const home = await get(demo ?? "");
+    expect(home.status).toBe(200);
+    expect(await home.text()).toContain("<html");
+    const hello = await get(`${fullstack}api/hello`);
+    expect(hello.status).toBe(200);
+    expect(await hello.json()).toMatchObject({ message: "Hello from the server code" });
+    const route = await get(`${fullstack}notes`, { "sec-fetch-mode": "navigate" });
+    expect(route.status).toBe(200);
+    expect(await route.text()).toContain('id="message"');
+  },
+);

@@ -10,7 +10,11 @@ import { BlockSplitter } from "../../src/shared/blocks.ts";
 function referenceHash(bytes: Uint8Array, block: number): string {
   const digests: Buffer[] = [];
   for (let offset = 0; offset < bytes.length; offset += block) {
-    digests.push(createHash("sha256").update(bytes.subarray(offset, offset + block)).digest());
+    digests.push(
+      createHash("sha256")
+        .update(bytes.subarray(offset, offset + block))
+        .digest(),
+    );
   }
   return createHash("sha256").update(Buffer.concat(digests)).digest("hex");
 }
@@ -29,7 +33,7 @@ describe("BlockSplitter", () => {
       [3, true],
     ]);
     expect(splitter.hasPartialBlock).toBe(false);
-    [...splitter.push(new Uint8Array(1))];
+    expect([...splitter.push(new Uint8Array(1))]).toHaveLength(1);
     expect(splitter.hasPartialBlock).toBe(true);
   });
 });
@@ -56,7 +60,9 @@ describe("hashFile", () => {
   it("gives the SHA-256 of nothing for an empty file", async ({ expect }) => {
     const dir = await mkdtemp(join(tmpdir(), "r2a-hash-"));
     await writeFile(join(dir, "empty"), "");
-    expect((await hashFile(join(dir, "empty"))).hash).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    expect((await hashFile(join(dir, "empty"))).hash).toBe(
+      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    );
   });
 });
 

@@ -10,7 +10,11 @@ describe("routeHost", () => {
     ["blog.localhost", "localhost", { kind: "project", project: "blog" }],
     ["blog.localhost.", "localhost", { kind: "project", project: "blog" }],
     ["my-site.example.com", "example.com", { kind: "project", project: "my-site" }],
-    ["20261124-082301-123.blog.localhost", "localhost", { kind: "project", project: "blog", version: "20261124-082301-123" }],
+    [
+      "20261124-082301-123.blog.localhost",
+      "localhost",
+      { kind: "project", project: "blog", version: "20261124-082301-123" },
+    ],
     ["example.com", "example.com", { kind: "control" }],
     ["127.0.0.1", "example.com", { kind: "control" }],
     ["other.org", "example.com", { kind: "unknown" }],

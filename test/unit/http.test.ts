@@ -3,7 +3,14 @@
  * caching defaults (RFC 9110).
  */
 import { describe, it } from "vitest";
-import { cacheControlFor, evaluatePreconditions, httpDate, ifRangeAllows, matchesEtag, parseRange } from "../../src/rules/http.ts";
+import {
+  cacheControlFor,
+  evaluatePreconditions,
+  httpDate,
+  ifRangeAllows,
+  matchesEtag,
+  parseRange,
+} from "../../src/rules/http.ts";
 
 const validators = { etag: "abc", lastModified: Date.UTC(2026, 10, 24, 8, 0, 0, 500) };
 const LAST = httpDate(validators.lastModified);
@@ -64,7 +71,16 @@ describe("Range", () => {
     ["bytes=-5000", { kind: "ranges", ranges: [{ start: 0, end: 999 }] }],
     ["bytes=990-5000", { kind: "ranges", ranges: [{ start: 990, end: 999 }] }],
     ["bytes=999-999", { kind: "ranges", ranges: [{ start: 999, end: 999 }] }],
-    ["bytes=0-0, -1", { kind: "ranges", ranges: [{ start: 0, end: 0 }, { start: 999, end: 999 }] }],
+    [
+      "bytes=0-0, -1",
+      {
+        kind: "ranges",
+        ranges: [
+          { start: 0, end: 0 },
+          { start: 999, end: 999 },
+        ],
+      },
+    ],
     ["BYTES = 1-2", { kind: "ranges", ranges: [{ start: 1, end: 2 }] }],
     ["bytes=1000-", { kind: "unsatisfiable" }],
     ["bytes=5000-6000", { kind: "unsatisfiable" }],
@@ -106,10 +122,23 @@ describe("If-Range", () => {
 
 describe("Cache-Control", () => {
   it("is immutable for fingerprinted names and revalidated for the rest", ({ expect }) => {
-    for (const path of ["/assets/app.3f9a1c0d.js", "/assets/index-BxP3k9aZ.js", "/static/js/main.8e0d7a2b1c.chunk.js", "/a/logo.5d41402abc4b2a76.svg"]) {
+    for (const path of [
+      "/assets/app.3f9a1c0d.js",
+      "/assets/index-BxP3k9aZ.js",
+      "/static/js/main.8e0d7a2b1c.chunk.js",
+      "/a/logo.5d41402abc4b2a76.svg",
+    ]) {
       expect(cacheControlFor(path), path).toBe("public, max-age=31536000, immutable");
     }
-    for (const path of ["/index.html", "/about.html", "/app.js", "/jquery-3.6.0.min.js", "/my-component.js", "/video.mp4", "/page.3f9a1c0d.html"]) {
+    for (const path of [
+      "/index.html",
+      "/about.html",
+      "/app.js",
+      "/jquery-3.6.0.min.js",
+      "/my-component.js",
+      "/video.mp4",
+      "/page.3f9a1c0d.html",
+    ]) {
       expect(cacheControlFor(path), path).toBe("public, max-age=0, must-revalidate");
     }
   });

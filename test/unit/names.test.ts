@@ -14,7 +14,15 @@ describe("project names", () => {
 
 describe("asset paths", () => {
   it("accepts normalized absolute paths", ({ expect }) => {
-    for (const ok of ["/a", "/index.html", "/a/b/c.txt", "/dir with space/ü.png", "/.well-known/x", "/a..b", `/${"x".repeat(1023)}`]) {
+    for (const ok of [
+      "/a",
+      "/index.html",
+      "/a/b/c.txt",
+      "/dir with space/ü.png",
+      "/.well-known/x",
+      "/a..b",
+      `/${"x".repeat(1023)}`,
+    ]) {
       expect(checkAssetPath(ok), ok).toBeNull();
     }
   });
@@ -52,7 +60,9 @@ describe("content hashes and version ids", () => {
     expect(a).toBe("20261124-082301-123");
     expect(isVersionId(a)).toBe(true);
     expect(isProjectName(a)).toBe(true);
-    const ids = [0, 1, 999, 1000, 59_999, 3_600_000, 86_400_000].map((ms) => formatVersionId(Date.UTC(2026, 0, 1) + ms));
+    const ids = [0, 1, 999, 1000, 59_999, 3_600_000, 86_400_000].map((ms) =>
+      formatVersionId(Date.UTC(2026, 0, 1) + ms),
+    );
     expect([...ids].sort()).toEqual(ids);
   });
 });

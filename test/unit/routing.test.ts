@@ -32,12 +32,17 @@ function compiled(site: Site) {
 /** Routes one request; each file's "hash" is its own path, so every file is distinct. */
 async function visit(site: Site, path: string): Promise<Intent> {
   const files = new Set(site.files);
-  const { intent } = await route(new URL(`https://site.test${path}`), compiled(site), (p) => (files.has(p) ? `hash of ${p}` : null));
+  const { intent } = route(new URL(`https://site.test${path}`), compiled(site), (p) =>
+    files.has(p) ? `hash of ${p}` : null,
+  );
   return intent;
 }
 
 /** Follows redirects, as a browser would; returns the final path and what was served there. */
-async function browse(site: Site, path: string): Promise<{ finalPath: string; served: string | null; status: number; hops: number }> {
+async function browse(
+  site: Site,
+  path: string,
+): Promise<{ finalPath: string; served: string | null; status: number; hops: number }> {
   let current = path;
   for (let hops = 0; hops < 5; hops += 1) {
     const intent = await visit(site, current);
@@ -197,7 +202,19 @@ describe("html_handling", () => {
 
   it("never loops, whatever the layout", async ({ expect }) => {
     const layouts = [INDEX, BOTH, FILE, FOLDER, BIN, FILE_BIN, ["/a", "/a.html", "/a/index.html", "/a/index"]];
-    const paths = ["/", "/index", "/index.html", "/a", "/a/", "/a.html", "/a/index", "/a/index.html", "/both/", "/file/", "/x/"];
+    const paths = [
+      "/",
+      "/index",
+      "/index.html",
+      "/a",
+      "/a/",
+      "/a.html",
+      "/a/index",
+      "/a/index.html",
+      "/both/",
+      "/file/",
+      "/x/",
+    ];
     for (const mode of Object.keys(TABLE) as HtmlHandling[]) {
       for (const files of layouts) {
         for (const path of paths) {
@@ -212,16 +229,37 @@ describe("path encoding", () => {
   const files = ["/beep?boop.html", "/café/menu.html", "/a b.txt", "/[id].js"];
 
   it("serves a file at its canonical encoded path and redirects other encodings there", async ({ expect }) => {
-    expect(await browse({ files }, "/beep%3Fboop")).toMatchObject({ served: "/beep?boop.html", finalPath: "/beep%3Fboop", hops: 0 });
+    expect(await browse({ files }, "/beep%3Fboop")).toMatchObject({
+      served: "/beep?boop.html",
+      finalPath: "/beep%3Fboop",
+      hops: 0,
+    });
     expect(await browse({ files }, "/caf%C3%A9/menu")).toMatchObject({ served: "/café/menu.html", hops: 0 });
     expect(await browse({ files }, "/a%20b.txt")).toMatchObject({ served: "/a b.txt", hops: 0 });
-    expect(await visit({ files }, "/[id].js")).toEqual({ kind: "redirect", location: "/%5Bid%5D.js", status: 307, rule: false });
+    expect(await visit({ files }, "/[id].js")).toEqual({
+      kind: "redirect",
+      location: "/%5Bid%5D.js",
+      status: 307,
+      rule: false,
+    });
     expect(await browse({ files }, "/%5Bid%5D.js")).toMatchObject({ served: "/[id].js", hops: 0 });
   });
 
   it("cannot be used to reach outside the version's files, and never throws", async ({ expect }) => {
     const site = { files: ["/index.html", "/secret/../x", "/a/b.txt"] };
-    for (const path of ["/a%2Fb.txt", "/..%2Fsecret", "/%2e%2e/etc/passwd", "/a/b.txt%00", "/%00", "/%", "/%zz", "/%E0%A4%A", "/a%2F..%2Fb.txt", "//evil.example/", "/%2F%2Fevil.example/"]) {
+    for (const path of [
+      "/a%2Fb.txt",
+      "/..%2Fsecret",
+      "/%2e%2e/etc/passwd",
+      "/a/b.txt%00",
+      "/%00",
+      "/%",
+      "/%zz",
+      "/%E0%A4%A",
+      "/a%2F..%2Fb.txt",
+      "//evil.example/",
+      "/%2F%2Fevil.example/",
+    ]) {
       const intent = await visit(site, path);
       if (intent.kind === "redirect") {
         // Redirects stay on this site.
@@ -236,7 +274,10 @@ describe("path encoding", () => {
 
 describe("not_found_handling", () => {
   it("single-page-application serves /index.html with 200 for any unmatched path", async ({ expect }) => {
-    const site = { files: ["/index.html", "/app.js"], config: { not_found_handling: "single-page-application" as const } };
+    const site = {
+      files: ["/index.html", "/app.js"],
+      config: { not_found_handling: "single-page-application" as const },
+    };
     expect(await visit(site, "/settings/profile")).toEqual({ kind: "asset", path: "/index.html", status: 200 });
     expect(await visit(site, "/api/data.json")).toEqual({ kind: "asset", path: "/index.html", status: 200 });
     expect(await visit(site, "/app.js")).toEqual({ kind: "asset", path: "/app.js", status: 200 });
@@ -247,15 +288,24 @@ describe("not_found_handling", () => {
     const storage = { get: async () => "" };
     const request = new Request("https://site.test/data.json", { headers: { accept: "application/json" } });
     // worker-bundler falls through for a request that does not accept HTML...
-    expect(await handleAssetRequest(request, manifest, storage, { not_found_handling: "single-page-application" })).toBeNull();
+    expect(
+      await handleAssetRequest(request, manifest, storage, { not_found_handling: "single-page-application" }),
+    ).toBeNull();
     // ...Workers Static Assets (and r2-assets) serve the app shell anyway.
     const site = { files: ["/index.html"], config: { not_found_handling: "single-page-application" as const } };
     expect(await visit(site, "/data.json")).toEqual({ kind: "asset", path: "/index.html", status: 200 });
   });
 
   it("404-page serves the nearest 404.html up the path, with status 404", async ({ expect }) => {
-    const site = { files: ["/404.html", "/blog/404.html", "/blog/post.html"], config: { not_found_handling: "404-page" as const } };
-    expect(await visit(site, "/blog/missing/deep/page")).toEqual({ kind: "asset", path: "/blog/404.html", status: 404 });
+    const site = {
+      files: ["/404.html", "/blog/404.html", "/blog/post.html"],
+      config: { not_found_handling: "404-page" as const },
+    };
+    expect(await visit(site, "/blog/missing/deep/page")).toEqual({
+      kind: "asset",
+      path: "/blog/404.html",
+      status: 404,
+    });
     expect(await visit(site, "/blog/missing")).toEqual({ kind: "asset", path: "/blog/404.html", status: 404 });
     expect(await visit(site, "/other/missing")).toEqual({ kind: "asset", path: "/404.html", status: 404 });
     expect(await visit(site, "/blog/post")).toEqual({ kind: "asset", path: "/blog/post.html", status: 200 });
@@ -263,18 +313,52 @@ describe("not_found_handling", () => {
   });
 
   it("none leaves unmatched requests unmatched", async ({ expect }) => {
-    expect(await visit({ files: ["/index.html", "/404.html"] }, "/missing")).toEqual({ kind: "none", rewritten: false });
+    expect(await visit({ files: ["/index.html", "/404.html"] }, "/missing")).toEqual({
+      kind: "none",
+      rewritten: false,
+    });
   });
 });
 
 describe("the files a decision looks at", () => {
   const pool = [
-    "/index.html", "/404.html", "/a", "/a.html", "/a/index.html", "/a/index", "/a/404.html", "/a/b.html",
-    "/a/b/index.html", "/a/b", "/b.html", "/b/index.html", "/c/index.html", "/index", "/a/b/c.html",
+    "/index.html",
+    "/404.html",
+    "/a",
+    "/a.html",
+    "/a/index.html",
+    "/a/index",
+    "/a/404.html",
+    "/a/b.html",
+    "/a/b/index.html",
+    "/a/b",
+    "/b.html",
+    "/b/index.html",
+    "/c/index.html",
+    "/index",
+    "/a/b/c.html",
   ];
   const paths = [
-    "/", "/index", "/index.html", "/a", "/a/", "/a.html", "/a/index", "/a/index.html", "/a/b", "/a/b/",
-    "/a/b.html", "/a/b/index", "/a/b/index.html", "/a/b/c", "/b", "/b/", "/c", "/c.html", "/x/y/z", "/a/x/",
+    "/",
+    "/index",
+    "/index.html",
+    "/a",
+    "/a/",
+    "/a.html",
+    "/a/index",
+    "/a/index.html",
+    "/a/b",
+    "/a/b/",
+    "/a/b.html",
+    "/a/b/index",
+    "/a/b/index.html",
+    "/a/b/c",
+    "/b",
+    "/b/",
+    "/c",
+    "/c.html",
+    "/x/y/z",
+    "/a/x/",
   ];
   const modes = Object.keys(TABLE) as HtmlHandling[];
   const notFoundModes = ["none", "single-page-application", "404-page"] as const;
@@ -294,7 +378,9 @@ describe("the files a decision looks at", () => {
             });
             const candidates = new Set(candidatePaths(path, [{ html, notFound }]));
             for (const p of probed) {
-              expect(candidates.has(p), `${html}/${notFound} ${path} probed ${p} with ${[...files].join(",")}`).toBe(true);
+              expect(candidates.has(p), `${html}/${notFound} ${path} probed ${p} with ${[...files].join(",")}`).toBe(
+                true,
+              );
             }
           }
         }
@@ -302,7 +388,9 @@ describe("the files a decision looks at", () => {
     }
   });
 
-  it("agree with handleAssetRequest of @cloudflare/worker-bundler, which they reimplement for the serving Worker", async ({ expect }) => {
+  it("agree with handleAssetRequest of @cloudflare/worker-bundler, which they reimplement for the serving Worker", async ({
+    expect,
+  }) => {
     let seed = 11;
     const next = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     for (let round = 0; round < 60; round += 1) {
@@ -322,8 +410,15 @@ describe("the files a decision looks at", () => {
 });
 
 /** What handleAssetRequest decides, in this module's terms. */
-async function oracle(files: string[], html: HtmlHandling, notFound: "none" | "single-page-application" | "404-page", path: string): Promise<Intent> {
-  const manifest = new Map<string, AssetMetadata>(files.map((file) => [file, { contentType: undefined, etag: `hash of ${file}` }]));
+async function oracle(
+  files: string[],
+  html: HtmlHandling,
+  notFound: "none" | "single-page-application" | "404-page",
+  path: string,
+): Promise<Intent> {
+  const manifest = new Map<string, AssetMetadata>(
+    files.map((file) => [file, { contentType: undefined, etag: `hash of ${file}` }]),
+  );
   let served: string | null = null;
   const storage = {
     get(p: string): Promise<string> {
@@ -332,7 +427,10 @@ async function oracle(files: string[], html: HtmlHandling, notFound: "none" | "s
     },
   };
   const request = new Request(`https://site.test${path}`, { headers: { accept: "text/html" } });
-  const response = await handleAssetRequest(request, manifest, storage, { html_handling: html, not_found_handling: notFound });
+  const response = await handleAssetRequest(request, manifest, storage, {
+    html_handling: html,
+    not_found_handling: notFound,
+  });
   if (!response) {
     return { kind: "none", rewritten: false };
   }

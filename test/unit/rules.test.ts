@@ -9,15 +9,25 @@ import { MAX_DYNAMIC_REDIRECTS, MAX_STATIC_REDIRECTS, parseRedirects } from "../
 import { route } from "../../src/rules/route.ts";
 
 async function routeWith(redirects: string, files: string[], path: string) {
-  const config = compileConfig({ ...DEFAULT_CONFIG, redirects: parseRedirects(redirects, "auto-trailing-slash").rules });
+  const config = compileConfig({
+    ...DEFAULT_CONFIG,
+    redirects: parseRedirects(redirects, "auto-trailing-slash").rules,
+  });
   const set = new Set(files);
-  return (await route(new URL(`https://site.test${path}`), config, (p) => (set.has(p) ? `h${p}` : null))).intent;
+  return route(new URL(`https://site.test${path}`), config, (p) => (set.has(p) ? `h${p}` : null)).intent;
 }
 
 describe("_redirects parsing", () => {
   it("reads rules, comments and default status", ({ expect }) => {
     const { rules, invalid } = parseRedirects(
-      ["# moved pages", "/old /new", "/perm /new 301  # inline comment", "", "/blog/* /news/:splat 308", "/u/:id /users/:id 200"].join("\n"),
+      [
+        "# moved pages",
+        "/old /new",
+        "/perm /new 301  # inline comment",
+        "",
+        "/blog/* /news/:splat 308",
+        "/u/:id /users/:id 200",
+      ].join("\n"),
       "auto-trailing-slash",
     );
     expect(invalid).toEqual([]);
@@ -91,14 +101,28 @@ describe("_redirects matching", () => {
   const files = ["/app/shell.html", "/target"];
 
   it("redirects static paths exactly", async ({ expect }) => {
-    expect(await routeWith(rules, files, "/exact")).toEqual({ kind: "redirect", location: "/target", status: 301, rule: true });
+    expect(await routeWith(rules, files, "/exact")).toEqual({
+      kind: "redirect",
+      location: "/target",
+      status: 301,
+      rule: true,
+    });
     expect(await routeWith(rules, files, "/exact/")).toMatchObject({ kind: "none" });
   });
 
   it("fills in splats and placeholders, and keeps the query unless the rule sets one", async ({ expect }) => {
-    expect(await routeWith(rules, files, "/blog/2026/hello?ref=x")).toMatchObject({ location: "/news/2026/hello?ref=x", status: 302 });
-    expect(await routeWith(rules, files, "/users/42/posts/abc?ignored=1")).toMatchObject({ location: "/p/abc?by=42", status: 307 });
-    expect(await routeWith(rules, files, "/go/docs/page")).toMatchObject({ location: "https://example.com/docs/page", status: 301 });
+    expect(await routeWith(rules, files, "/blog/2026/hello?ref=x")).toMatchObject({
+      location: "/news/2026/hello?ref=x",
+      status: 302,
+    });
+    expect(await routeWith(rules, files, "/users/42/posts/abc?ignored=1")).toMatchObject({
+      location: "/p/abc?by=42",
+      status: 307,
+    });
+    expect(await routeWith(rules, files, "/go/docs/page")).toMatchObject({
+      location: "https://example.com/docs/page",
+      status: 301,
+    });
   });
 
   it("takes the first matching rule", async ({ expect }) => {
@@ -106,12 +130,19 @@ describe("_redirects matching", () => {
   });
 
   it("serves a 200 rewrite's destination at the requested URL", async ({ expect }) => {
-    expect(await routeWith(rules, files, "/app/settings/profile")).toEqual({ kind: "asset", path: "/app/shell.html", status: 200 });
+    expect(await routeWith(rules, files, "/app/settings/profile")).toEqual({
+      kind: "asset",
+      path: "/app/shell.html",
+      status: 200,
+    });
   });
 
   it("applies html_handling to a rewrite's destination, as Workers Static Assets does", async ({ expect }) => {
     // /app/shell.html is served at /app/shell, so a rewrite to the .html name redirects there.
-    expect(await routeWith("/app/* /app/shell.html 200", files, "/app/x")).toMatchObject({ kind: "redirect", location: "/app/shell" });
+    expect(await routeWith("/app/* /app/shell.html 200", files, "/app/x")).toMatchObject({
+      kind: "redirect",
+      location: "/app/shell",
+    });
   });
 
   it("answers a rewrite to a missing file with nothing, never a fall-through", async ({ expect }) => {
@@ -179,7 +210,10 @@ describe("_headers", () => {
       ].join("\n"),
     );
     const compiled = compileConfig({ ...DEFAULT_CONFIG, headers: rules }).headerPatterns;
-    const headers = new Headers({ "cache-control": "public, max-age=0, must-revalidate", "access-control-allow-origin": "x" });
+    const headers = new Headers({
+      "cache-control": "public, max-age=0, must-revalidate",
+      "access-control-allow-origin": "x",
+    });
     applyHeaderOps(headers, matchHeaders(rules, compiled, "blog.site.test", "/docs/api/v1/index.html"));
     expect(Object.fromEntries(headers)).toEqual({
       "cache-control": "public, max-age=0, must-revalidate",

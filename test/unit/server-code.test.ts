@@ -34,7 +34,10 @@ describe("run_worker_first", () => {
 
   it("refuses malformed rules", ({ expect }) => {
     for (const bad of [[], ["api/*"], ["!api"], ["!/api/*"], ["/a", "/a"], [`/${"x".repeat(100)}`], "yes", [1]]) {
-      expect(checkRunWorkerFirst(bad), JSON.stringify(bad)).toMatchObject({ ok: false, failure: { details: { field: "run_worker_first" } } });
+      expect(checkRunWorkerFirst(bad), JSON.stringify(bad)).toMatchObject({
+        ok: false,
+        failure: { details: { field: "run_worker_first" } },
+      });
     }
     expect(checkRunWorkerFirst(["/api/*", "!/api/docs/*"])).toEqual({ ok: true, value: ["/api/*", "!/api/docs/*"] });
   });
@@ -58,15 +61,21 @@ describe("server checks", () => {
     expect(checkCompatibilityDate("2026-01-01", now)).toBeNull();
     expect(checkCompatibilityDate("2026-13-01", now)).toMatch(/YYYY-MM-DD/);
     expect(checkCompatibilityDate("2027-01-01", now)).toMatch(/future/);
-    expect(checkServerDeploy({ bundle: { hash: "x", size: 1 } }, now)).toMatchObject({ failure: { details: { field: "server.bundle" } } });
+    expect(checkServerDeploy({ bundle: { hash: "x", size: 1 } }, now)).toMatchObject({
+      failure: { details: { field: "server.bundle" } },
+    });
     expect(checkServerDeploy({ bundle: { ...bundle, size: 11 * 1024 * 1024 } }, now)).toMatchObject({
       failure: { code: "payload_too_large", details: { field: "server.bundle.size" } },
     });
-    expect(checkServerDeploy({ bundle, vars: { "a-b": "x" } }, now)).toMatchObject({ failure: { details: { field: "server.vars.a-b" } } });
+    expect(checkServerDeploy({ bundle, vars: { "a-b": "x" } }, now)).toMatchObject({
+      failure: { details: { field: "server.vars.a-b" } },
+    });
   });
 
   it("takes bundles in the Worker Loader's module format only", ({ expect }) => {
-    expect(checkBundle({ mainModule: "a.js", modules: { "a.js": "export default {}", "b.json": { json: {} } } }).ok).toBe(true);
+    expect(
+      checkBundle({ mainModule: "a.js", modules: { "a.js": "export default {}", "b.json": { json: {} } } }).ok,
+    ).toBe(true);
     for (const bad of [
       null,
       { mainModule: "a.js" },
@@ -77,7 +86,10 @@ describe("server checks", () => {
       { mainModule: "a.js", modules: { "a.js": { wasm: "" } } },
       { mainModule: "__r2_assets_start.js", modules: { "__r2_assets_start.js": "" } },
     ]) {
-      expect(checkBundle(bad), JSON.stringify(bad)).toMatchObject({ ok: false, failure: { details: { field: "server.bundle" } } });
+      expect(checkBundle(bad), JSON.stringify(bad)).toMatchObject({
+        ok: false,
+        failure: { details: { field: "server.bundle" } },
+      });
     }
   });
 });
@@ -94,7 +106,8 @@ describe("collectServerFiles", () => {
 
   it("takes the entry and the local files it imports, however written", async ({ expect }) => {
     const root = await tree({
-      "server/index.ts": 'import { a } from "./a";\nimport b from "../shared/b.js";\nexport * from "./c.ts";\nimport "./side";\nimport { Hono } from "hono";\nconst lazy = () => import("./lazy");',
+      "server/index.ts":
+        'import { a } from "./a";\nimport b from "../shared/b.js";\nexport * from "./c.ts";\nimport "./side";\nimport { Hono } from "hono";\nconst lazy = () => import("./lazy");',
       "server/a.ts": 'export const a = 1; import { d } from "./nested/d";',
       "server/nested/d/index.ts": "export const d = 4;",
       "shared/b.ts": "export default 2;",
@@ -129,7 +142,8 @@ describe("collectServerFiles", () => {
 
 describe("bundler messages", () => {
   it("come out on one line, naming files as the user wrote them", ({ expect }) => {
-    const esbuild = 'Build failed with 2 errors:\nvirtual:gone.ts:1:21: ERROR: Unexpected ";"\nvirtual:lib/a.ts:3:1: ERROR: Expected "}"\n';
+    const esbuild =
+      'Build failed with 2 errors:\nvirtual:gone.ts:1:21: ERROR: Unexpected ";"\nvirtual:lib/a.ts:3:1: ERROR: Expected "}"\n';
     expect(oneLine(esbuild)).toBe('gone.ts:1:21: ERROR: Unexpected ";"; lib/a.ts:3:1: ERROR: Expected "}"');
     expect(oneLine("plain message")).toBe("plain message");
   });

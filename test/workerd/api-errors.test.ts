@@ -7,7 +7,17 @@ import { env } from "cloudflare:workers";
 import { describe, it, type ExpectStatic } from "vitest";
 import { Db } from "../../src/manifest/db.ts";
 import { MAX_FILES_PER_VERSION, MAX_PAGE_ENTRIES } from "../../src/shared/limits.ts";
-import { api, apiJson, bytesOf, contentHash, createProject, deploy, site, uniqueProject, type CallOptions } from "./helpers.ts";
+import {
+  api,
+  apiJson,
+  bytesOf,
+  contentHash,
+  createProject,
+  deploy,
+  site,
+  uniqueProject,
+  type CallOptions,
+} from "./helpers.ts";
 
 interface ErrorBody {
   error: { code: string; message: string; field?: string };
@@ -42,7 +52,11 @@ describe("authentication", () => {
     await expectError(expect, missing, 401, { code: "unauthorized" });
     expect(missing.headers.get("www-authenticate")).toMatch(/^Bearer/);
     await expectError(expect, await api("GET", `/api/projects/${project}`, { token: "wrong" }), 401);
-    await expectError(expect, await api("GET", `/api/projects/${project}`, { token: `r2a_${project}_${"x".repeat(43)}` }), 401);
+    await expectError(
+      expect,
+      await api("GET", `/api/projects/${project}`, { token: `r2a_${project}_${"x".repeat(43)}` }),
+      401,
+    );
   });
 
   it("scopes deploy tokens to their project", async ({ expect }) => {
@@ -50,7 +64,9 @@ describe("authentication", () => {
     const theirs = uniqueProject("tok-b");
     await createProject(mine);
     await createProject(theirs);
-    const { token, id } = await apiJson<{ token: string; id: string }>("POST", `/api/projects/${mine}/tokens`, { status: 201 });
+    const { token, id } = await apiJson<{ token: string; id: string }>("POST", `/api/projects/${mine}/tokens`, {
+      status: 201,
+    });
     expect(token).toMatch(new RegExp(`^r2a_${mine}_`));
     const v = await deploy(mine, { "/a.txt": "mine" }, { token });
     expect(v.active).toBe(true);
@@ -87,9 +103,13 @@ describe("bad input", () => {
     await createProject(project);
     await expectError(expect, await api("DELETE", `/api/projects/${project}/versions/20200101-000000-000`), 404);
     await expectError(expect, await api("POST", `/api/projects/${project}/deploys/nope/finalize`), 404);
-    await expectError(expect, await api("POST", `/api/projects/${project}/deploys/20200101-000000-000/files`, {
-      body: { files: { "/a": { hash, size: 1 } } },
-    }), 404);
+    await expectError(
+      expect,
+      await api("POST", `/api/projects/${project}/deploys/20200101-000000-000/files`, {
+        body: { files: { "/a": { hash, size: 1 } } },
+      }),
+      404,
+    );
     expect((await site(ghost, "/")).status).toBe(404);
   });
 
@@ -152,7 +172,9 @@ describe("bad input", () => {
       field: "config.not_found_handling",
     });
     await expectError(expect, await api("POST", deploys, { body: { message: 42 } }), 400, { field: "message" });
-    await expectError(expect, await api("POST", deploys, { body: { message: "x".repeat(1001) } }), 400, { field: "message" });
+    await expectError(expect, await api("POST", deploys, { body: { message: "x".repeat(1001) } }), 400, {
+      field: "message",
+    });
     await expectError(expect, await api("PUT", `/api/projects/${project}/blobs/xyz`, { body: bytesOf("x") }), 400, {
       field: "hash",
     });
@@ -165,7 +187,10 @@ describe("bad input", () => {
     await expectError(expect, await api("PUT", `/api/projects/${project}/blobs/${hash}`, { body: chunked }), 411);
     await expectError(
       expect,
-      await api("PUT", `/api/projects/${project}/blobs/${hash}`, { headers: { "content-length": String(200 * 1024 * 1024) }, body: "x" }),
+      await api("PUT", `/api/projects/${project}/blobs/${hash}`, {
+        headers: { "content-length": String(200 * 1024 * 1024) },
+        body: "x",
+      }),
       413,
     );
     await expectError(expect, await api("PATCH", `/api/projects/${project}`, { body: { retention: 0 } }), 400, {
@@ -195,7 +220,9 @@ describe("bad input", () => {
     await runInDurableObject(env.MANIFEST.getByName(project), (_instance, state) => {
       new Db(state.storage).run("UPDATE versions SET file_count = ? WHERE id = ?", MAX_FILES_PER_VERSION - 1, version);
     });
-    const res = await api("POST", path, { body: { files: { "/second": { hash, size: 1 }, "/third": { hash, size: 1 } } } });
+    const res = await api("POST", path, {
+      body: { files: { "/second": { hash, size: 1 }, "/third": { hash, size: 1 } } },
+    });
     await expectError(expect, res, 400, { field: "files", message: /at most 1000000 files/ });
     const ok = await apiJson<{ files: number }>("POST", path, { body: { files: { "/second": { hash, size: 1 } } } });
     expect(ok.files).toBe(MAX_FILES_PER_VERSION);

@@ -4,7 +4,17 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
-import { api, apiJson, bytesOf, contentHash, createProject, deploy, sameBytes, site, uniqueProject } from "./helpers.ts";
+import {
+  api,
+  apiJson,
+  bytesOf,
+  contentHash,
+  createProject,
+  deploy,
+  sameBytes,
+  site,
+  uniqueProject,
+} from "./helpers.ts";
 
 const SITE = {
   "/index.html": "<h1>home</h1>",
@@ -79,7 +89,10 @@ describe("deploying a site", () => {
     await createProject(project);
     const v1 = await deploy(project, { "/a.txt": "one" });
     const v2 = await deploy(project, { "/a.txt": "two" });
-    const again = await apiJson<{ version: string; active: boolean }>("POST", `/api/projects/${project}/deploys/${v1.version}/finalize`);
+    const again = await apiJson<{ version: string; active: boolean }>(
+      "POST",
+      `/api/projects/${project}/deploys/${v1.version}/finalize`,
+    );
     expect(again).toMatchObject({ version: v1.version, active: false });
     expect(await (await site(project, "/a.txt")).text()).toBe("two");
     expect(v2.active).toBe(true);

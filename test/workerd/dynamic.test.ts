@@ -5,7 +5,17 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
-import { api, apiJson, bytesOf, contentHash, createProject, deploy, rawBundle, site, uniqueProject } from "./helpers.ts";
+import {
+  api,
+  apiJson,
+  bytesOf,
+  contentHash,
+  createProject,
+  deploy,
+  rawBundle,
+  site,
+  uniqueProject,
+} from "./helpers.ts";
 
 const SERVER = `
 import { describe } from "./describe";
@@ -72,7 +82,10 @@ async function fullStack(prefix: string, config: Record<string, unknown>, withSe
 type Who = "server" | "asset" | "404" | "shell";
 
 async function whoAnswers(project: string, path: string, navigate = false): Promise<Who> {
-  const res = await site(project, path, { headers: navigate ? { "sec-fetch-mode": "navigate" } : {}, redirect: "manual" });
+  const res = await site(project, path, {
+    headers: navigate ? { "sec-fetch-mode": "navigate" } : {},
+    redirect: "manual",
+  });
   const text = await res.text();
   if (res.headers.get("x-served-by") === "server") {
     return "server";
@@ -121,7 +134,9 @@ describe("routing order with server code", () => {
   };
 
   for (const [config, path, navigate, withServer, who] of table) {
-    it(`${JSON.stringify(config)} ${navigate ? "navigate " : ""}${path} ${withServer ? "with" : "without"} server code → ${who}`, async ({ expect }) => {
+    it(`${JSON.stringify(config)} ${navigate ? "navigate " : ""}${path} ${withServer ? "with" : "without"} server code → ${who}`, async ({
+      expect,
+    }) => {
       const project = await projectFor(config, withServer);
       expect(await whoAnswers(project, path, navigate)).toBe(who);
     });
@@ -148,7 +163,11 @@ describe("the server code", () => {
     await createProject(victim);
     await deploy(victim, { "/secret.txt": "the victim's secret" });
     const attacker = await fullStack("attacker", {});
-    for (const url of [`http://${victim}.localhost/secret.txt`, `http://localhost/api/projects/${victim}/versions`, "/secret.txt"]) {
+    for (const url of [
+      `http://${victim}.localhost/secret.txt`,
+      `http://localhost/api/projects/${victim}/versions`,
+      "/secret.txt",
+    ]) {
       const res = await site(attacker, `/api/steal?url=${encodeURIComponent(url)}`);
       expect(await res.text(), url).not.toContain("the victim's secret");
     }
@@ -168,23 +187,38 @@ describe("the server code", () => {
     expect((await site(project, "/api/ok")).status).toBe(200);
   });
 
-  it("fails the deploy when the bundle does not start, saying why, and leaves the live version alone", async ({ expect }) => {
+  it("fails the deploy when the bundle does not start, saying why, and leaves the live version alone", async ({
+    expect,
+  }) => {
     const project = uniqueProject("badcode");
     await createProject(project);
     const live = await deploy(project, { "/index.html": "v1" });
-    const finalizeWith = async (bundle: unknown): Promise<{ status: number; error: { field: string; message: string } }> => {
+    const finalizeWith = async (
+      bundle: unknown,
+    ): Promise<{ status: number; error: { field: string; message: string } }> => {
       const staged = await deploy(project, { "/index.html": "v2" }, { ...(await rawBundle(bundle)), finalize: false });
       const res = await api("POST", `/api/projects/${project}/deploys/${staged.version}/finalize`);
       return { status: res.status, error: (await res.json<{ error: { field: string; message: string } }>()).error };
     };
-    const missing = await finalizeWith({ mainModule: "index.js", modules: { "index.js": 'import { x } from "./missing.js";\nexport default { fetch() { return new Response(x) } }' } });
+    const missing = await finalizeWith({
+      mainModule: "index.js",
+      modules: {
+        "index.js": 'import { x } from "./missing.js";\nexport default { fetch() { return new Response(x) } }',
+      },
+    });
     expect(missing.status).toBe(400);
     expect(missing.error.field).toBe("server");
     expect(missing.error.message).toMatch(/^server: the server code does not start: .*missing/);
-    const syntax = await finalizeWith({ mainModule: "index.js", modules: { "index.js": "export default { fetch( };" } });
+    const syntax = await finalizeWith({
+      mainModule: "index.js",
+      modules: { "index.js": "export default { fetch( };" },
+    });
     expect([syntax.status, syntax.error.field]).toEqual([400, "server"]);
     expect(syntax.error.message).toMatch(/^server: the server code does not start: [^\n]+$/);
-    const throws = await finalizeWith({ mainModule: "index.js", modules: { "index.js": 'throw new Error("at start");' } });
+    const throws = await finalizeWith({
+      mainModule: "index.js",
+      modules: { "index.js": 'throw new Error("at start");' },
+    });
     expect(throws.error.message).toMatch(/does not start: .*at start/);
     const noFetch = await finalizeWith({ mainModule: "index.js", modules: { "index.js": "export default {};" } });
     expect(noFetch.error.message).toMatch(/no fetch handler/);
@@ -212,9 +246,16 @@ describe("the server code", () => {
       expect(res.status, field).toBe(400);
       expect((await res.json<{ error: { field: string } }>()).error.field).toBe(field);
     }
-    const huge = await api("POST", `/api/projects/${project}/deploys`, { body: { server: { bundle: { ...bundle, size: 11 * 1024 * 1024 } } } });
-    expect([huge.status, (await huge.json<{ error: { field: string } }>()).error.field]).toEqual([413, "server.bundle.size"]);
-    const rwf = await api("POST", `/api/projects/${project}/deploys`, { body: { config: { run_worker_first: ["api/*"] } } });
+    const huge = await api("POST", `/api/projects/${project}/deploys`, {
+      body: { server: { bundle: { ...bundle, size: 11 * 1024 * 1024 } } },
+    });
+    expect([huge.status, (await huge.json<{ error: { field: string } }>()).error.field]).toEqual([
+      413,
+      "server.bundle.size",
+    ]);
+    const rwf = await api("POST", `/api/projects/${project}/deploys`, {
+      body: { config: { run_worker_first: ["api/*"] } },
+    });
     expect((await rwf.json<{ error: { field: string } }>()).error.field).toBe("config.run_worker_first");
   });
 });

@@ -18,7 +18,9 @@ interface Stats {
 const stats = (): Promise<Stats> => apiJson<Stats>("GET", "/api/stats");
 
 describe("the warm path", () => {
-  it("answers a second identical request from the isolate's cache, with no call to the Durable Object", async ({ expect }) => {
+  it("answers a second identical request from the isolate's cache, with no call to the Durable Object", async ({
+    expect,
+  }) => {
     const project = uniqueProject("warm");
     await createProject(project);
     const { version } = await deploy(project, { "/index.html": "home", "/about.html": "about" });
@@ -30,7 +32,11 @@ describe("the warm path", () => {
     expect(afterCold.manifestCalls - before.manifestCalls).toBe(1);
     for (let i = 0; i < 5; i += 1) {
       const warm = await site(project, "/about");
-      expect([await warm.text(), warm.headers.get("x-r2-assets-cache"), warm.headers.get("x-r2-assets-version")]).toEqual(["about", "hit", version]);
+      expect([
+        await warm.text(),
+        warm.headers.get("x-r2-assets-cache"),
+        warm.headers.get("x-r2-assets-version"),
+      ]).toEqual(["about", "hit", version]);
     }
     const afterWarm = await stats();
     expect(afterWarm.manifestCalls).toBe(afterCold.manifestCalls);
@@ -88,7 +94,10 @@ describe("leases", () => {
       const target = flip % 2 === 0 ? v1.version : v2.version;
       await apiJson("POST", `/api/projects/${project}/activate`, { body: { version: target } });
       const [first, second] = await Promise.all([site(project, "/"), site(project, "/")]);
-      expect([first.headers.get("x-r2-assets-version"), second.headers.get("x-r2-assets-version")]).toEqual([target, target]);
+      expect([first.headers.get("x-r2-assets-version"), second.headers.get("x-r2-assets-version")]).toEqual([
+        target,
+        target,
+      ]);
     }
     await load;
   });
@@ -111,7 +120,9 @@ describe("leases", () => {
     const v1 = await deploy(project, { "/index.html": "one" });
     await deploy(project, { "/index.html": "two" });
     expect(await (await site(project, "/", {}, v1.version)).text()).toBe("one");
-    const patched = await apiJson<{ pruned: string[] }>("PATCH", `/api/projects/${project}`, { body: { retention: 1 } });
+    const patched = await apiJson<{ pruned: string[] }>("PATCH", `/api/projects/${project}`, {
+      body: { retention: 1 },
+    });
     expect(patched.pruned).toEqual([v1.version]);
     expect((await site(project, "/", {}, v1.version)).status).toBe(404);
   });

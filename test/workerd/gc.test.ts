@@ -65,7 +65,11 @@ describe("garbage collection", () => {
     for (let round = 0; round < 10; round += 1) {
       await deploy(project, { "/a.txt": "shared across rounds" });
       await deploy(project, { "/a.txt": `filler ${round}` });
-      const [deployed] = await Promise.all([deploy(project, { "/a.txt": "shared across rounds" }), gc(project), gc(project)]);
+      const [deployed] = await Promise.all([
+        deploy(project, { "/a.txt": "shared across rounds" }),
+        gc(project),
+        gc(project),
+      ]);
       expect(deployed.active).toBe(true);
       const res = await site(project, "/a.txt");
       expect(res.status, `round ${round}`).toBe(200);

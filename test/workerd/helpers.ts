@@ -21,7 +21,11 @@ export interface CallOptions {
 }
 
 /** Calls the control-plane API. `body` is sent as JSON unless it is already a body type. */
-export function api(method: string, path: string, { token = ADMIN_TOKEN, body, headers = {} }: CallOptions = {}): Promise<Response> {
+export function api(
+  method: string,
+  path: string,
+  { token = ADMIN_TOKEN, body, headers = {} }: CallOptions = {},
+): Promise<Response> {
   const init: RequestInit = { method, headers: { ...headers } };
   if (token !== null) {
     (init.headers as Record<string, string>).authorization = `Bearer ${token}`;
@@ -36,7 +40,11 @@ export function api(method: string, path: string, { token = ADMIN_TOKEN, body, h
 }
 
 /** Calls the API and returns its JSON, failing the test on an unexpected status. */
-export async function apiJson<T = Record<string, unknown>>(method: string, path: string, options: CallOptions & { status?: number } = {}): Promise<T> {
+export async function apiJson<T = Record<string, unknown>>(
+  method: string,
+  path: string,
+  options: CallOptions & { status?: number } = {},
+): Promise<T> {
   const response = await api(method, path, options);
   const text = await response.text();
   const expected = options.status ?? (response.status >= 200 && response.status < 300 ? response.status : 200);
@@ -89,7 +97,9 @@ export async function createProject(name: string, retention?: number): Promise<v
 }
 
 /** Server code as sources, bundled by `deploy` as the CLI bundles it; or a deploy's raw `server` field, `bundle` included. */
-export type ServerOption = { entry: string; files: Record<string, string>; vars?: Record<string, string> } | { bundle: unknown; [field: string]: unknown };
+export type ServerOption =
+  | { entry: string; files: Record<string, string>; vars?: Record<string, string> }
+  | { bundle: unknown; [field: string]: unknown };
 
 export interface DeployOptions {
   activate?: boolean;
@@ -111,7 +121,11 @@ export interface Deployed {
 }
 
 /** Deploys `files` (path → content) to `project` through the API, as the CLI does. */
-export async function deploy(project: string, files: Record<string, string | Uint8Array>, options: DeployOptions = {}): Promise<Deployed> {
+export async function deploy(
+  project: string,
+  files: Record<string, string | Uint8Array>,
+  options: DeployOptions = {},
+): Promise<Deployed> {
   const token = options.token ?? ADMIN_TOKEN;
   const base = `/api/projects/${project}`;
   const server = options.server && (await serverField(options.server, options.bundleBytes));
@@ -148,7 +162,10 @@ export async function deploy(project: string, files: Record<string, string | Uin
 }
 
 /** Bundles server code as the CLI does (createWorker), or passes a raw `server` field through. */
-async function serverField(server: ServerOption, bundleBytes?: Uint8Array): Promise<{ field: unknown; hash: string; bytes?: Uint8Array }> {
+async function serverField(
+  server: ServerOption,
+  bundleBytes?: Uint8Array,
+): Promise<{ field: unknown; hash: string; bytes?: Uint8Array }> {
   if ("bundle" in server) {
     const hash = (server.bundle as { hash?: string } | null)?.hash ?? "";
     return { field: server, hash, bytes: bundleBytes };
@@ -160,7 +177,13 @@ async function serverField(server: ServerOption, bundleBytes?: Uint8Array): Prom
 }
 
 /** The upload of a hand-made bundle: its JSON bytes and the `server` field naming it. */
-export async function rawBundle(bundle: unknown, rest: Record<string, unknown> = {}): Promise<{ server: ServerOption; bundleBytes: Uint8Array }> {
+export async function rawBundle(
+  bundle: unknown,
+  rest: Record<string, unknown> = {},
+): Promise<{ server: ServerOption; bundleBytes: Uint8Array }> {
   const bundleBytes = bytesOf(JSON.stringify(bundle));
-  return { server: { bundle: { hash: await contentHash(bundleBytes), size: bundleBytes.length }, ...rest }, bundleBytes };
+  return {
+    server: { bundle: { hash: await contentHash(bundleBytes), size: bundleBytes.length }, ...rest },
+    bundleBytes,
+  };
 }

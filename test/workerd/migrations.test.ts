@@ -32,7 +32,11 @@ describe("migrations", () => {
       const db = new Db(state.storage);
       applyMigrations(db, MIGRATIONS.slice(0, 1));
       const now = Date.now();
-      db.run("INSERT INTO project (id, name, created_at, retention, active_version) VALUES (1, ?, ?, 10, NULL)", project, now);
+      db.run(
+        "INSERT INTO project (id, name, created_at, retention, active_version) VALUES (1, ?, ?, 10, NULL)",
+        project,
+        now,
+      );
       expect(schemaVersion(db)).toBe(1);
       expect(db.first("SELECT name FROM sqlite_master WHERE name = 'tokens'")).toBeNull();
     });
@@ -66,8 +70,18 @@ describe("migrations", () => {
     await runInDurableObject(stub, (_instance, state) => {
       const db = new Db(state.storage);
       const sql = "SELECT 1";
-      expect(() => applyMigrations(db, [{ id: 2, name: "b", sql }, { id: 1, name: "a", sql }])).toThrow(/out of order/);
-      expect(() => applyMigrations(db, [{ id: 1, name: "a", sql }, { id: 1, name: "b", sql }])).toThrow(/out of order/);
+      expect(() =>
+        applyMigrations(db, [
+          { id: 2, name: "b", sql },
+          { id: 1, name: "a", sql },
+        ]),
+      ).toThrow(/out of order/);
+      expect(() =>
+        applyMigrations(db, [
+          { id: 1, name: "a", sql },
+          { id: 1, name: "b", sql },
+        ]),
+      ).toThrow(/out of order/);
       expect(() => applyMigrations(db, [{ id: 0, name: "a", sql }])).toThrow(/out of order/);
     });
   });

@@ -41,7 +41,13 @@ async function start(project: string, hash: string, size: number): Promise<Sessi
   return res.json<Session>();
 }
 
-async function putPart(project: string, hash: string, n: number, bytes: Uint8Array, partHash?: string): Promise<Response> {
+async function putPart(
+  project: string,
+  hash: string,
+  n: number,
+  bytes: Uint8Array,
+  partHash?: string,
+): Promise<Response> {
   return api("PUT", `/api/projects/${project}/uploads/${hash}/parts/${n}`, {
     body: bytes,
     headers: { "x-part-hash": partHash ?? (await contentHash(bytes)) },
@@ -51,7 +57,9 @@ async function putPart(project: string, hash: string, n: number, bytes: Uint8Arr
 /** Lists `bytes` at `path` in a deploy, uploads nothing, and returns the deploy's version. */
 async function stageFile(project: string, path: string, hash: string, size: number): Promise<string> {
   const { version } = await apiJson<{ version: string }>("POST", `/api/projects/${project}/deploys`);
-  await apiJson("POST", `/api/projects/${project}/deploys/${version}/files`, { body: { files: { [path]: { hash, size } } } });
+  await apiJson("POST", `/api/projects/${project}/deploys/${version}/files`, {
+    body: { files: { [path]: { hash, size } } },
+  });
   return version;
 }
 
@@ -66,7 +74,11 @@ describe("multipart uploads", () => {
     expect(session).toMatchObject({ present: false, partCount: 3, uploadedParts: [] });
     const responses = await Promise.all([3, 1, 2].map((n) => putPart(project, hash, n, part(bytes, n))));
     expect(responses.map((r) => r.status)).toEqual([201, 201, 201]);
-    expect(await apiJson("POST", `/api/projects/${project}/uploads/${hash}/complete`)).toEqual({ hash, size: bytes.length, stored: true });
+    expect(await apiJson("POST", `/api/projects/${project}/uploads/${hash}/complete`)).toEqual({
+      hash,
+      size: bytes.length,
+      stored: true,
+    });
     await apiJson("POST", `/api/projects/${project}/deploys/${version}/finalize`);
     const res = await site(project, "/video.bin");
     expect(sameBytes(new Uint8Array(await res.arrayBuffer()), bytes)).toBe(true);
@@ -186,7 +198,9 @@ describe("multipart uploads", () => {
       body: { files: { "/huge.bin": { hash: "a".repeat(64), size: huge } } },
     });
     expect(res.status).toBe(413);
-    const upload = await api("POST", `/api/projects/${project}/uploads`, { body: { hash: "a".repeat(64), size: huge } });
+    const upload = await api("POST", `/api/projects/${project}/uploads`, {
+      body: { hash: "a".repeat(64), size: huge },
+    });
     expect(upload.status).toBe(413);
   });
 
@@ -194,7 +208,9 @@ describe("multipart uploads", () => {
     const project = uniqueProject("mpu-bad");
     await createProject(project);
     for (const partSize of [MIB, 5 * MIB, 9 * MIB, 96 * MIB]) {
-      const res = await api("POST", `/api/projects/${project}/uploads`, { body: { hash: "b".repeat(64), size: 100 * MIB, partSize } });
+      const res = await api("POST", `/api/projects/${project}/uploads`, {
+        body: { hash: "b".repeat(64), size: 100 * MIB, partSize },
+      });
       expect(res.status, String(partSize)).toBe(400);
     }
     const bytes = blob(PART + 1, 9);

@@ -56,7 +56,11 @@ beforeAll(async () => {
   );
   spa = uniqueProject("spa");
   await createProject(spa);
-  await deploy(spa, { "/index.html": "<div id=root></div>", "/app.js": "render()" }, { config: { not_found_handling: "single-page-application" } });
+  await deploy(
+    spa,
+    { "/index.html": "<div id=root></div>", "/app.js": "render()" },
+    { config: { not_found_handling: "single-page-application" } },
+  );
 }, 60_000);
 
 function get(path: string, headers: Record<string, string> = {}, method = "GET"): Promise<Response> {
@@ -117,7 +121,17 @@ describe("routing through AssetBinding", () => {
   });
 
   it("never serves outside the version's files, and never fails, for hostile paths", async ({ expect }) => {
-    for (const path of ["/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fbig.bin", "/big.bin%00", "/%00", "/%", "/%zz/x", "/a%2Fb", "//evil.example/", "/%2F%2Fevil.example"]) {
+    for (const path of [
+      "/%2e%2e/%2e%2e/etc/passwd",
+      "/..%2f..%2fbig.bin",
+      "/big.bin%00",
+      "/%00",
+      "/%",
+      "/%zz/x",
+      "/a%2Fb",
+      "//evil.example/",
+      "/%2F%2Fevil.example",
+    ]) {
       const res = await get(path);
       expect(res.status, path).toBeLessThan(500);
       if (res.status >= 300 && res.status < 400) {
@@ -149,7 +163,15 @@ describe("HTTP semantics on a 10 MB file", () => {
     const [getRes, headRes] = [await get("/big.bin"), await get("/big.bin", {}, "HEAD")];
     await getRes.body?.cancel();
     expect(headRes.status).toBe(200);
-    for (const name of ["content-length", "content-type", "etag", "last-modified", "cache-control", "accept-ranges", "x-r2-assets-version"]) {
+    for (const name of [
+      "content-length",
+      "content-type",
+      "etag",
+      "last-modified",
+      "cache-control",
+      "accept-ranges",
+      "x-r2-assets-version",
+    ]) {
       expect(headRes.headers.get(name), name).toBe(getRes.headers.get(name));
     }
     expect((await bytes(headRes)).length).toBe(0);
@@ -267,7 +289,9 @@ describe("HTTP semantics on a 10 MB file", () => {
 });
 
 describe("responses", () => {
-  it("sets Content-Type with a UTF-8 charset for text, and immutable caching for fingerprinted names", async ({ expect }) => {
+  it("sets Content-Type with a UTF-8 charset for text, and immutable caching for fingerprinted names", async ({
+    expect,
+  }) => {
     expect((await get("/notes.txt")).headers.get("content-type")).toBe("text/plain; charset=utf-8");
     expect((await get("/about")).headers.get("content-type")).toBe("text/html; charset=utf-8");
     expect((await get("/about")).headers.get("cache-control")).toBe("public, max-age=0, must-revalidate");

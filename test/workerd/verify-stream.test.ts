@@ -36,14 +36,21 @@ function bodyOf(bytes: Uint8Array, kind: "bytes" | "chunks"): ReadableStream<Uin
 }
 
 /** Reads `stream` to its end or its error: what arrived, and the error. */
-async function drain(stream: ReadableStream<Uint8Array>): Promise<{ received: number; pieces: number[]; error: string | null; bytes: Uint8Array }> {
+async function drain(
+  stream: ReadableStream<Uint8Array>,
+): Promise<{ received: number; pieces: number[]; error: string | null; bytes: Uint8Array }> {
   const chunks: Uint8Array[] = [];
   try {
     for await (const chunk of stream) {
       chunks.push(chunk);
     }
   } catch (error) {
-    return { received: total(chunks), pieces: chunks.map((c) => c.byteLength), error: String(error), bytes: join(chunks) };
+    return {
+      received: total(chunks),
+      pieces: chunks.map((c) => c.byteLength),
+      error: String(error),
+      bytes: join(chunks),
+    };
   }
   return { received: total(chunks), pieces: chunks.map((c) => c.byteLength), error: null, bytes: join(chunks) };
 }

@@ -41,9 +41,15 @@ describe("activation and rollback", () => {
   it("rolls back through the history, one earlier version per call", async ({ expect }) => {
     const { project, versions } = await threeVersions("rollback");
     const [v1, v2, v3] = versions;
-    expect(await apiJson<Activation>("POST", `/api/projects/${project}/rollback`)).toMatchObject({ active: v2, previous: v3 });
+    expect(await apiJson<Activation>("POST", `/api/projects/${project}/rollback`)).toMatchObject({
+      active: v2,
+      previous: v3,
+    });
     expect(await live(project)).toEqual({ text: "v2", version: v2 });
-    expect(await apiJson<Activation>("POST", `/api/projects/${project}/rollback`)).toMatchObject({ active: v1, previous: v2 });
+    expect(await apiJson<Activation>("POST", `/api/projects/${project}/rollback`)).toMatchObject({
+      active: v1,
+      previous: v2,
+    });
     expect(await live(project)).toEqual({ text: "v1", version: v1 });
     const res = await api("POST", `/api/projects/${project}/rollback`);
     expect(res.status).toBe(409);
@@ -128,7 +134,10 @@ describe("retention", () => {
   it("prunes at once when retention is lowered", async ({ expect }) => {
     const { project, versions } = await threeVersions("lower");
     await apiJson("PATCH", `/api/projects/${project}`, { body: { retention: 1 } });
-    const { versions: kept } = await apiJson<{ versions: { version: string }[] }>("GET", `/api/projects/${project}/versions`);
+    const { versions: kept } = await apiJson<{ versions: { version: string }[] }>(
+      "GET",
+      `/api/projects/${project}/versions`,
+    );
     expect(kept.map((v) => v.version)).toEqual([versions[2]]);
   });
 });

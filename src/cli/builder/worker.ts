@@ -41,7 +41,9 @@ export default {
 } satisfies ExportedHandler<Env>;
 
 /** The bundler's modules with binary data as base64, so that they survive JSON. */
-function storable(modules: Record<string, string | { js?: string; cjs?: string; text?: string; json?: object; data?: ArrayBuffer }>): Record<string, BundleModule> {
+function storable(
+  modules: Record<string, string | { js?: string; cjs?: string; text?: string; json?: object; data?: ArrayBuffer }>,
+): Record<string, BundleModule> {
   const result: Record<string, BundleModule> = {};
   for (const [name, module] of Object.entries(modules)) {
     if (typeof module === "string") {
