@@ -25,6 +25,7 @@ const STATUS_BY_CODE = {
   blobs_missing: 409,
   length_required: 411,
   payload_too_large: 413,
+  quota_exceeded: 429,
   internal: 500,
 } as const;
 

@@ -31,7 +31,13 @@ export default defineConfig({
             miniflare: {
               // A short lease keeps activations quick here; its length does not
               // change what it guarantees.
-              bindings: { ADMIN_TOKEN: "test-admin-token", ENVIRONMENT: "test", POINTER_LEASE_MS: "25" },
+              bindings: {
+                ADMIN_TOKEN: "test-admin-token",
+                ENVIRONMENT: "test",
+                POINTER_LEASE_MS: "25",
+                // Replays a fuzzing run (test/workerd/fuzz.test.ts).
+                ...(process.env.R2_ASSETS_FUZZ_SEED ? { R2_ASSETS_FUZZ_SEED: process.env.R2_ASSETS_FUZZ_SEED } : {}),
+              },
             },
           }),
         ],

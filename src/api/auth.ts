@@ -1,15 +1,18 @@
 /**
  * Bearer authentication for the control plane. The admin token (a secret
  * binding) may do anything; a deploy token, `r2a_<project>_<secret>`, acts
- * on its own project only. Deploy tokens are stored as SHA-256 hashes in
- * the project's manifest.
+ * on its own project only, within its scope: `deploy` (upload and finalize
+ * without going live), `activate` (also make versions live, roll back) or
+ * `manage` (also retention, deleting versions, pins, garbage collection).
+ * Deploy tokens are stored as SHA-256 hashes in the project's manifest.
  */
 import { AppError } from "../errors.ts";
 import { toHex } from "../shared/blocks.ts";
+import { TOKEN_SCOPES, type TokenScope } from "../shared/limits.ts";
 import { isProjectName } from "../shared/names.ts";
 import type { ManifestStub } from "../env.ts";
 
-export type Principal = { kind: "admin" } | { kind: "project"; project: string };
+export type Principal = { kind: "admin" } | { kind: "project"; project: string; token: string; scope: TokenScope };
 
 const DEPLOY_TOKEN = /^r2a_([a-z0-9-]{1,63})_([A-Za-z0-9_-]{32,})$/;
 
@@ -41,8 +44,9 @@ export async function authenticate(
   }
   const deploy = DEPLOY_TOKEN.exec(token);
   const project = deploy?.[1];
-  if (project && isProjectName(project) && (await manifestOf(project).hasToken(await sha256Hex(token)))) {
-    return { kind: "project", project };
+  const found = project && isProjectName(project) ? await manifestOf(project).tokenOf(await sha256Hex(token)) : null;
+  if (project && found) {
+    return { kind: "project", project, token: found.id, scope: found.scope };
   }
   throw new AppError("unauthorized", "invalid token");
 }
@@ -51,6 +55,20 @@ export async function authenticate(
 export function authorize(principal: Principal, project: string): void {
   if (principal.kind === "project" && principal.project !== project) {
     throw new AppError("forbidden", `this token is for project ${principal.project}, not ${project}`);
+  }
+}
+
+/** Throws unless `principal` may do what `scope` allows (the admin may do anything). */
+export function requireScope(principal: Principal, scope: TokenScope, action: string): void {
+  if (principal.kind === "project" && TOKEN_SCOPES.indexOf(principal.scope) < TOKEN_SCOPES.indexOf(scope)) {
+    throw new AppError(
+      "forbidden",
+      `this token's scope is ${principal.scope}; to ${action} it needs ${scope} (or the admin token)`,
+      {
+        scope: principal.scope,
+        needs: scope,
+      },
+    );
   }
 }
 

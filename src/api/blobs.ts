@@ -10,7 +10,7 @@ import { isContentHash } from "../shared/names.ts";
 import { openProject, type ApiContext } from "./context.ts";
 
 export async function uploadBlob(request: IRequest, ctx: ApiContext): Promise<Response> {
-  const scope = await openProject(request, ctx);
+  const scope = await openProject(request, ctx, "deploy", "upload blobs");
   const hash = request.params.hash ?? "";
   if (!isContentHash(hash)) {
     throw new AppError("bad_request", "hash: must be 64 lowercase hex digits", { field: "hash" });

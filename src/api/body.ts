@@ -33,17 +33,25 @@ async function readText(request: Request, maxBytes: number): Promise<string> {
   if (!request.body) {
     return "";
   }
-  const decoder = new TextDecoder();
+  // A body that is not UTF-8 is refused, not read with replacement characters.
+  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
   let text = "";
   let size = 0;
+  const decode = (chunk?: Uint8Array): string => {
+    try {
+      return chunk ? decoder.decode(chunk, { stream: true }) : decoder.decode();
+    } catch {
+      throw new AppError("invalid_body", "body is not valid UTF-8");
+    }
+  };
   for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
     size += chunk.byteLength;
     if (size > maxBytes) {
       throw new AppError("payload_too_large", `body is over the limit of ${maxBytes} bytes`);
     }
-    text += decoder.decode(chunk, { stream: true });
+    text += decode(chunk);
   }
-  return text + decoder.decode();
+  return text + decode();
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -7,9 +7,9 @@ import { BlobStore } from "../blob/r2-store.ts";
 import { pointerLeaseMs, type Env, type ManifestStub } from "../env.ts";
 import type { ServingStats } from "../serve/stats.ts";
 import { AppError } from "../errors.ts";
-import { DEFAULT_MAX_FILE_BYTES } from "../shared/limits.ts";
+import { DEFAULT_MAX_FILE_BYTES, type TokenScope } from "../shared/limits.ts";
 import { isProjectName } from "../shared/names.ts";
-import { authenticate, authorize, type Principal } from "./auth.ts";
+import { authenticate, authorize, requireAdmin, requireScope, type Principal } from "./auth.ts";
 
 export interface ApiContext {
   env: Env;
@@ -30,8 +30,19 @@ export interface ProjectScope {
   blobs: BlobStore;
 }
 
-/** Checks the :project parameter and the caller's token. */
-export async function openProject(request: IRequest, { env }: ApiContext): Promise<ProjectScope> {
+/**
+ * What a route needs of its caller, besides acting on this project: any of
+ * its tokens (`read`), a token scope, or the admin token.
+ */
+export type Need = "read" | TokenScope | "admin";
+
+/** Checks the :project parameter and that the caller's token may `action` (as `need` says). */
+export async function openProject(
+  request: IRequest,
+  { env }: ApiContext,
+  need: Need,
+  action: string,
+): Promise<ProjectScope> {
   const name = request.params.project ?? "";
   if (!isProjectName(name)) {
     throw new AppError("bad_request", `project: "${name}" is not a valid project name (a DNS label: a-z, 0-9 and -)`, {
@@ -40,6 +51,11 @@ export async function openProject(request: IRequest, { env }: ApiContext): Promi
   }
   const principal = await authenticate(request, env.ADMIN_TOKEN, (project) => manifestOf(env, project));
   authorize(principal, name);
+  if (need === "admin") {
+    requireAdmin(principal, action);
+  } else if (need !== "read") {
+    requireScope(principal, need, action);
+  }
   return { name, principal, manifest: manifestOf(env, name), blobs: new BlobStore(env.BLOBS, name) };
 }
 

@@ -12,12 +12,13 @@ import { MAX_JSON_BODY_BYTES, MAX_MESSAGE_LENGTH } from "../shared/limits.ts";
 import { isVersionId } from "../shared/names.ts";
 import { checkServerDeploy } from "../shared/server-code.ts";
 import { badField, isPlainObject, optionalBoolean, optionalString, readJson, unwrapField } from "./body.ts";
+import { requireScope } from "./auth.ts";
 import { maxFileBytes, openProject, settle, siteUrl, type ApiContext } from "./context.ts";
 import { parseManifestPage } from "./manifest-page.ts";
 
 /** POST /api/projects/:project/deploys: `{"message"?, "config"?, "server"?}` */
 export async function startDeploy(request: IRequest, ctx: ApiContext): Promise<Response> {
-  const scope = await openProject(request, ctx);
+  const scope = await openProject(request, ctx, "deploy", "start deploys");
   const body = await readJson(request, MAX_JSON_BODY_BYTES);
   const message = optionalString(body, "message", MAX_MESSAGE_LENGTH) ?? "";
   const configInput = body.config ?? {};
@@ -36,7 +37,7 @@ export async function startDeploy(request: IRequest, ctx: ApiContext): Promise<R
 
 /** POST /api/projects/:project/deploys/:version/files: one manifest page. */
 export async function addFiles(request: IRequest, ctx: ApiContext): Promise<Response> {
-  const scope = await openProject(request, ctx);
+  const scope = await openProject(request, ctx, "deploy", "list a deploy's files");
   const version = deployParam(request);
   const page = parseManifestPage(await readJson(request, MAX_JSON_BODY_BYTES), maxFileBytes(ctx.env));
   return Response.json(unwrap(await scope.manifest.addFiles(version, page)));
@@ -44,10 +45,13 @@ export async function addFiles(request: IRequest, ctx: ApiContext): Promise<Resp
 
 /** POST /api/projects/:project/deploys/:version/finalize: `{"activate"?: true}` */
 export async function finalizeDeploy(request: IRequest, ctx: ApiContext): Promise<Response> {
-  const scope = await openProject(request, ctx);
+  const scope = await openProject(request, ctx, "deploy", "finalize deploys");
   const version = deployParam(request);
   const body = await readJson(request, MAX_JSON_BODY_BYTES);
   const activate = optionalBoolean(body, "activate") ?? true;
+  if (activate) {
+    requireScope(scope.principal, "activate", "make a deploy live (finalize it with activate: false to stage it)");
+  }
   // Server code must start before its version can be finalized, as a
   // Worker must when it is uploaded to Cloudflare.
   const server = unwrap(await scope.manifest.stagedServer(version));

@@ -15,7 +15,7 @@ import { badField, optionalInteger, readJson } from "./body.ts";
 import { maxFileBytes, openProject, type ApiContext } from "./context.ts";
 
 export async function startUpload(request: IRequest, ctx: ApiContext): Promise<Response> {
-  const scope = await openProject(request, ctx);
+  const scope = await openProject(request, ctx, "deploy", "upload files in parts");
   const body = await readJson(request, MAX_JSON_BODY_BYTES);
   const hash = body.hash;
   if (typeof hash !== "string" || !isContentHash(hash)) {
@@ -45,15 +45,17 @@ export async function startUpload(request: IRequest, ctx: ApiContext): Promise<R
 }
 
 export async function getUpload(request: IRequest, ctx: ApiContext): Promise<Response> {
-  const scope = await openProject(request, ctx);
+  const scope = await openProject(request, ctx, "deploy", "upload files in parts");
   return Response.json(publicSession(unwrap(await scope.manifest.uploadSession(hashParam(request)))));
 }
 
 export async function uploadPart(request: IRequest, ctx: ApiContext): Promise<Response> {
-  const scope = await openProject(request, ctx);
+  const scope = await openProject(request, ctx, "deploy", "upload files in parts");
   const hash = hashParam(request);
   const session = unwrap(await scope.manifest.uploadSession(hash));
-  const partNumber = Number(request.params.part);
+  // Written plainly: 1e0, 0x1 and 01 are not part numbers.
+  const partText = request.params.part ?? "";
+  const partNumber = /^[1-9]\d{0,4}$/.test(partText) ? Number(partText) : Number.NaN;
   if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > session.partCount) {
     throw new AppError("bad_request", `part: must be a whole number from 1 to ${session.partCount}`, { field: "part" });
   }
@@ -88,13 +90,13 @@ export async function uploadPart(request: IRequest, ctx: ApiContext): Promise<Re
 }
 
 export async function completeUpload(request: IRequest, ctx: ApiContext): Promise<Response> {
-  const scope = await openProject(request, ctx);
+  const scope = await openProject(request, ctx, "deploy", "upload files in parts");
   const result = unwrap(await scope.manifest.completeUpload(hashParam(request)));
   return Response.json({ ...result, stored: true });
 }
 
 export async function abortUpload(request: IRequest, ctx: ApiContext): Promise<Response> {
-  const scope = await openProject(request, ctx);
+  const scope = await openProject(request, ctx, "deploy", "upload files in parts");
   return Response.json({ ...unwrap(await scope.manifest.abortUpload(hashParam(request))), aborted: true });
 }
 

@@ -8,13 +8,13 @@ import { openProject, settle, siteUrl, type ApiContext } from "./context.ts";
 
 /** GET /api/projects/:project/versions: finalized versions, newest first. */
 export async function listVersions(request: IRequest, ctx: ApiContext): Promise<Response> {
-  const scope = await openProject(request, ctx);
+  const scope = await openProject(request, ctx, "read", "list versions");
   return Response.json({ project: scope.name, versions: unwrap(await scope.manifest.listVersions()) });
 }
 
 /** POST /api/projects/:project/activate: `{"version"}` */
 export async function activateVersion(request: IRequest, ctx: ApiContext): Promise<Response> {
-  const scope = await openProject(request, ctx);
+  const scope = await openProject(request, ctx, "activate", "activate versions");
   const body = await readJson(request, MAX_JSON_BODY_BYTES);
   const version = optionalString(body, "version", 64);
   if (version === undefined) {
@@ -29,7 +29,7 @@ export async function activateVersion(request: IRequest, ctx: ApiContext): Promi
 
 /** POST /api/projects/:project/rollback: `{"to"?}`; without `to`, back to the previous live version. */
 export async function rollbackVersion(request: IRequest, ctx: ApiContext): Promise<Response> {
-  const scope = await openProject(request, ctx);
+  const scope = await openProject(request, ctx, "activate", "roll back");
   const body = await readJson(request, MAX_JSON_BODY_BYTES);
   const to = optionalString(body, "to", 64) ?? null;
   const result = unwrap(await scope.manifest.rollback(to));
@@ -39,7 +39,7 @@ export async function rollbackVersion(request: IRequest, ctx: ApiContext): Promi
 
 /** DELETE /api/projects/:project/versions/:version */
 export async function deleteVersion(request: IRequest, ctx: ApiContext): Promise<Response> {
-  const scope = await openProject(request, ctx);
+  const scope = await openProject(request, ctx, "manage", "delete versions");
   const result = unwrap(await scope.manifest.deleteVersion(versionParam(request)));
   // Its preview URL must 404 everywhere once this returns.
   await settle(ctx.env);
@@ -48,7 +48,7 @@ export async function deleteVersion(request: IRequest, ctx: ApiContext): Promise
 
 /** PUT (pin) or DELETE (unpin) /api/projects/:project/versions/:version/pin */
 export async function pinVersion(request: IRequest, ctx: ApiContext): Promise<Response> {
-  const scope = await openProject(request, ctx);
+  const scope = await openProject(request, ctx, "manage", "pin versions");
   const pinned = request.method === "PUT";
   return Response.json({
     project: scope.name,
@@ -58,7 +58,7 @@ export async function pinVersion(request: IRequest, ctx: ApiContext): Promise<Re
 
 /** POST /api/projects/:project/gc: deletes blobs no retained version or open deploy uses. */
 export async function collectGarbage(request: IRequest, ctx: ApiContext): Promise<Response> {
-  const scope = await openProject(request, ctx);
+  const scope = await openProject(request, ctx, "manage", "collect garbage");
   return Response.json({ project: scope.name, ...unwrap(await scope.manifest.collectGarbage()) });
 }
 

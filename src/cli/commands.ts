@@ -2,7 +2,7 @@
  * The commands that manage versions, tokens and settings. Each returns the
  * value printed with --json and a human rendering of it.
  */
-import type { ActivationResult, GcResult, ProjectInfo, TokenInfo, VersionInfo } from "../manifest/contract.ts";
+import type { ActivationResult, GcResult, ProjectInfo, Quotas, TokenInfo, VersionInfo } from "../manifest/contract.ts";
 import type { ApiClient } from "./client.ts";
 import { UsageError } from "./errors.ts";
 import { formatBytes, formatTable } from "./format.ts";
@@ -95,17 +95,27 @@ export async function token(
   project: string,
   action: string | undefined,
   id: string | undefined,
+  scope: string | undefined,
 ): Promise<CommandOutput> {
+  if (scope !== undefined && action !== "create") {
+    throw new UsageError("--scope goes with `token create`");
+  }
   switch (action) {
     case "create": {
-      const created = await client.request<{ id: string; token: string }>("POST", `${projectPath(project)}/tokens`);
+      const created = await client.request<{ id: string; token: string; scope: string }>(
+        "POST",
+        `${projectPath(project)}/tokens`,
+        scope === undefined ? {} : { scope },
+      );
       return { json: { project, ...created }, text: created.token };
     }
     case "list": {
       const { tokens } = await client.request<{ tokens: TokenInfo[] }>("GET", `${projectPath(project)}/tokens`);
       return {
         json: tokens,
-        text: tokens.length ? formatTable([["ID", "CREATED"], ...tokens.map((t) => [t.id, t.createdAt])]) : "no tokens",
+        text: tokens.length
+          ? formatTable([["ID", "SCOPE", "CREATED"], ...tokens.map((t) => [t.id, t.scope, t.createdAt])])
+          : "no tokens",
       };
     }
     case "revoke": {
@@ -122,16 +132,24 @@ export async function token(
 
 type ProjectAnswer = ProjectInfo & { url: string };
 
-export async function settings(client: ApiClient, project: string, retain: number | undefined): Promise<CommandOutput> {
+export interface SettingsChange {
+  retention?: number;
+  quotas?: Partial<Quotas>;
+}
+
+export async function settings(client: ApiClient, project: string, change: SettingsChange): Promise<CommandOutput> {
   const info =
-    retain === undefined
+    change.retention === undefined && change.quotas === undefined
       ? await client.request<ProjectAnswer>("GET", projectPath(project))
-      : await client.request<ProjectAnswer>("PATCH", projectPath(project), { retention: retain });
+      : await client.request<ProjectAnswer>("PATCH", projectPath(project), change);
   const text = formatTable([
     ["project", info.name],
     ["url", info.url],
     ["live version", info.activeVersion ?? "(none)"],
     ["versions kept", String(info.retention)],
+    ["open deploys, at most", String(info.quotas.openDeploys)],
+    ["open multipart uploads, at most", String(info.quotas.openUploads)],
+    ["bytes they may declare", formatBytes(info.quotas.uploadBytes)],
     ["created", info.createdAt],
   ]);
   return { json: info, text };

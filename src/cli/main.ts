@@ -43,8 +43,15 @@ Commands:
   unpin <version> --project <name>
   gc --project <name>               Delete stored files no retained version uses
   token create|list|revoke [id] --project <name>   Manage deploy tokens (admin)
+      --scope <scope>               What a new token may do: deploy, activate (default; also make
+                                    versions live and roll back) or manage (also retention, deleting
+                                    versions, pins and gc)
   project create <name> [--retain <n>]             Create a project (admin)
-  settings --project <name> [--retain <n>]         Show or change a project's settings
+  settings --project <name>         Show or change a project's settings
+      --retain <n>                  Versions to keep (manage scope)
+      --max-open-deploys <n>        Quotas (admin): deploys open at once,
+      --max-open-uploads <n>        multipart uploads open at once,
+      --max-upload-bytes <n>        and the bytes those may declare
 
 Options:
   --url <url>      Platform URL (env R2_ASSETS_URL, default ${DEFAULT_URL})
@@ -67,6 +74,10 @@ const OPTIONS = {
   "not-found-handling": { type: "string" },
   to: { type: "string" },
   retain: { type: "string" },
+  scope: { type: "string" },
+  "max-open-deploys": { type: "string" },
+  "max-open-uploads": { type: "string" },
+  "max-upload-bytes": { type: "string" },
   concurrency: { type: "string" },
   "multipart-threshold": { type: "string" },
   server: { type: "string" },
@@ -167,7 +178,7 @@ async function dispatch(
       return commands.gc(client, projectOption(values));
     case "token": {
       const [action, id] = args;
-      return commands.token(client, projectOption(values), action, id);
+      return commands.token(client, projectOption(values), action, id, values.scope);
     }
     case "project": {
       const [action, name] = expectArgs(command, args, ["create", "<name>"]);
@@ -178,7 +189,7 @@ async function dispatch(
     }
     case "settings":
       expectArgs(command, args, []);
-      return commands.settings(client, projectOption(values), retainOption(values));
+      return commands.settings(client, projectOption(values), settingsChange(values));
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}; see r2-assets --help`);
   }
@@ -218,6 +229,16 @@ function versionArg(version: string): string {
     throw new UsageError(`"${version}" is not a version id (they look like 20261124-082301-123)`);
   }
   return version;
+}
+
+function settingsChange(values: Values): commands.SettingsChange {
+  const quotas = {
+    openDeploys: positiveInteger(values["max-open-deploys"], "--max-open-deploys", 1, 1_000_000),
+    openUploads: positiveInteger(values["max-open-uploads"], "--max-open-uploads", 1, 1_000_000),
+    uploadBytes: positiveInteger(values["max-upload-bytes"], "--max-upload-bytes", 1, Number.MAX_SAFE_INTEGER),
+  };
+  const given = Object.fromEntries(Object.entries(quotas).filter(([, value]) => value !== undefined));
+  return { retention: retainOption(values), quotas: Object.keys(given).length > 0 ? given : undefined };
 }
 
 function retainOption(values: Values): number | undefined {

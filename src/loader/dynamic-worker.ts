@@ -11,6 +11,7 @@ import type { Env } from "../env.ts";
 import { unwrap, visitorError, type Outcome } from "../errors.ts";
 import type { ServerRef } from "../manifest/contract.ts";
 import { ASSETS_BINDING, type ServerBundle } from "../shared/server-code.ts";
+import { confineCookies } from "../rules/cookies.ts";
 import { loaderModules, readBundle } from "./bundle.ts";
 import { serverFailure } from "./failure.ts";
 import { checkStarts } from "./start-check.ts";
@@ -38,7 +39,7 @@ export async function runServerCode(
     return workerCode(bundle, server, ctx, { projectId, version });
   });
   try {
-    return tagged(await worker.getEntrypoint().fetch(request), target.tags);
+    return tagged(await worker.getEntrypoint().fetch(request), target.tags, new URL(request.url).hostname);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     console.error(`server code of ${projectId} version ${version} failed: ${message}`);
@@ -84,12 +85,13 @@ function workerCode(
   };
 }
 
-/** `response` with `tags` added to its headers. */
-function tagged(response: Response, tags: Record<string, string>): Response {
+/** `response` with `tags` added to its headers, and its cookies kept to `host`. */
+function tagged(response: Response, tags: Record<string, string>, host: string): Response {
   const headers = new Headers(response.headers);
   for (const [name, value] of Object.entries(tags)) {
     headers.set(name, value);
   }
+  confineCookies(headers, host);
   return new Response(response.status === 101 ? null : response.body, {
     status: response.status,
     statusText: response.statusText,

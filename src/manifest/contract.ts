@@ -7,6 +7,7 @@
  */
 import type { Outcome } from "../errors.ts";
 import type { ServingConfig } from "../rules/config.ts";
+import type { TokenScope } from "../shared/limits.ts";
 import type { ServerSettings } from "../shared/server-code.ts";
 
 export interface ProjectInfo {
@@ -15,6 +16,17 @@ export interface ProjectInfo {
   /** How many of the newest versions are kept. */
   retention: number;
   activeVersion: string | null;
+  quotas: Quotas;
+}
+
+/** What a project may hold open at once. */
+export interface Quotas {
+  /** Deploys started and neither finalized nor expired. */
+  openDeploys: number;
+  /** Multipart uploads under way. */
+  openUploads: number;
+  /** Bytes the open multipart uploads declare, together. */
+  uploadBytes: number;
 }
 
 export type VersionState = "staged" | "ready" | "pruned" | "deleted" | "expired";
@@ -77,6 +89,7 @@ export interface GcResult {
 export interface TokenInfo {
   id: string;
   createdAt: string;
+  scope: TokenScope;
 }
 
 /** A multipart upload as the platform's own API sees it. */
@@ -146,8 +159,11 @@ export interface ManifestRpc {
   /** Changes the retention setting and prunes at once to match it. */
   setRetention(retention: number): Promise<Outcome<{ project: ProjectInfo; pruned: string[] }>>;
 
-  addToken(hash: string, id: string): Outcome<{ id: string }>;
-  hasToken(hash: string): boolean;
+  setQuotas(quotas: Partial<Quotas>): Outcome<ProjectInfo>;
+
+  addToken(hash: string, id: string, scope: TokenScope): Outcome<{ id: string; scope: TokenScope }>;
+  /** The token whose SHA-256 is `hash`, or null. */
+  tokenOf(hash: string): { id: string; scope: TokenScope } | null;
   listTokens(): Outcome<TokenInfo[]>;
   revokeToken(id: string): Outcome<{ id: string }>;
 

@@ -10,7 +10,7 @@ import { MAX_FILES_PER_VERSION, SESSION_TTL_MS } from "../shared/limits.ts";
 import { formatVersionId } from "../shared/names.ts";
 import { recordActivation } from "./activation.ts";
 import type { Db } from "./db.ts";
-import { requireProject } from "./project.ts";
+import { quotasOf, requireProject } from "./project.ts";
 import { pruneVersions } from "./retention.ts";
 import type { FileEntry, FinalizeResult, PageResult, ServerRef, StartedDeploy } from "./contract.ts";
 import { saveServerRef } from "./server-code.ts";
@@ -23,7 +23,18 @@ export function startDeploy(
   config: ServingConfig,
   server: ServerRef | null,
   now: number,
-): StartedDeploy {
+): Outcome<StartedDeploy> {
+  const limit = quotasOf(requireProject(db)).openDeploys;
+  const open =
+    db.first<{ n: number }>("SELECT COUNT(*) AS n FROM versions WHERE state = 'staged' AND expires_at > ?", now)?.n ??
+    0;
+  if (open >= limit) {
+    return fail(
+      "quota_exceeded",
+      `this project has ${open} deploys open, its limit; finalize them or let them expire (after 24 hours), or have an admin raise quotas.openDeploys`,
+      { quota: "openDeploys", limit },
+    );
+  }
   // Version ids encode the creation time; keep them strictly increasing so
   // that they sort by creation even when two deploys start in the same ms.
   const latest = db.first<{ t: number | null }>("SELECT MAX(created_at) AS t FROM versions")?.t ?? 0;
@@ -41,7 +52,7 @@ export function startDeploy(
   if (server) {
     saveServerRef(db, id, server);
   }
-  return { version: id, expiresAt: new Date(expiresAt).toISOString(), missing: missingBlobs(db, id, 1000) };
+  return succeed({ version: id, expiresAt: new Date(expiresAt).toISOString(), missing: missingBlobs(db, id, 1000) });
 }
 
 /** Returns the staged version `id`, or why files cannot be added to it. */

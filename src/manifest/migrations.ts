@@ -9,6 +9,7 @@ import deployTokens from "../../migrations/project/0002_deploy_tokens.sql";
 import multipartUploads from "../../migrations/project/0003_multipart_uploads.sql";
 import serverCode from "../../migrations/project/0004_server_code.sql";
 import serverBundles from "../../migrations/project/0005_server_bundles.sql";
+import scopesAndQuotas from "../../migrations/project/0006_scopes_and_quotas.sql";
 import type { Db } from "./db.ts";
 
 export interface Migration {
@@ -23,6 +24,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: 3, name: "multipart_uploads", sql: multipartUploads },
   { id: 4, name: "server_code", sql: serverCode },
   { id: 5, name: "server_bundles", sql: serverBundles },
+  { id: 6, name: "scopes_and_quotas", sql: scopesAndQuotas },
 ];
 
 /** Whether this database has been set up as a project's manifest. */

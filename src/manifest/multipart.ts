@@ -12,6 +12,7 @@ import { joinDigests, splitDigests } from "../shared/blocks.ts";
 import { isValidPartSize, MAX_PARTS, MULTIPART_TTL_MS, partCountOf } from "../shared/limits.ts";
 import type { BlobLedger } from "./blob-ledger.ts";
 import type { UploadSession } from "./contract.ts";
+import { quotasOf, requireProject } from "./project.ts";
 import type { Db } from "./db.ts";
 
 interface SessionRow extends Record<string, SqlStorageValue> {
@@ -68,6 +69,10 @@ export class MultipartUploads {
           field: "partSize",
         });
       }
+      const quota = this.#withinQuota(size);
+      if (!quota.ok) {
+        return quota;
+      }
       const { present } = await this.#ledger.prepareUpload(hash, now, MULTIPART_TTL_MS);
       if (present) {
         return succeed({ present: true as const });
@@ -84,6 +89,31 @@ export class MultipartUploads {
       );
       return succeed(this.#toSession(this.#requireRow(hash)));
     });
+  }
+
+  /** Whether another upload of `size` bytes fits the project's quotas. */
+  #withinQuota(size: number): Outcome<null> {
+    const quotas = quotasOf(requireProject(this.#db));
+    const open = this.#db.first<{ n: number; bytes: number | null }>(
+      "SELECT COUNT(*) AS n, SUM(size) AS bytes FROM multipart_uploads",
+    );
+    const count = open?.n ?? 0;
+    const bytes = open?.bytes ?? 0;
+    if (count >= quotas.openUploads) {
+      return fail(
+        "quota_exceeded",
+        `this project has ${count} multipart uploads open, its limit; complete or abort them (idle ones end after 24 hours), or have an admin raise quotas.openUploads`,
+        { quota: "openUploads", limit: quotas.openUploads },
+      );
+    }
+    if (bytes + size > quotas.uploadBytes) {
+      return fail(
+        "payload_too_large",
+        `size: the open multipart uploads would declare ${bytes + size} bytes, over this project's limit of ${quotas.uploadBytes}; have an admin raise quotas.uploadBytes`,
+        { field: "size", quota: "uploadBytes", limit: quotas.uploadBytes },
+      );
+    }
+    return succeed(null);
   }
 
   /** The upload of `hash` under way, if any. */

@@ -12,7 +12,7 @@ import { BlobStore } from "../blob/r2-store.ts";
 import type { Env } from "../env.ts";
 import { fail, succeed, type Outcome } from "../errors.ts";
 import type { ServingConfig } from "../rules/config.ts";
-import { DEFAULT_RETENTION } from "../shared/limits.ts";
+import { DEFAULT_RETENTION, type TokenScope } from "../shared/limits.ts";
 import { activate, rollback } from "./activation.ts";
 import { BlobLedger } from "./blob-ledger.ts";
 import { Db } from "./db.ts";
@@ -20,9 +20,9 @@ import { addFiles, finalize, nextExpiry, startDeploy } from "./deploys.ts";
 import { lookup } from "./lookup.ts";
 import { applyMigrations, isInitialized } from "./migrations.ts";
 import { MultipartUploads } from "./multipart.ts";
-import { checkRetention, getProject, insertProject, toProjectInfo, type ProjectRow } from "./project.ts";
+import { checkRetention, getProject, insertProject, setQuotas, toProjectInfo, type ProjectRow } from "./project.ts";
 import { deleteVersion, pruneVersions, setPinned } from "./retention.ts";
-import { addToken, hasToken, listTokens, revokeToken } from "./tokens.ts";
+import { addToken, listTokens, revokeToken, tokenOf } from "./tokens.ts";
 import type {
   ActivationResult,
   FileEntry,
@@ -33,6 +33,7 @@ import type {
   ManifestRpc,
   PageResult,
   ProjectInfo,
+  Quotas,
   ServerRef,
   StartedDeploy,
   TokenInfo,
@@ -105,15 +106,23 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
     return result;
   }
 
-  addToken(hash: string, id: string): Outcome<{ id: string }> {
+  /** Sets some of the project's quotas (see Quotas). */
+  setQuotas(quotas: Partial<Quotas>): Outcome<ProjectInfo> {
     return this.#withProject(() => {
-      addToken(this.#db, hash, id, Date.now());
-      return succeed({ id });
+      const set = setQuotas(this.#db, quotas);
+      return set.ok ? succeed(toProjectInfo(this.#requireRow())) : set;
     });
   }
 
-  hasToken(hash: string): boolean {
-    return this.#row() !== null && hasToken(this.#db, hash);
+  addToken(hash: string, id: string, scope: TokenScope): Outcome<{ id: string; scope: TokenScope }> {
+    return this.#withProject(() => {
+      addToken(this.#db, hash, id, scope, Date.now());
+      return succeed({ id, scope });
+    });
+  }
+
+  tokenOf(hash: string): { id: string; scope: TokenScope } | null {
+    return this.#row() === null ? null : tokenOf(this.#db, hash);
   }
 
   listTokens(): Outcome<TokenInfo[]> {
@@ -127,7 +136,7 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
   // ── Deploys ─────────────────────────────────────────────────────────────
 
   async startDeploy(message: string, config: ServingConfig, server: ServerRef | null): Promise<Outcome<StartedDeploy>> {
-    const started = this.#withProject(() => succeed(startDeploy(this.#db, message, config, server, Date.now())));
+    const started = this.#withProject(() => startDeploy(this.#db, message, config, server, Date.now()));
     if (started.ok) {
       await this.#scheduleAlarm(nextExpiry(this.#db));
     }

@@ -1,18 +1,59 @@
 /** The project row: identity, settings and the live-version pointer. */
 import { fail, succeed, type Outcome } from "../errors.ts";
-import { MAX_RETENTION } from "../shared/limits.ts";
+import {
+  DEFAULT_MAX_OPEN_DEPLOYS,
+  DEFAULT_MAX_OPEN_UPLOADS,
+  DEFAULT_MAX_UPLOAD_BYTES,
+  MAX_RETENTION,
+} from "../shared/limits.ts";
 import type { Db } from "./db.ts";
-import type { ProjectInfo } from "./contract.ts";
+import type { ProjectInfo, Quotas } from "./contract.ts";
 
 export interface ProjectRow extends Record<string, SqlStorageValue> {
   name: string;
   created_at: number;
   retention: number;
   active_version: string | null;
+  max_open_deploys: number | null;
+  max_open_uploads: number | null;
+  max_upload_bytes: number | null;
 }
 
 export function getProject(db: Db): ProjectRow | null {
-  return db.first<ProjectRow>("SELECT name, created_at, retention, active_version FROM project WHERE id = 1");
+  return db.first<ProjectRow>(
+    `SELECT name, created_at, retention, active_version, max_open_deploys, max_open_uploads, max_upload_bytes
+     FROM project WHERE id = 1`,
+  );
+}
+
+/** The project's quotas, its own or the platform's defaults. */
+export function quotasOf(row: ProjectRow): Quotas {
+  return {
+    openDeploys: row.max_open_deploys ?? DEFAULT_MAX_OPEN_DEPLOYS,
+    openUploads: row.max_open_uploads ?? DEFAULT_MAX_OPEN_UPLOADS,
+    uploadBytes: row.max_upload_bytes ?? DEFAULT_MAX_UPLOAD_BYTES,
+  };
+}
+
+/** Sets some of the project's quotas; each must be a whole number, 1 or more. */
+export function setQuotas(db: Db, quotas: Partial<Quotas>): Outcome<Quotas> {
+  const columns = {
+    openDeploys: "max_open_deploys",
+    openUploads: "max_open_uploads",
+    uploadBytes: "max_upload_bytes",
+  } as const;
+  for (const [key, value] of Object.entries(quotas)) {
+    if (!(key in columns) || typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
+      return fail("bad_request", "must be a whole number, 1 or more", { field: `quotas.${key}` });
+    }
+  }
+  for (const [key, column] of Object.entries(columns)) {
+    const value = quotas[key as keyof Quotas];
+    if (value !== undefined) {
+      db.run(`UPDATE project SET ${column} = ? WHERE id = 1`, value);
+    }
+  }
+  return succeed(quotasOf(requireProject(db)));
 }
 
 /** The project row, for code that only runs once the project exists. */
@@ -34,6 +75,7 @@ export function toProjectInfo(row: ProjectRow): ProjectInfo {
     createdAt: new Date(row.created_at).toISOString(),
     retention: row.retention,
     activeVersion: row.active_version,
+    quotas: quotasOf(row),
   };
 }
 

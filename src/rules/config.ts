@@ -5,6 +5,7 @@
  * into matchers. Pure.
  */
 import { fail, succeed, type Outcome } from "../errors.ts";
+import { jsonBytes, MAX_STORED_JSON_BYTES } from "../shared/limits.ts";
 import { parseHeaders, type HeaderRule } from "./headers.ts";
 import { compilePattern } from "./patterns.ts";
 import { NO_REDIRECTS, parseRedirects, type RedirectRules } from "./redirects.ts";
@@ -109,8 +110,22 @@ export function buildConfig(
   }
   const redirects = parseRedirects(texts.redirects, modes.value.html_handling);
   const headers = parseHeaders(texts.headers);
+  const config = {
+    ...modes.value,
+    redirects: redirects.rules,
+    headers: headers.rules,
+    run_worker_first: workerFirst.value,
+  };
+  const stored = jsonBytes(config);
+  if (stored > MAX_STORED_JSON_BYTES) {
+    return fail(
+      "payload_too_large",
+      `the parsed _redirects and _headers would take ${stored} bytes to store; the limit is ${MAX_STORED_JSON_BYTES}`,
+      { field: jsonBytes(redirects.rules) >= jsonBytes(headers.rules) ? "redirects" : "headers" },
+    );
+  }
   return succeed({
-    config: { ...modes.value, redirects: redirects.rules, headers: headers.rules, run_worker_first: workerFirst.value },
+    config,
     warnings: [
       ...redirects.invalid.map((problem) => ({ file: "_redirects" as const, ...problem })),
       ...headers.invalid.map((problem) => ({ file: "_headers" as const, ...problem })),

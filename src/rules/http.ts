@@ -72,7 +72,10 @@ export const MAX_RANGES = 16;
  * Parses a Range header for a file of `size` bytes. A header that is not
  * valid `bytes=` syntax is ignored (the whole file is sent), as RFC 9110
  * allows; ranges that start past the end are dropped, and if none is left
- * the request is unsatisfiable.
+ * the request is unsatisfiable. Overlapping and adjacent ranges are
+ * coalesced (in ascending order), and ranges that together ask for more
+ * bytes than the file has get the whole file: both defend against
+ * amplification (RFC 9110 §14.2).
  */
 export function parseRange(header: string | null, size: number): RangeRequest {
   if (header === null) {
@@ -113,7 +116,28 @@ export function parseRange(header: string | null, size: number): RangeRequest {
       ranges.push({ start, end: Math.min(end, size - 1) });
     }
   }
-  return ranges.length === 0 ? { kind: "unsatisfiable" } : { kind: "ranges", ranges };
+  if (ranges.length === 0) {
+    return { kind: "unsatisfiable" };
+  }
+  if (ranges.reduce((sum, { start, end }) => sum + end - start + 1, 0) > size) {
+    return { kind: "whole" };
+  }
+  return { kind: "ranges", ranges: coalesce(ranges) };
+}
+
+/** `ranges` with overlapping and adjacent ones merged, in ascending order; as they are if none touch. */
+function coalesce(ranges: ByteRange[]): ByteRange[] {
+  const sorted = [...ranges].sort((a, b) => a.start - b.start);
+  const merged: ByteRange[] = [];
+  for (const range of sorted) {
+    const last = merged.at(-1);
+    if (last && range.start <= last.end + 1) {
+      last.end = Math.max(last.end, range.end);
+    } else {
+      merged.push({ ...range });
+    }
+  }
+  return merged.length === ranges.length ? ranges : merged;
 }
 
 /**

@@ -21,7 +21,9 @@ export interface RuleProblem {
 /**
  * The lines of a rules file that hold something: trimmed and numbered
  * from 1. Blank lines and `#` comments are passed over; lines over
- * MAX_RULE_LINE_LENGTH are reported in `invalid` and passed over.
+ * MAX_RULE_LINE_LENGTH, and lines with control characters (which no rule
+ * needs, and which could reach a response header), are reported in
+ * `invalid` and passed over.
  */
 export function* ruleLines(text: string, invalid: RuleProblem[]): Generator<{ line: number; content: string }> {
   for (const [index, raw] of text.split("\n").entries()) {
@@ -34,9 +36,16 @@ export function* ruleLines(text: string, invalid: RuleProblem[]): Generator<{ li
       invalid.push({ line, message: `longer than ${MAX_RULE_LINE_LENGTH} characters` });
       continue;
     }
+    if (CONTROL.test(content)) {
+      invalid.push({ line, message: "contains a control character" });
+      continue;
+    }
     yield { line, content };
   }
 }
+
+/** Control characters other than tab. */
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 
 const REGEXP_SPECIALS = /[-/\\^$*+?.()|[\]{}]/g;
 const PLACEHOLDER = /:([A-Za-z]\w*)/g;
@@ -75,6 +84,11 @@ export function compilePattern(pattern: string, { placeholders = true } = {}): R
 /** What a request is matched as: its path, or `https://host/path` for host rules. */
 export function matchTarget(pattern: string, host: string, pathname: string): string {
   return hasHost(pattern) ? `${HTTPS}${host}${pathname}` : pathname;
+}
+
+/** `template` with every placeholder replaced by `value`. */
+export function fillPlaceholders(template: string, value: string): string {
+  return template.replace(PLACEHOLDER, value);
 }
 
 /** Replaces `:name` (and `:splat`) in `template` with what a match captured. */

@@ -7,7 +7,15 @@
  * Invalid lines are reported with their line number and skipped. Pure.
  */
 import type { HtmlHandling } from "./config.ts";
-import { compilePattern, hasHost, isDynamicPattern, ruleLines, substitute, type RuleProblem } from "./patterns.ts";
+import {
+  compilePattern,
+  fillPlaceholders,
+  hasHost,
+  isDynamicPattern,
+  ruleLines,
+  substitute,
+  type RuleProblem,
+} from "./patterns.ts";
 
 export const MAX_STATIC_REDIRECTS = 2000;
 export const MAX_DYNAMIC_REDIRECTS = 100;
@@ -99,6 +107,10 @@ function checkRule(from: string, to: string, statusText: string, htmlHandling: H
   if (!external && !to.startsWith("/")) {
     return `destination ${to} must be a path starting with / or an https:// URL`;
   }
+  const urlProblem = destinationProblem(to, external);
+  if (urlProblem) {
+    return `destination ${to} ${urlProblem}`;
+  }
   if (!/^\d+$/.test(statusText) || !STATUSES.has(Number(statusText))) {
     return `status ${statusText} is not one of 200, 301, 302, 303, 307, 308`;
   }
@@ -112,6 +124,27 @@ function checkRule(from: string, to: string, statusText: string, htmlHandling: H
     }
   }
   return null;
+}
+
+/**
+ * Why a destination cannot form a URL whatever a request fills its
+ * placeholders with, or null. A visitor chooses what placeholders capture,
+ * so none may reach the host of an external destination; with the
+ * placeholders filled in, the destination must parse.
+ */
+function destinationProblem(to: string, external: boolean): string | null {
+  if (external) {
+    const authority = to.slice("https://".length).split(/[/?#]/, 1)[0] ?? "";
+    if (/:[A-Za-z]/.test(authority)) {
+      return "puts a placeholder in the host, which a visitor would choose";
+    }
+  }
+  try {
+    const url = new URL(fillPlaceholders(to, "x"), "https://site.invalid");
+    return external && url.hostname === "" ? "has no host" : null;
+  } catch {
+    return "is not a valid URL";
+  }
 }
 
 /** A matched redirect: where to send the request, or which path to serve instead (200). */
@@ -144,9 +177,17 @@ export function matchRedirect(
   return null;
 }
 
-/** The Location of a redirect to `to`, keeping the request's query unless `to` has its own. */
-export function redirectLocation(to: string, requestUrl: URL): string {
-  const destination = new URL(to, requestUrl);
+/**
+ * The Location of a redirect to `to`, keeping the request's query unless
+ * `to` has its own; null if `to` does not form a URL.
+ */
+export function redirectLocation(to: string, requestUrl: URL): string | null {
+  let destination: URL;
+  try {
+    destination = new URL(to, requestUrl);
+  } catch {
+    return null;
+  }
   const search = destination.search || requestUrl.search;
   if (destination.origin === requestUrl.origin) {
     return `${destination.pathname}${search}${destination.hash}`;

@@ -36,18 +36,19 @@ export interface Routed {
 export function route(url: URL, compiled: CompiledConfig, exists: Exists, { notFound = true } = {}): Routed {
   const { config } = compiled;
   const headers = matchHeaders(config.headers, compiled.headerPatterns, url.host, url.pathname);
-  const rule = matchRedirect(config.redirects, compiled.redirectPatterns, url.pathname);
-  if (rule && rule.status !== 200) {
-    return {
-      intent: { kind: "redirect", location: redirectLocation(rule.to, url), status: rule.status, rule: true },
-      headers,
-    };
+  const redirected = applyRedirects(url, compiled);
+  if (redirected.kind === "redirect") {
+    return { intent: { ...redirected, rule: true }, headers };
   }
-  const pathname = rule ? new URL(rule.to, url).pathname : url.pathname;
+  if (redirected.kind === "broken") {
+    // What this request filled a rule's placeholders with makes no URL: nothing matches.
+    return { intent: { kind: "none", rewritten: true }, headers };
+  }
+  const { pathname, rewritten } = redirected;
   const decoded = decodePath(pathname);
   const intent = htmlIntent(decoded, options(compiled, notFound), exists);
   if (!intent) {
-    return { intent: { kind: "none", rewritten: rule !== null }, headers };
+    return { intent: { kind: "none", rewritten }, headers };
   }
   // A file is served at its canonical encoding; any other encoding, and any
   // html_handling redirect, goes there in one hop.
@@ -70,12 +71,29 @@ export function lookupsFor(url: URL, compiled: CompiledConfig | null): string[] 
   if (!compiled) {
     return candidatePaths(decodePath(url.pathname), ALL_OPTIONS);
   }
-  const rule = matchRedirect(compiled.config.redirects, compiled.redirectPatterns, url.pathname);
-  if (rule && rule.status !== 200) {
-    return [];
+  const redirected = applyRedirects(url, compiled);
+  return redirected.kind === "path" ? candidatePaths(decodePath(redirected.pathname), [options(compiled, true)]) : [];
+}
+
+type Redirected =
+  | { kind: "redirect"; location: string; status: Exclude<RedirectStatus, 200> }
+  | { kind: "path"; pathname: string; rewritten: boolean }
+  | { kind: "broken" };
+
+/** What `_redirects` makes of a request: a redirect, the path to serve (rewritten by a 200 rule or not), or nothing. */
+function applyRedirects(url: URL, { config, redirectPatterns }: CompiledConfig): Redirected {
+  const rule = matchRedirect(config.redirects, redirectPatterns, url.pathname);
+  if (!rule) {
+    return { kind: "path", pathname: url.pathname, rewritten: false };
   }
-  const pathname = rule ? new URL(rule.to, url).pathname : url.pathname;
-  return candidatePaths(decodePath(pathname), [options(compiled, true)]);
+  const location = redirectLocation(rule.to, url);
+  if (location === null) {
+    return { kind: "broken" };
+  }
+  if (rule.status !== 200) {
+    return { kind: "redirect", location, status: rule.status };
+  }
+  return { kind: "path", pathname: new URL(location, url).pathname, rewritten: true };
 }
 
 /** The decision for one request: the version's server code answers, or the assets do as `route` says. */

@@ -7,6 +7,7 @@
 import { BlobStore } from "../blob/r2-store.ts";
 import type { Env } from "../env.ts";
 import { visitorError } from "../errors.ts";
+import { confineCookies } from "../rules/cookies.ts";
 import { applyHeaderOps, type HeaderOp } from "../rules/headers.ts";
 import { CACHE_HEADER, VERSION_HEADER } from "../rules/http.ts";
 import { addQuery } from "../rules/redirects.ts";
@@ -22,8 +23,20 @@ export function tagsOf(resolution: Extract<Resolution, { kind: "resolved" }>): R
   return { [VERSION_HEADER]: resolution.version, [CACHE_HEADER]: resolution.cache };
 }
 
-/** Answers from a resolution that does not involve server code. */
+/** Answers from a resolution that does not involve server code; cookies set by `_headers` stay with the request's host. */
 export async function answer(
+  request: Request,
+  env: Env,
+  ctx: ExecutionContext,
+  project: string,
+  resolution: Resolution,
+): Promise<Response> {
+  const response = await respond(request, env, ctx, project, resolution);
+  confineCookies(response.headers, new URL(request.url).hostname);
+  return response;
+}
+
+async function respond(
   request: Request,
   env: Env,
   ctx: ExecutionContext,

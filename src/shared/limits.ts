@@ -119,3 +119,31 @@ export const CACHED_BODY_MAX_BYTES = 1024 * 1024;
 /** Bodies up to this size are also kept in the isolate's memory, up to MEMORY_BODY_CACHE_BYTES in all. */
 export const MEMORY_BODY_MAX_BYTES = 64 * 1024;
 export const MEMORY_BODY_CACHE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Any one value a Durable Object stores as JSON (a version's serving
+ * configuration, its server code's variables): Cloudflare limits a row of
+ * a Durable Object's SQLite to 2 MB, so the API refuses larger ones (413).
+ */
+export const MAX_STORED_JSON_BYTES = 1024 * 1024;
+
+/** The bytes `value` takes as stored JSON. */
+export function jsonBytes(value: unknown): number {
+  return new TextEncoder().encode(JSON.stringify(value)).length;
+}
+
+// ── Quotas per project (admins can raise them: PATCH /api/projects/:p) ─────
+
+/** Deploys open at once (started, neither finalized nor expired). */
+export const DEFAULT_MAX_OPEN_DEPLOYS = 10;
+/** Multipart uploads open at once. */
+export const DEFAULT_MAX_OPEN_UPLOADS = 20;
+/** Bytes the open multipart uploads may declare, together. */
+export const DEFAULT_MAX_UPLOAD_BYTES = 1024 * 1024 * 1024 * 1024;
+
+/** What deploy tokens may do; each scope includes the ones before it. */
+export const TOKEN_SCOPES = ["deploy", "activate", "manage"] as const;
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+
+/** What a new deploy token may do unless its creator says otherwise: what a CI's `deploy` needs. */
+export const DEFAULT_TOKEN_SCOPE: TokenScope = "activate";

@@ -6,6 +6,7 @@
  * both use the checks. Pure.
  */
 import { fail, succeed, type Outcome } from "../errors.ts";
+import { jsonBytes, MAX_STORED_JSON_BYTES } from "./limits.ts";
 import { isContentHash } from "./names.ts";
 
 /** Used when a deploy names no compatibility date. */
@@ -114,6 +115,12 @@ export function checkServerDeploy(input: unknown, now: number = Date.now()): Out
     if (typeof value !== "string" || new TextEncoder().encode(value).length > MAX_VAR_BYTES) {
       return problem(`vars.${name}`, `must be text of at most ${MAX_VAR_BYTES} bytes`);
     }
+  }
+  const stored = jsonBytes(vars);
+  if (stored > MAX_STORED_JSON_BYTES) {
+    return fail("payload_too_large", `would take ${stored} bytes to store; the limit is ${MAX_STORED_JSON_BYTES}`, {
+      field: "server.vars",
+    });
   }
   if (typeof compatibility_date !== "string") {
     return problem("compatibility_date", "must be a date, YYYY-MM-DD");

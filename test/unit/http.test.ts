@@ -95,6 +95,33 @@ describe("Range", () => {
     ["0-1", { kind: "whole" }],
     ["bytes=1-2-3", { kind: "whole" }],
     [`bytes=${Array.from({ length: 17 }, (_, i) => `${i}-${i}`).join(",")}`, { kind: "whole" }],
+    // Overlapping or adjacent ranges are merged, in ascending order (#9).
+    ["bytes=0-499,0-0", { kind: "ranges", ranges: [{ start: 0, end: 499 }] }],
+    [
+      "bytes=500-599,0-99,100-199",
+      {
+        kind: "ranges",
+        ranges: [
+          { start: 0, end: 199 },
+          { start: 500, end: 599 },
+        ],
+      },
+    ],
+    [
+      "bytes=-10,0-9",
+      {
+        kind: "ranges",
+        ranges: [
+          { start: 990, end: 999 },
+          { start: 0, end: 9 },
+        ],
+      },
+    ],
+    ["bytes=0-499,500-999", { kind: "ranges", ranges: [{ start: 0, end: 999 }] }],
+    // Ranges that ask for more bytes than the file has get the whole file (#9).
+    ["bytes=0-999,0-999", { kind: "whole" }],
+    [`bytes=${Array.from({ length: 16 }, () => "0-").join(",")}`, { kind: "whole" }],
+    ["bytes=0-600,400-999", { kind: "whole" }],
   ];
   for (const [header, expected] of cases) {
     it(`${header} of ${size} bytes`, ({ expect }) => {

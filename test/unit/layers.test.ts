@@ -67,7 +67,7 @@ const ALLOWED: Record<string, string[]> = {
   rules: ["rules", "shared", "errors"],
   blob: ["blob", "shared", "errors"],
   manifest: ["manifest", "rules", "blob", "shared", "errors", "env"],
-  loader: ["loader", "blob", "shared", "errors", "env"],
+  loader: ["loader", "rules", "blob", "shared", "errors", "env"],
   serve: ["serve", "rules", "blob", "loader", "shared", "errors", "env"],
   api: ["api", "rules", "blob", "loader", "shared", "errors", "env"],
   registry: ["registry", "shared", "errors", "env"],

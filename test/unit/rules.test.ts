@@ -4,6 +4,7 @@
  */
 import { describe, it } from "vitest";
 import { compileConfig, DEFAULT_CONFIG } from "../../src/rules/config.ts";
+import { confineCookie, confineCookies } from "../../src/rules/cookies.ts";
 import { applyHeaderOps, matchHeaders, MAX_HEADER_RULES, parseHeaders } from "../../src/rules/headers.ts";
 import { MAX_DYNAMIC_REDIRECTS, MAX_STATIC_REDIRECTS, parseRedirects } from "../../src/rules/redirects.ts";
 import { route } from "../../src/rules/route.ts";
@@ -222,5 +223,52 @@ describe("_headers", () => {
       "x-rest": "v1/index.html",
       "x-sub": "blog",
     });
+  });
+});
+
+describe("rule files", () => {
+  it("skip lines with control characters, naming the line (#9)", ({ expect }) => {
+    const { invalid } = parseRedirects("/a /b\n/c\u0001 /d\n/e /f\u0007 301", "auto-trailing-slash");
+    expect(invalid).toEqual([
+      { line: 2, message: "contains a control character" },
+      { line: 3, message: "contains a control character" },
+    ]);
+    expect(parseHeaders("/x\n  X-A: a\u0000b\n  X-B: fine").invalid).toEqual([
+      { line: 2, message: "contains a control character" },
+    ]);
+  });
+
+  it("refuse destinations that cannot form a URL, or whose host a visitor would choose (#9)", ({ expect }) => {
+    const { rules, invalid } = parseRedirects(
+      [
+        "/a/* https://:splat 302",
+        "/b/:x https://:x.example.com/ 301",
+        "/c https://example.com:99999/ 302",
+        "/d/* https://example.com/:splat 301",
+        "/e/:x /f/:x 302",
+      ].join("\n"),
+      "auto-trailing-slash",
+    );
+    expect(invalid.map((problem) => problem.line)).toEqual([1, 2, 3]);
+    expect(rules.dynamic.map((rule) => rule.from)).toEqual(["/d/*", "/e/:x"]);
+  });
+});
+
+describe("cookies", () => {
+  it("keep a Domain only when it is the host that set them (#9)", ({ expect }) => {
+    const host = "blog.example.com";
+    expect(confineCookie("a=1; Domain=example.com; Path=/", host)).toBe("a=1; Path=/");
+    expect(confineCookie("a=1; domain=.EXAMPLE.com", host)).toBe("a=1");
+    expect(confineCookie("a=1; Domain=blog.example.com", host)).toBe("a=1; Domain=blog.example.com");
+    expect(confineCookie("a=1; Domain=.blog.example.com.; Secure", host)).toBe(
+      "a=1; Domain=.blog.example.com.; Secure",
+    );
+    expect(confineCookie("a=1; Domain=other.example.com", host)).toBe("a=1");
+    expect(confineCookie("domain=x; Path=/", host)).toBe("domain=x; Path=/");
+    const headers = new Headers();
+    headers.append("set-cookie", "a=1; Domain=example.com");
+    headers.append("set-cookie", "b=2");
+    confineCookies(headers, host);
+    expect(headers.getSetCookie()).toEqual(["a=1", "b=2"]);
   });
 });
