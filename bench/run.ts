@@ -23,7 +23,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { hashFile } from "../src/cli/hash.ts";
-import { mapLimit } from "../src/cli/pool.ts";
+import { mapLimit } from "../src/shared/pool.ts";
 import { DEFAULT_PART_SIZE } from "../src/shared/limits.ts";
 import { startPlatform, writeRandomFile, type Platform } from "../test/e2e/platform.ts";
 

@@ -3,6 +3,7 @@
  * entrypoints are created with.
  */
 import type { ProjectManifest } from "./manifest/project-manifest.ts";
+import type { ProjectRegistry } from "./registry/project-registry.ts";
 import type * as MainModule from "./worker.ts";
 import { DEFAULT_POINTER_LEASE_MS } from "./shared/limits.ts";
 
@@ -11,6 +12,8 @@ export interface Env {
   BLOBS: R2Bucket;
   /** One manifest Durable Object per project, addressed by project name. */
   MANIFEST: DurableObjectNamespace<ProjectManifest>;
+  /** The project registry: one Durable Object for the platform, named "registry". */
+  REGISTRY: DurableObjectNamespace<ProjectRegistry>;
   /** Loads each project's server code as a Dynamic Worker. */
   LOADER: WorkerLoader;
   /** Projects are served at <project>.<ROOT_DOMAIN>. */
@@ -50,7 +53,7 @@ declare global {
     /** Types `ctx.exports` from the main module's exports. */
     interface GlobalProps {
       mainModule: typeof MainModule;
-      durableNamespaces: "ProjectManifest";
+      durableNamespaces: "ProjectManifest" | "ProjectRegistry";
     }
   }
 }

@@ -3,13 +3,16 @@
  * alone (pure):
  * - `ROOT_DOMAIN` (and the loopback addresses) is the control plane;
  * - `<project>.ROOT_DOMAIN` serves the project's live version;
- * - `<version>.<project>.ROOT_DOMAIN` serves that version (a preview).
+ * - `<version>.<project>.ROOT_DOMAIN` serves that version (a preview);
+ * - `<alias>.<project>.ROOT_DOMAIN` serves the version the alias names;
+ * - any other hostname may be a custom domain (the registry says).
  */
-import { isProjectName, isVersionId } from "./shared/names.ts";
+import { isAliasName, isDomainName, isProjectName, isVersionId } from "./shared/names.ts";
 
 export type HostRoute =
   | { kind: "control" }
-  | { kind: "project"; project: string; version?: string }
+  | { kind: "project"; project: string; version?: string; alias?: string }
+  | { kind: "domain"; hostname: string }
   | { kind: "unknown" };
 
 const LOOPBACK = new Set(["127.0.0.1", "[::1]", "::1"]);
@@ -21,14 +24,17 @@ export function routeHost(hostname: string, rootDomain: string): HostRoute {
     return { kind: "control" };
   }
   if (!host.endsWith(`.${root}`)) {
-    return { kind: "unknown" };
+    return isDomainName(host) ? { kind: "domain", hostname: host } : { kind: "unknown" };
   }
   const [first = "", second, ...rest] = host.slice(0, -(root.length + 1)).split(".");
   if (second === undefined && isProjectName(first)) {
     return { kind: "project", project: first };
   }
-  if (second !== undefined && rest.length === 0 && isVersionId(first) && isProjectName(second)) {
+  if (second === undefined || rest.length > 0 || !isProjectName(second)) {
+    return { kind: "unknown" };
+  }
+  if (isVersionId(first)) {
     return { kind: "project", project: second, version: first };
   }
-  return { kind: "unknown" };
+  return isAliasName(first) ? { kind: "project", project: second, alias: first } : { kind: "unknown" };
 }

@@ -1,45 +1,60 @@
 /**
  * The platform Worker. Dispatches on the hostname: the bare root domain is
- * the control-plane API, `<project>.<root>` serves a project (its assets and
- * server code), `<version>.<project>.<root>` one version of it.
+ * the control plane (the API, and the web console at /), `<project>.<root>`
+ * serves a project (its assets and server code), `<version>.<project>.<root>`
+ * one version of it, `<alias>.<project>.<root>` the version an alias names,
+ * and a custom domain what it is mapped to. Hosts that name no project are
+ * answered from this isolate's copy of the registry.
  */
 import { handleApi } from "./api/router.ts";
+import { serveConsole } from "./console/serve.ts";
 import type { Env } from "./env.ts";
 import { toVisitorFailure, visitorError } from "./errors.ts";
 import { routeHost } from "./hosts.ts";
+import type { Target } from "./manifest/contract.ts";
+import { registryStats, registryView } from "./registry/view.ts";
 import { serveProject } from "./serve/serve-project.ts";
 import { stats } from "./serve/stats.ts";
 
 export { ProjectManifest } from "./manifest/project-manifest.ts";
+export { ProjectRegistry } from "./registry/project-registry.ts";
 export { AssetBinding } from "./serve/asset-binding.ts";
 
 export default {
   async fetch(request, env, ctx): Promise<Response> {
     const url = new URL(request.url);
     const route = routeHost(url.hostname, env.ROOT_DOMAIN);
-    switch (route.kind) {
-      case "control":
-        if (url.pathname === "/api" || url.pathname.startsWith("/api/")) {
-          return handleApi(request, { env, ctx, stats });
-        }
-        return Response.json({ service: "r2-assets", api: `${url.origin}/api/` });
-      case "project":
-        try {
-          return await serveProject(
-            request,
-            env,
-            ctx,
-            route.project,
-            route.version ? { version: route.version } : { pointer: "live" },
-          );
-        } catch (error) {
-          return toVisitorFailure(error, request);
-        }
-      case "unknown":
-        return visitorError(404, {
-          head: request.method === "HEAD",
-          detail: `unknown host; projects are served at <project>.${env.ROOT_DOMAIN}`,
-        });
+    if (route.kind === "control") {
+      return url.pathname === "/api" || url.pathname.startsWith("/api/")
+        ? handleApi(request, { env, ctx, stats: { ...stats, ...registryStats } })
+        : serveConsole(request);
+    }
+    const head = request.method === "HEAD";
+    try {
+      const site = route.kind === "unknown" ? null : await siteOf(route, env);
+      if (!site) {
+        return visitorError(404, { head, detail: `no project is served at ${url.hostname}` });
+      }
+      return await serveProject(request, env, ctx, site.project, site.target);
+    } catch (error) {
+      return toVisitorFailure(error, request);
     }
   },
 } satisfies ExportedHandler<Env>;
+
+/** The project and target a host serves, or null if it serves none. */
+async function siteOf(
+  route: Exclude<ReturnType<typeof routeHost>, { kind: "control" | "unknown" }>,
+  env: Env,
+): Promise<{ project: string; target: Target } | null> {
+  const registry = await registryView(env);
+  if (route.kind === "domain") {
+    const mapped = registry.domain(route.hostname);
+    return mapped ? { project: mapped.project, target: { pointer: mapped.alias ?? "live" } } : null;
+  }
+  if (!registry.hasProject(route.project)) {
+    return null;
+  }
+  const target: Target = route.version ? { version: route.version } : { pointer: route.alias ?? "live" };
+  return { project: route.project, target };
+}

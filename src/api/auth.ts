@@ -10,7 +10,6 @@ import { AppError } from "../errors.ts";
 import { toHex } from "../shared/blocks.ts";
 import { TOKEN_SCOPES, type TokenScope } from "../shared/limits.ts";
 import { isProjectName } from "../shared/names.ts";
-import type { ManifestStub } from "../env.ts";
 
 export type Principal = { kind: "admin" } | { kind: "project"; project: string; token: string; scope: TokenScope };
 
@@ -24,14 +23,14 @@ export async function newDeployToken(project: string): Promise<{ token: string; 
   return { token, hash, id: hash.slice(0, 12) };
 }
 
-/**
- * Works out who is calling. `manifestOf` opens a project's manifest, to
- * check deploy tokens against.
- */
+/** Finds a deploy token of `project` by its SHA-256; null if the project has no such token (or does not exist). */
+export type TokenLookup = (project: string, hash: string) => Promise<{ id: string; scope: TokenScope } | null>;
+
+/** Works out who is calling. */
 export async function authenticate(
   request: Request,
   adminToken: string | undefined,
-  manifestOf: (project: string) => ManifestStub,
+  tokenOf: TokenLookup,
 ): Promise<Principal> {
   const header = request.headers.get("authorization");
   const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
@@ -44,7 +43,7 @@ export async function authenticate(
   }
   const deploy = DEPLOY_TOKEN.exec(token);
   const project = deploy?.[1];
-  const found = project && isProjectName(project) ? await manifestOf(project).tokenOf(await sha256Hex(token)) : null;
+  const found = project && isProjectName(project) ? await tokenOf(project, await sha256Hex(token)) : null;
   if (project && found) {
     return { kind: "project", project, token: found.id, scope: found.scope };
   }

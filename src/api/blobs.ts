@@ -5,7 +5,8 @@
  */
 import type { IRequest } from "itty-router";
 import { AppError, unwrap } from "../errors.ts";
-import { MAX_SINGLE_UPLOAD_BYTES } from "../shared/limits.ts";
+import { MAX_JSON_BODY_BYTES, MAX_PAGE_ENTRIES, MAX_SINGLE_UPLOAD_BYTES } from "../shared/limits.ts";
+import { badField, readJson } from "./body.ts";
 import { isContentHash } from "../shared/names.ts";
 import { openProject, type ApiContext } from "./context.ts";
 
@@ -38,6 +39,24 @@ export async function uploadBlob(request: IRequest, ctx: ApiContext): Promise<Re
       await scope.manifest.releaseUpload(hash);
     }
   }
+}
+
+/**
+ * POST /api/projects/:project/blobs/missing: `{"hashes": [...]}` (at most a
+ * manifest page's worth) → `{"missing": [...]}`, the ones the project does
+ * not have. Changes nothing: `deploy --dry-run` asks it.
+ */
+export async function missingBlobs(request: IRequest, ctx: ApiContext): Promise<Response> {
+  const scope = await openProject(request, ctx, "read", "ask which blobs are stored");
+  const { hashes } = await readJson(request, MAX_JSON_BODY_BYTES);
+  if (
+    !Array.isArray(hashes) ||
+    hashes.length > MAX_PAGE_ENTRIES ||
+    !hashes.every((hash) => typeof hash === "string" && isContentHash(hash))
+  ) {
+    throw badField("hashes", `must be a list of at most ${MAX_PAGE_ENTRIES} content hashes (64 lowercase hex digits)`);
+  }
+  return Response.json({ missing: unwrap(await scope.manifest.missingOf(hashes as string[])) });
 }
 
 function declaredLength(request: Request): number {

@@ -9,6 +9,7 @@ import type { ServingStats } from "../serve/stats.ts";
 import { AppError } from "../errors.ts";
 import { DEFAULT_MAX_FILE_BYTES, type TokenScope } from "../shared/limits.ts";
 import { isProjectName } from "../shared/names.ts";
+import { registryView } from "../registry/view.ts";
 import { authenticate, authorize, requireAdmin, requireScope, type Principal } from "./auth.ts";
 
 export interface ApiContext {
@@ -36,12 +37,19 @@ export interface ProjectScope {
  */
 export type Need = "read" | TokenScope | "admin";
 
-/** Checks the :project parameter and that the caller's token may `action` (as `need` says). */
+/**
+ * Checks the :project parameter, that the caller's token may `action` (as
+ * `need` says), and that the project exists (unless `exists` is false: it
+ * is being created). The registry answers that from this isolate's copy,
+ * so that no token, however shaped, starts a Durable Object for a project
+ * that does not exist.
+ */
 export async function openProject(
   request: IRequest,
   { env }: ApiContext,
   need: Need,
   action: string,
+  { exists = true } = {},
 ): Promise<ProjectScope> {
   const name = request.params.project ?? "";
   if (!isProjectName(name)) {
@@ -49,14 +57,29 @@ export async function openProject(
       field: "project",
     });
   }
-  const principal = await authenticate(request, env.ADMIN_TOKEN, (project) => manifestOf(env, project));
+  const principal = await callerOf(request, env);
   authorize(principal, name);
   if (need === "admin") {
     requireAdmin(principal, action);
   } else if (need !== "read") {
     requireScope(principal, need, action);
   }
+  if (exists && !(await registryView(env)).hasProject(name)) {
+    throw new AppError("project_not_found", `project ${name} does not exist`);
+  }
   return { name, principal, manifest: manifestOf(env, name), blobs: new BlobStore(env.BLOBS, name) };
+}
+
+/** Who is calling: the admin, or a deploy token of a project that exists. */
+export function callerOf(request: Request, env: Env): Promise<Principal> {
+  return authenticate(request, env.ADMIN_TOKEN, async (project, hash) =>
+    (await registryView(env)).hasProject(project) ? manifestOf(env, project).tokenOf(hash) : null,
+  );
+}
+
+/** How the activation history names who moved a pointer. */
+export function actorOf(principal: Principal): string {
+  return principal.kind === "admin" ? "admin" : principal.token;
 }
 
 /** Where a project (or one version of it) is served, on the host this request came to. */

@@ -9,11 +9,11 @@ import type { ServerRef } from "../manifest/contract.ts";
 import { AppError, unwrap } from "../errors.ts";
 import { buildConfig } from "../rules/config.ts";
 import { MAX_JSON_BODY_BYTES, MAX_MESSAGE_LENGTH } from "../shared/limits.ts";
-import { isVersionId } from "../shared/names.ts";
+import { isAliasName, isVersionId } from "../shared/names.ts";
 import { checkServerDeploy } from "../shared/server-code.ts";
 import { badField, isPlainObject, optionalBoolean, optionalString, readJson, unwrapField } from "./body.ts";
 import { requireScope } from "./auth.ts";
-import { maxFileBytes, openProject, settle, siteUrl, type ApiContext } from "./context.ts";
+import { actorOf, maxFileBytes, openProject, settle, siteUrl, type ApiContext } from "./context.ts";
 import { parseManifestPage } from "./manifest-page.ts";
 
 /** POST /api/projects/:project/deploys: `{"message"?, "config"?, "server"?}` */
@@ -43,14 +43,26 @@ export async function addFiles(request: IRequest, ctx: ApiContext): Promise<Resp
   return Response.json(unwrap(await scope.manifest.addFiles(version, page)));
 }
 
-/** POST /api/projects/:project/deploys/:version/finalize: `{"activate"?: true}` */
+/**
+ * POST /api/projects/:project/deploys/:version/finalize: `{"activate"?, "alias"?}`.
+ * It goes live unless `activate` is false; with an `alias`, the alias is
+ * pointed at it instead, and it goes live only if `activate` is true.
+ */
 export async function finalizeDeploy(request: IRequest, ctx: ApiContext): Promise<Response> {
   const scope = await openProject(request, ctx, "deploy", "finalize deploys");
   const version = deployParam(request);
   const body = await readJson(request, MAX_JSON_BODY_BYTES);
-  const activate = optionalBoolean(body, "activate") ?? true;
-  if (activate) {
-    requireScope(scope.principal, "activate", "make a deploy live (finalize it with activate: false to stage it)");
+  const alias = optionalString(body, "alias", 63);
+  if (alias !== undefined && !isAliasName(alias)) {
+    throw badField("alias", `"${alias}" cannot name an alias (a DNS label that is not a version id, nor live)`);
+  }
+  const activate = optionalBoolean(body, "activate") ?? alias === undefined;
+  if (activate || alias !== undefined) {
+    requireScope(
+      scope.principal,
+      "activate",
+      "make a deploy live or move an alias (finalize it with activate: false to stage it)",
+    );
   }
   // Server code must start before its version can be finalized, as a
   // Worker must when it is uploaded to Cloudflare.
@@ -58,8 +70,14 @@ export async function finalizeDeploy(request: IRequest, ctx: ApiContext): Promis
   if (server) {
     unwrapField(await checkServerCode(ctx.env, ctx.ctx, scope.name, version, server));
   }
-  const result = unwrap(await scope.manifest.finalize(version, activate));
-  if ((result.active && result.previous !== result.version) || result.pruned.length > 0) {
+  const result = unwrap(
+    await scope.manifest.finalize(
+      version,
+      { activate, ...(alias === undefined ? {} : { alias }) },
+      actorOf(scope.principal),
+    ),
+  );
+  if ((result.active && result.previous !== result.version) || result.alias !== null || result.pruned.length > 0) {
     await settle(ctx.env);
   }
   return Response.json({
@@ -67,6 +85,7 @@ export async function finalizeDeploy(request: IRequest, ctx: ApiContext): Promis
     ...result,
     url: siteUrl(request, ctx.env, scope.name),
     previewUrl: siteUrl(request, ctx.env, scope.name, result.version),
+    ...(result.alias === null ? {} : { aliasUrl: siteUrl(request, ctx.env, scope.name, result.alias) }),
   });
 }
 

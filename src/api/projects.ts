@@ -1,18 +1,91 @@
-/** Project endpoints: create, inspect, settings, deploy tokens. */
+/** Project endpoints: create, list, inspect, settings, delete, deploy tokens. */
 import type { IRequest } from "itty-router";
-import { unwrap } from "../errors.ts";
+import { AppError, unwrap } from "../errors.ts";
 import { DEFAULT_TOKEN_SCOPE, MAX_JSON_BODY_BYTES, TOKEN_SCOPES, type TokenScope } from "../shared/limits.ts";
-import { newDeployToken } from "./auth.ts";
+import { mapLimit } from "../shared/pool.ts";
+import { registryStub } from "../registry/view.ts";
+import { newDeployToken, requireAdmin } from "./auth.ts";
 import { badField, isPlainObject, optionalInteger, optionalString, readJson } from "./body.ts";
-import { openProject, settle, siteUrl, type ApiContext } from "./context.ts";
+import { callerOf, manifestOf, openProject, settle, siteUrl, type ApiContext } from "./context.ts";
 
-/** PUT /api/projects/:project: creates the project (admin only). 201 if new, 200 if it existed. */
+/** Projects asked about their state at once, listing. */
+const LIST_CONCURRENCY = 8;
+
+/** purge() calls one DELETE makes before it answers with its progress. */
+const PURGE_CALLS = 5;
+
+/**
+ * PUT /api/projects/:project: creates the project (admin only), 201; 200 if
+ * it existed. It is registered first, so that a project is never served or
+ * deployed to without the registry knowing it; creating one again also
+ * registers a project made before the registry existed. Returns once every
+ * serving isolate knows it.
+ */
 export async function createProject(request: IRequest, ctx: ApiContext): Promise<Response> {
-  const scope = await openProject(request, ctx, "admin", "create projects");
+  const scope = await openProject(request, ctx, "admin", "create projects", { exists: false });
   const body = await readJson(request, MAX_JSON_BODY_BYTES);
   const retention = optionalInteger(body, "retention");
+  const registered = unwrap(await registryStub(ctx.env).register(scope.name));
   const { created, project } = unwrap(await scope.manifest.createProject(scope.name, retention));
+  if (registered.created) {
+    await settle(ctx.env);
+  }
   return Response.json({ ...project, url: siteUrl(request, ctx.env, scope.name) }, { status: created ? 201 : 200 });
+}
+
+/** GET /api/projects (admin): every project, with its live version, aliases, domains and stored bytes. */
+export async function listProjects(request: IRequest, ctx: ApiContext): Promise<Response> {
+  requireAdmin(await callerOf(request, ctx.env), "list projects");
+  const registered = await registryStub(ctx.env).listProjects();
+  const projects = await mapLimit(registered, LIST_CONCURRENCY, async (entry) => {
+    const info = entry.state === "active" ? await manifestOf(ctx.env, entry.name).getProject() : null;
+    return {
+      ...entry,
+      activeVersion: info?.ok ? info.value.activeVersion : null,
+      aliases: info?.ok ? info.value.aliases : {},
+      storedBytes: info?.ok ? info.value.storedBytes : 0,
+      url: siteUrl(request, ctx.env, entry.name),
+    };
+  });
+  return Response.json({ projects });
+}
+
+/**
+ * DELETE /api/projects/:project (admin): removes the project completely:
+ * its versions, tokens, upload sessions and every object in R2 under its
+ * prefix, a batch at a time. 202 with the progress while it is under way
+ * (call again to carry on; it also carries on by itself), 200 once the
+ * project is gone and its name free.
+ */
+export async function deleteProject(request: IRequest, ctx: ApiContext): Promise<Response> {
+  const scope = await openProject(request, ctx, "admin", "delete projects", { exists: false });
+  const registry = registryStub(ctx.env);
+  const state = await registry.state(scope.name);
+  if (state === null) {
+    throw new AppError("project_not_found", `project ${scope.name} does not exist`);
+  }
+  if (state === "active") {
+    unwrap(await registry.beginDelete(scope.name));
+    // Nothing anywhere serves it, or deploys to it, once this returns.
+    await settle(ctx.env);
+  }
+  let deletedObjects = 0;
+  for (let call = 0; call < PURGE_CALLS; call += 1) {
+    const progress = unwrap(await scope.manifest.purge());
+    deletedObjects += progress.deletedObjects;
+    if (progress.state === "purged") {
+      unwrap(await registry.finishDelete(scope.name));
+      await settle(ctx.env);
+      return Response.json({ project: scope.name, deleted: true, deletedObjects });
+    }
+    if (progress.state === "waiting") {
+      return Response.json(
+        { project: scope.name, deleted: false, state: "waiting", uploads: progress.uploads, deletedObjects },
+        { status: 202 },
+      );
+    }
+  }
+  return Response.json({ project: scope.name, deleted: false, state: "deleting", deletedObjects }, { status: 202 });
 }
 
 /** GET /api/projects/:project */

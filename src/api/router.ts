@@ -4,11 +4,22 @@
  */
 import { Router, type IRequest } from "itty-router";
 import { AppError, toErrorResponse } from "../errors.ts";
-import { uploadBlob } from "./blobs.ts";
-import { manifestOf, type ApiContext } from "./context.ts";
-import { authenticate, requireAdmin } from "./auth.ts";
+import { missingBlobs, uploadBlob } from "./blobs.ts";
+import { callerOf, type ApiContext } from "./context.ts";
+import { requireAdmin } from "./auth.ts";
 import { addFiles, finalizeDeploy, startDeploy } from "./deploys.ts";
-import { createProject, createToken, getProject, listTokens, revokeToken, updateProject } from "./projects.ts";
+import { deleteAlias, getHistory, setAlias } from "./aliases.ts";
+import { addDomain, listDomains, removeDomain } from "./domains.ts";
+import {
+  createProject,
+  createToken,
+  deleteProject,
+  getProject,
+  listProjects,
+  listTokens,
+  revokeToken,
+  updateProject,
+} from "./projects.ts";
 import { abortUpload, completeUpload, getUpload, startUpload, uploadPart } from "./uploads.ts";
 import {
   activateVersion,
@@ -29,7 +40,9 @@ const router = Router<IRequest, [ApiContext]>({
 router
   .get("/api/health", () => Response.json({ ok: true }))
   .get("/api/stats", serviceStats)
+  .get("/api/projects", listProjects)
   .put(P, createProject)
+  .delete(P, deleteProject)
   .get(P, getProject)
   .patch(P, updateProject)
   .post(`${P}/tokens`, createToken)
@@ -51,16 +64,20 @@ router
   .post(`${P}/activate`, activateVersion)
   .post(`${P}/rollback`, rollbackVersion)
   .post(`${P}/gc`, collectGarbage)
+  .get(`${P}/history`, getHistory)
+  .put(`${P}/aliases/:alias`, setAlias)
+  .delete(`${P}/aliases/:alias`, deleteAlias)
+  .get(`${P}/domains`, listDomains)
+  .put(`${P}/domains/:hostname`, addDomain)
+  .delete(`${P}/domains/:hostname`, removeDomain)
+  .post(`${P}/blobs/missing`, missingBlobs)
   .all("*", (request: IRequest) => {
     throw unmatched(request);
   });
 
 /** GET /api/stats (admin): what this isolate's serving caches have done since it started. */
 async function serviceStats(request: IRequest, { env, stats }: ApiContext): Promise<Response> {
-  requireAdmin(
-    await authenticate(request, env.ADMIN_TOKEN, (project) => manifestOf(env, project)),
-    "read the platform's statistics",
-  );
+  requireAdmin(await callerOf(request, env), "read the platform's statistics");
   return Response.json(stats);
 }
 

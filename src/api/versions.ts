@@ -4,7 +4,7 @@ import { AppError, unwrap } from "../errors.ts";
 import { MAX_JSON_BODY_BYTES } from "../shared/limits.ts";
 import { isVersionId } from "../shared/names.ts";
 import { badField, optionalString, readJson } from "./body.ts";
-import { openProject, settle, siteUrl, type ApiContext } from "./context.ts";
+import { actorOf, openProject, settle, siteUrl, type ApiContext } from "./context.ts";
 
 /** GET /api/projects/:project/versions: finalized versions, newest first. */
 export async function listVersions(request: IRequest, ctx: ApiContext): Promise<Response> {
@@ -20,7 +20,7 @@ export async function activateVersion(request: IRequest, ctx: ApiContext): Promi
   if (version === undefined) {
     throw badField("version", "is required");
   }
-  const result = unwrap(await scope.manifest.activate(version));
+  const result = unwrap(await scope.manifest.activate(version, actorOf(scope.principal)));
   if (result.active !== result.previous) {
     await settle(ctx.env);
   }
@@ -32,7 +32,7 @@ export async function rollbackVersion(request: IRequest, ctx: ApiContext): Promi
   const scope = await openProject(request, ctx, "activate", "roll back");
   const body = await readJson(request, MAX_JSON_BODY_BYTES);
   const to = optionalString(body, "to", 64) ?? null;
-  const result = unwrap(await scope.manifest.rollback(to));
+  const result = unwrap(await scope.manifest.rollback(to, actorOf(scope.principal)));
   await settle(ctx.env);
   return Response.json({ project: scope.name, ...result, url: siteUrl(request, ctx.env, scope.name) });
 }

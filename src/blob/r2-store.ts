@@ -42,10 +42,12 @@ export interface StoredBlob {
 export class BlobStore {
   readonly #bucket: R2Bucket;
   readonly #prefix: string;
+  readonly #projectPrefix: string;
 
   constructor(bucket: R2Bucket, project: string) {
     this.#bucket = bucket;
-    this.#prefix = `projects/${project}/blobs/`;
+    this.#projectPrefix = `projects/${project}/`;
+    this.#prefix = `${this.#projectPrefix}blobs/`;
   }
 
   key(hash: string): string {
@@ -213,6 +215,15 @@ export class BlobStore {
     const sized = new FixedLengthStream(size);
     readable.pipeTo(sized.writable).catch(() => undefined);
     return { readable: sized.readable, verification };
+  }
+
+  /** Deletes up to a batch of the project's objects in R2 (blobs, and any others under its prefix); returns how many. */
+  async purgePage(): Promise<number> {
+    const page = await this.#bucket.list({ prefix: this.#projectPrefix, limit: DELETE_BATCH });
+    if (page.objects.length > 0) {
+      await this.#bucket.delete(page.objects.map((object) => object.key));
+    }
+    return page.objects.length;
   }
 
   async delete(hashes: readonly string[]): Promise<void> {

@@ -18,7 +18,7 @@ import { contentTypeFor } from "./content-type.ts";
 import { CliError, UsageError } from "./errors.ts";
 import { formatBytes } from "./format.ts";
 import { hashFile, type FileHash } from "./hash.ts";
-import { mapLimit } from "./pool.ts";
+import { mapLimit } from "../shared/pool.ts";
 import type { Progress } from "./progress.ts";
 import { scanDirectory, type LocalFile } from "./scan.ts";
 import { uploadBlobs } from "./upload.ts";

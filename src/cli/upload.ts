@@ -8,7 +8,7 @@ import type { ApiClient } from "./client.ts";
 import { CliError } from "./errors.ts";
 import { formatBytes } from "./format.ts";
 import { partHash } from "./hash.ts";
-import { mapLimit } from "./pool.ts";
+import { mapLimit } from "../shared/pool.ts";
 import type { Progress } from "./progress.ts";
 
 export interface BlobToUpload {

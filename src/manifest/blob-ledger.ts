@@ -14,7 +14,7 @@
 import type { BlobStore } from "../blob/r2-store.ts";
 import { fail, succeed, type Outcome } from "../errors.ts";
 import { SESSION_TTL_MS } from "../shared/limits.ts";
-import type { Db } from "./db.ts";
+import type { Db } from "../storage/db.ts";
 import { expireDeploys } from "./deploys.ts";
 import type { GcResult } from "./contract.ts";
 
@@ -95,6 +95,14 @@ export class BlobLedger {
   /** Releases the lease of an upload that failed. */
   releaseUpload(hash: string): void {
     this.#release(hash);
+  }
+
+  /** How many uploads hold a lease at `now`: they may still be writing to R2. */
+  activeLeases(now: number): number {
+    return (
+      this.#db.first<{ n: number }>("SELECT COUNT(*) AS n FROM upload_leases WHERE holders > 0 AND expires_at > ?", now)
+        ?.n ?? 0
+    );
   }
 
   /** Whether the ledger lists `hash` as stored. */

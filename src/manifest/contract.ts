@@ -16,7 +16,11 @@ export interface ProjectInfo {
   /** How many of the newest versions are kept. */
   retention: number;
   activeVersion: string | null;
+  /** Alias name → the version it names. */
+  aliases: Record<string, string>;
   quotas: Quotas;
+  /** Bytes of the blobs the project keeps in R2. */
+  storedBytes: number;
 }
 
 /** What a project may hold open at once. */
@@ -39,6 +43,8 @@ export interface VersionInfo {
   message: string;
   active: boolean;
   pinned: boolean;
+  /** The aliases that name this version. */
+  aliases: string[];
 }
 
 /** One file of a manifest page. */
@@ -66,6 +72,8 @@ export interface PageResult {
 export interface FinalizeResult {
   version: string;
   active: boolean;
+  /** The alias the deploy moved, if any. */
+  alias: string | null;
   /** The version that was live before this deploy activated, if it did. */
   previous: string | null;
   files: number;
@@ -78,6 +86,34 @@ export interface ActivationResult {
   active: string;
   previous: string | null;
 }
+
+export interface AliasResult {
+  alias: string;
+  /** What the alias names now: null once it is removed. */
+  version: string | null;
+  previous: string | null;
+}
+
+/** What moved a pointer. */
+export type MoveKind = "deploy" | "activate" | "rollback" | "alias" | "unalias";
+
+/** One move of a pointer, from the activation history. */
+export interface HistoryEntry {
+  at: string;
+  /** `live`, or an alias. */
+  pointer: string;
+  kind: MoveKind;
+  from: string | null;
+  to: string | null;
+  /** `admin`, or the id of the deploy token that did it; null for moves recorded before this was. */
+  actor: string | null;
+}
+
+/** Where a project's deletion has got to. */
+export type PurgeProgress =
+  | { state: "purging"; deletedObjects: number }
+  | { state: "waiting"; uploads: number; deletedObjects: number }
+  | { state: "purged"; deletedObjects: number };
 
 export interface GcResult {
   deleted: number;
@@ -129,8 +165,8 @@ export interface FileRef {
   storedAt: number;
 }
 
-/** Which version a request is for: the one a pointer names (`live`), or an exact one. */
-export type Target = { pointer: "live" } | { version: string };
+/** Which version a request is for: the one a pointer names (`live`, or an alias), or an exact one. */
+export type Target = { pointer: string } | { version: string };
 
 export interface LookupQuery {
   target: Target;
@@ -149,7 +185,7 @@ export interface Lookup {
 }
 
 /** Why a target cannot be served (the `reason` detail of a failed lookup). */
-export type Unavailable = "no-project" | "no-live-version" | "no-such-version";
+export type Unavailable = "no-project" | "no-live-version" | "no-such-alias" | "no-such-version";
 
 // ── The contract ──────────────────────────────────────────────────────────
 
@@ -169,10 +205,17 @@ export interface ManifestRpc {
 
   startDeploy(message: string, config: ServingConfig, server: ServerRef | null): Promise<Outcome<StartedDeploy>>;
   addFiles(version: string, entries: FileEntry[]): Outcome<PageResult>;
-  finalize(version: string, activate: boolean): Promise<Outcome<FinalizeResult>>;
+  /** Finalizes a staged version; `activate` makes it live, `alias` points an alias at it. */
+  finalize(
+    version: string,
+    options: { activate: boolean; alias?: string },
+    actor: string,
+  ): Promise<Outcome<FinalizeResult>>;
   /** The server code of a staged version, to check before it is finalized. */
   stagedServer(version: string): Outcome<ServerRef | null>;
 
+  /** Which of `hashes` the project does not have stored. */
+  missingOf(hashes: string[]): Outcome<string[]>;
   prepareUpload(hash: string): Promise<Outcome<{ present: boolean }>>;
   recordUpload(hash: string, size: number): Outcome<{ hash: string; size: number }>;
   releaseUpload(hash: string): void;
@@ -189,8 +232,14 @@ export interface ManifestRpc {
   abortUpload(hash: string): Promise<Outcome<{ hash: string }>>;
 
   listVersions(): Outcome<VersionInfo[]>;
-  activate(version: string): Outcome<ActivationResult>;
-  rollback(to: string | null): Outcome<ActivationResult>;
+  activate(version: string, actor: string): Outcome<ActivationResult>;
+  rollback(to: string | null, actor: string): Outcome<ActivationResult>;
+  setAlias(name: string, version: string, actor: string): Outcome<AliasResult>;
+  deleteAlias(name: string, actor: string): Outcome<AliasResult>;
+  /** The activation history, newest first. */
+  history(limit: number): Outcome<HistoryEntry[]>;
+  /** Deletes the project a step at a time: call again until it says `purged`. */
+  purge(): Promise<Outcome<PurgeProgress>>;
   deleteVersion(version: string): Outcome<{ version: string }>;
   setPinned(version: string, pinned: boolean): Outcome<{ version: string; pinned: boolean }>;
   collectGarbage(): Promise<Outcome<GcResult>>;

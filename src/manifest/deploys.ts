@@ -8,8 +8,8 @@ import { fail, succeed, type Outcome } from "../errors.ts";
 import type { ServingConfig } from "../rules/config.ts";
 import { MAX_FILES_PER_VERSION, SESSION_TTL_MS } from "../shared/limits.ts";
 import { formatVersionId } from "../shared/names.ts";
-import { recordActivation } from "./activation.ts";
-import type { Db } from "./db.ts";
+import { deployLive, setAlias } from "./pointers.ts";
+import type { Db } from "../storage/db.ts";
 import { quotasOf, requireProject } from "./project.ts";
 import { pruneVersions } from "./retention.ts";
 import type { FileEntry, FinalizeResult, PageResult, ServerRef, StartedDeploy } from "./contract.ts";
@@ -134,12 +134,18 @@ export function addFiles(db: Db, id: string, entries: readonly FileEntry[], now:
  * live unless told not to, and applies the retention policy; all in one
  * transaction. Finalizing a finalized version returns the same result.
  */
-export function finalize(db: Db, id: string, activate: boolean, now: number): Outcome<FinalizeResult> {
+export function finalize(
+  db: Db,
+  id: string,
+  options: { activate: boolean; alias?: string },
+  actor: string,
+  now: number,
+): Outcome<FinalizeResult> {
   return db.atomically(() => {
     const project = requireProject(db);
     const row = getVersion(db, id);
     if (row?.state === "ready") {
-      return succeed(finalizedResult(row, project.active_version === id, null, []));
+      return succeed(finalizedResult(row, project.active_version === id, null, null, []));
     }
     const open = openDeploy(db, id, now);
     if (!open.ok) {
@@ -167,18 +173,26 @@ export function finalize(db: Db, id: string, activate: boolean, now: number): Ou
       });
     }
     db.run("UPDATE versions SET state = 'ready', finalized_at = ?, expires_at = NULL WHERE id = ?", now, id);
-    let previous: string | null = null;
-    if (activate) {
-      previous = project.active_version;
-      recordActivation(db, id, previous, previous, now);
+    const previous = options.activate ? deployLive(db, id, actor, now) : null;
+    if (options.alias !== undefined) {
+      const aliased = setAlias(db, options.alias, id, actor, now);
+      if (!aliased.ok) {
+        return aliased;
+      }
     }
     const pruned = pruneVersions(db, project.retention);
-    return succeed(finalizedResult(open.value, activate, previous, pruned));
+    return succeed(finalizedResult(open.value, options.activate, options.alias ?? null, previous, pruned));
   });
 }
 
-function finalizedResult(row: VersionRow, active: boolean, previous: string | null, pruned: string[]): FinalizeResult {
-  return { version: row.id, active, previous, files: row.file_count, bytes: row.total_bytes, pruned };
+function finalizedResult(
+  row: VersionRow,
+  active: boolean,
+  alias: string | null,
+  previous: string | null,
+  pruned: string[],
+): FinalizeResult {
+  return { version: row.id, active, alias, previous, files: row.file_count, bytes: row.total_bytes, pruned };
 }
 
 /** Blobs a deploy lists (its files, and its server code's bundle) that are not stored. */

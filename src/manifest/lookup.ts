@@ -7,8 +7,9 @@
 import { fail, succeed, type Outcome } from "../errors.ts";
 import type { ServingConfig } from "../rules/config.ts";
 import type { FileRef, Lookup, LookupQuery, Unavailable } from "./contract.ts";
-import type { Db } from "./db.ts";
+import type { Db } from "../storage/db.ts";
 import type { ProjectRow } from "./project.ts";
+import { aliasTarget, LIVE } from "./pointers.ts";
 import { serverRefOf } from "./server-code.ts";
 import { getVersion, unavailability } from "./versions.ts";
 
@@ -16,9 +17,17 @@ import { getVersion, unavailability } from "./versions.ts";
 const PATHS_PER_QUERY = 90;
 
 export function lookup(db: Db, project: ProjectRow, query: LookupQuery, now: number): Outcome<Lookup> {
-  const versionId = "version" in query.target ? query.target.version : project.active_version;
+  const { target } = query;
+  const versionId =
+    "version" in target
+      ? target.version
+      : target.pointer === LIVE
+        ? project.active_version
+        : aliasTarget(db, target.pointer);
   if (versionId === null) {
-    return unavailable("no-live-version", `project ${project.name} has no live version`);
+    return "pointer" in target && target.pointer !== LIVE
+      ? unavailable("no-such-alias", `project ${project.name} has no alias ${target.pointer}`)
+      : unavailable("no-live-version", `project ${project.name} has no live version`);
   }
   const row = getVersion(db, versionId);
   const problem = unavailability(row, versionId, now);

@@ -13,7 +13,7 @@ import { isValidPartSize, MAX_PARTS, MULTIPART_TTL_MS, partCountOf } from "../sh
 import type { BlobLedger } from "./blob-ledger.ts";
 import type { UploadSession } from "./contract.ts";
 import { quotasOf, requireProject } from "./project.ts";
-import type { Db } from "./db.ts";
+import type { Db } from "../storage/db.ts";
 
 interface SessionRow extends Record<string, SqlStorageValue> {
   hash: string;

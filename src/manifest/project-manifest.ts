@@ -13,18 +13,21 @@ import type { Env } from "../env.ts";
 import { fail, succeed, type Outcome } from "../errors.ts";
 import type { ServingConfig } from "../rules/config.ts";
 import { DEFAULT_RETENTION, type TokenScope } from "../shared/limits.ts";
-import { activate, rollback } from "./activation.ts";
+import { activate, deleteAlias, history, rollback, setAlias } from "./pointers.ts";
 import { BlobLedger } from "./blob-ledger.ts";
-import { Db } from "./db.ts";
+import { Db } from "../storage/db.ts";
 import { addFiles, finalize, nextExpiry, startDeploy } from "./deploys.ts";
 import { lookup } from "./lookup.ts";
 import { applyMigrations, isInitialized } from "./migrations.ts";
 import { MultipartUploads } from "./multipart.ts";
-import { checkRetention, getProject, insertProject, setQuotas, toProjectInfo, type ProjectRow } from "./project.ts";
+import { checkRetention, getProject, insertProject, setQuotas, projectInfo, type ProjectRow } from "./project.ts";
 import { deleteVersion, pruneVersions, setPinned } from "./retention.ts";
 import { addToken, listTokens, revokeToken, tokenOf } from "./tokens.ts";
 import type {
   ActivationResult,
+  AliasResult,
+  HistoryEntry,
+  PurgeProgress,
   FileEntry,
   FinalizeResult,
   GcResult,
@@ -45,6 +48,12 @@ import { getVersion, listVersions } from "./versions.ts";
 
 /** Blobs left by pruning are collected this long after the prune. */
 const COLLECT_AFTER_PRUNE_MS = 10 * 60 * 1000;
+
+/** Batches of R2 objects one purge() call deletes at most. */
+const PURGE_ROUNDS = 20;
+
+/** A deletion that stops part-way carries on from the alarm after this long. */
+const PURGE_RETRY_MS = 30 * 1000;
 
 export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
   readonly #db: Db;
@@ -73,7 +82,7 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
     const existing = isInitialized(this.#db) ? getProject(this.#db) : null;
     if (existing) {
       return existing.name === name
-        ? succeed({ created: false, project: toProjectInfo(existing) })
+        ? succeed({ created: false, project: projectInfo(this.#db, existing) })
         : fail("conflict", `this manifest belongs to project ${existing.name}`);
     }
     const checked = checkRetention(retention);
@@ -82,11 +91,11 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
     }
     applyMigrations(this.#db);
     insertProject(this.#db, name, retention, Date.now());
-    return succeed({ created: true, project: toProjectInfo(this.#requireRow()) });
+    return succeed({ created: true, project: projectInfo(this.#db, this.#requireRow()) });
   }
 
   getProject(): Outcome<ProjectInfo> {
-    return this.#withProject((row) => succeed(toProjectInfo(row)));
+    return this.#withProject((row) => succeed(projectInfo(this.#db, row)));
   }
 
   /** Changes the retention setting and prunes at once to match it. */
@@ -98,7 +107,7 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
       }
       this.#db.run("UPDATE project SET retention = ? WHERE id = 1", retention);
       const pruned = pruneVersions(this.#db, retention);
-      return succeed({ project: toProjectInfo(this.#requireRow()), pruned });
+      return succeed({ project: projectInfo(this.#db, this.#requireRow()), pruned });
     });
     if (result.ok) {
       await this.#afterPrune(result.value.pruned);
@@ -110,7 +119,7 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
   setQuotas(quotas: Partial<Quotas>): Outcome<ProjectInfo> {
     return this.#withProject(() => {
       const set = setQuotas(this.#db, quotas);
-      return set.ok ? succeed(toProjectInfo(this.#requireRow())) : set;
+      return set.ok ? succeed(projectInfo(this.#db, this.#requireRow())) : set;
     });
   }
 
@@ -122,7 +131,8 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
   }
 
   tokenOf(hash: string): { id: string; scope: TokenScope } | null {
-    return this.#row() === null ? null : tokenOf(this.#db, hash);
+    const row = this.#row();
+    return row === null || row.deleting === 1 ? null : tokenOf(this.#db, hash);
   }
 
   listTokens(): Outcome<TokenInfo[]> {
@@ -145,6 +155,10 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
 
   addFiles(version: string, entries: FileEntry[]): Outcome<PageResult> {
     return this.#withProject(() => addFiles(this.#db, version, entries, Date.now()));
+  }
+
+  missingOf(hashes: string[]): Outcome<string[]> {
+    return this.#withProject(() => succeed(hashes.filter((hash) => !this.#blobLedger().has(hash))));
   }
 
   async prepareUpload(hash: string): Promise<Outcome<{ present: boolean }>> {
@@ -211,8 +225,12 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
     });
   }
 
-  async finalize(version: string, activateIt: boolean): Promise<Outcome<FinalizeResult>> {
-    const result = this.#withProject(() => finalize(this.#db, version, activateIt, Date.now()));
+  async finalize(
+    version: string,
+    options: { activate: boolean; alias?: string },
+    actor: string,
+  ): Promise<Outcome<FinalizeResult>> {
+    const result = this.#withProject(() => finalize(this.#db, version, options, actor, Date.now()));
     if (result.ok) {
       await this.#afterPrune(result.value.pruned);
     }
@@ -225,12 +243,24 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
     return this.#withProject(() => succeed(listVersions(this.#db)));
   }
 
-  activate(version: string): Outcome<ActivationResult> {
-    return this.#withProject(() => activate(this.#db, version, Date.now()));
+  activate(version: string, actor: string): Outcome<ActivationResult> {
+    return this.#withProject(() => activate(this.#db, version, actor, Date.now()));
   }
 
-  rollback(to: string | null): Outcome<ActivationResult> {
-    return this.#withProject(() => rollback(this.#db, to, Date.now()));
+  rollback(to: string | null, actor: string): Outcome<ActivationResult> {
+    return this.#withProject(() => rollback(this.#db, to, actor, Date.now()));
+  }
+
+  setAlias(name: string, version: string, actor: string): Outcome<AliasResult> {
+    return this.#withProject(() => setAlias(this.#db, name, version, actor, Date.now()));
+  }
+
+  deleteAlias(name: string, actor: string): Outcome<AliasResult> {
+    return this.#withProject(() => deleteAlias(this.#db, name, actor, Date.now()));
+  }
+
+  history(limit: number): Outcome<HistoryEntry[]> {
+    return this.#withProject(() => succeed(history(this.#db, limit)));
   }
 
   deleteVersion(version: string): Outcome<{ version: string }> {
@@ -260,11 +290,53 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
     return lookup(this.#db, row, query, Date.now());
   }
 
+  // ── Deletion ────────────────────────────────────────────────────────────
+
+  /**
+   * Deletes the project a step at a time, so that a call never runs long and
+   * an interrupted deletion resumes where it stopped. The first step stops
+   * every deploy and upload; uploads already streaming are waited for (their
+   * blobs must be deleted too); then R2 objects go a batch at a time; last,
+   * the database itself. Call again until it says `purged`.
+   */
+  async purge(): Promise<Outcome<PurgeProgress>> {
+    const row = this.#row();
+    if (!row) {
+      return succeed({ state: "purged", deletedObjects: 0 });
+    }
+    this.#db.run("UPDATE project SET deleting = 1 WHERE id = 1");
+    await this.#scheduleAlarm(Date.now() + PURGE_RETRY_MS);
+    await this.#uploads().expire(Number.MAX_SAFE_INTEGER);
+    const streaming = this.#blobLedger().activeLeases(Date.now());
+    if (streaming > 0) {
+      return succeed({ state: "waiting", uploads: streaming, deletedObjects: 0 });
+    }
+    const store = this.#blobStore();
+    let deletedObjects = 0;
+    for (let round = 0; round < PURGE_ROUNDS; round += 1) {
+      const deleted = await store.purgePage();
+      if (deleted === 0) {
+        await this.ctx.storage.deleteAlarm();
+        await this.ctx.storage.deleteAll();
+        this.#ledger = null;
+        this.#multipart = null;
+        return succeed({ state: "purged", deletedObjects });
+      }
+      deletedObjects += deleted;
+    }
+    return succeed({ state: "purging", deletedObjects });
+  }
+
   // ── Housekeeping ────────────────────────────────────────────────────────
 
   /** Aborts idle uploads, expires lapsed deploys and collects unused blobs. */
   override async alarm(): Promise<void> {
-    if (!this.#row()) {
+    const row = this.#row();
+    if (!row) {
+      return;
+    }
+    if (row.deleting === 1) {
+      await this.purge();
       return;
     }
     await this.#uploads().expire(Date.now());
@@ -306,6 +378,9 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
     const row = this.#row();
     if (!row) {
       return fail("project_not_found", "project does not exist");
+    }
+    if (row.deleting === 1) {
+      return fail("conflict", `project ${row.name} is being deleted`);
     }
     return body(row);
   }

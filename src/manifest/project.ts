@@ -6,7 +6,7 @@ import {
   DEFAULT_MAX_UPLOAD_BYTES,
   MAX_RETENTION,
 } from "../shared/limits.ts";
-import type { Db } from "./db.ts";
+import type { Db } from "../storage/db.ts";
 import type { ProjectInfo, Quotas } from "./contract.ts";
 
 export interface ProjectRow extends Record<string, SqlStorageValue> {
@@ -17,11 +17,13 @@ export interface ProjectRow extends Record<string, SqlStorageValue> {
   max_open_deploys: number | null;
   max_open_uploads: number | null;
   max_upload_bytes: number | null;
+  /** 1 while the project is being deleted. */
+  deleting: number;
 }
 
 export function getProject(db: Db): ProjectRow | null {
   return db.first<ProjectRow>(
-    `SELECT name, created_at, retention, active_version, max_open_deploys, max_open_uploads, max_upload_bytes
+    `SELECT name, created_at, retention, active_version, max_open_deploys, max_open_uploads, max_upload_bytes, deleting
      FROM project WHERE id = 1`,
   );
 }
@@ -69,13 +71,18 @@ export function insertProject(db: Db, name: string, retention: number, now: numb
   db.run("INSERT INTO project (id, name, created_at, retention) VALUES (1, ?, ?, ?)", name, now, retention);
 }
 
-export function toProjectInfo(row: ProjectRow): ProjectInfo {
+/** The project as the API shows it. */
+export function projectInfo(db: Db, row: ProjectRow): ProjectInfo {
+  const aliases = db.all<{ name: string; version_id: string }>("SELECT name, version_id FROM aliases ORDER BY name");
+  const stored = db.first<{ bytes: number | null }>("SELECT SUM(size) AS bytes FROM blobs WHERE deleting = 0");
   return {
     name: row.name,
     createdAt: new Date(row.created_at).toISOString(),
     retention: row.retention,
     activeVersion: row.active_version,
+    aliases: Object.fromEntries(aliases.map((alias) => [alias.name, alias.version_id])),
     quotas: quotasOf(row),
+    storedBytes: stored?.bytes ?? 0,
   };
 }
 

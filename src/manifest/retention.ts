@@ -1,13 +1,13 @@
 /** Retention, pinning and deletion of finalized versions. */
 import { fail, succeed, type Outcome } from "../errors.ts";
-import type { Db } from "./db.ts";
+import type { Db } from "../storage/db.ts";
 import { requireProject } from "./project.ts";
-import { endVersion, getVersion, unavailability } from "./versions.ts";
+import { aliasesOf, endVersion, getVersion, unavailability } from "./versions.ts";
 
 /**
  * Prunes finalized versions beyond the newest `retention`, keeping the live
- * one and pinned ones. Pruned versions lose their files; their blobs are
- * left for garbage collection.
+ * one, pinned ones and the ones aliases name. Pruned versions lose their
+ * files; their blobs are left for garbage collection.
  *
  * @returns the ids it pruned
  */
@@ -16,14 +16,16 @@ export function pruneVersions(db: Db, retention: number): string[] {
   const doomed = db
     .all<{ id: string }>(`SELECT id FROM versions WHERE state = 'ready' ORDER BY id DESC LIMIT -1 OFFSET ?`, retention)
     .map((r) => r.id)
-    .filter((id) => id !== project.active_version && getVersion(db, id)?.pinned === 0);
+    .filter(
+      (id) => id !== project.active_version && getVersion(db, id)?.pinned === 0 && aliasesOf(db, id).length === 0,
+    );
   for (const id of doomed) {
     endVersion(db, id, "pruned");
   }
   return doomed;
 }
 
-/** Deletes a version (finalized or still staged) unless it is live or pinned. */
+/** Deletes a version (finalized or still staged) unless it is live, pinned or named by an alias. */
 export function deleteVersion(db: Db, id: string): Outcome<{ version: string }> {
   return db.atomically(() => {
     const row = getVersion(db, id);
@@ -35,6 +37,10 @@ export function deleteVersion(db: Db, id: string): Outcome<{ version: string }> 
     }
     if (row.pinned === 1) {
       return fail("conflict", `version ${id} is pinned; unpin it before deleting it`);
+    }
+    const aliases = aliasesOf(db, id);
+    if (aliases.length > 0) {
+      return fail("conflict", `version ${id} is what ${aliases.join(", ")} names; move or delete the alias first`);
     }
     endVersion(db, id, "deleted");
     return succeed({ version: id });

@@ -4,7 +4,7 @@
  * files, so garbage collection keeps it from that moment on.
  */
 import type { ServerRef } from "./contract.ts";
-import type { Db } from "./db.ts";
+import type { Db } from "../storage/db.ts";
 
 interface ServerRow extends Record<string, SqlStorageValue> {
   bundle_hash: string;

@@ -2,7 +2,7 @@
 import { fail, succeed, type Outcome } from "../errors.ts";
 import type { TokenScope } from "../shared/limits.ts";
 import type { TokenInfo } from "./contract.ts";
-import type { Db } from "./db.ts";
+import type { Db } from "../storage/db.ts";
 
 export function addToken(db: Db, hash: string, id: string, scope: TokenScope, now: number): void {
   db.run("INSERT INTO tokens (hash, id, created_at, scope) VALUES (?, ?, ?, ?)", hash, id, now, scope);

@@ -3,7 +3,7 @@
  * is staged while its deploy uploads, ready once finalized, and ends pruned,
  * deleted or expired.
  */
-import type { Db } from "./db.ts";
+import type { Db } from "../storage/db.ts";
 import { requireProject } from "./project.ts";
 import type { VersionInfo, VersionState } from "./contract.ts";
 
@@ -57,6 +57,13 @@ export function endVersion(db: Db, id: string, state: "pruned" | "deleted" | "ex
   db.run("DELETE FROM version_server WHERE version_id = ?", id);
 }
 
+/** The aliases that name version `id`. */
+export function aliasesOf(db: Db, id: string): string[] {
+  return db
+    .all<{ name: string }>("SELECT name FROM aliases WHERE version_id = ? ORDER BY name", id)
+    .map((row) => row.name);
+}
+
 /** Finalized versions, newest first. */
 export function listVersions(db: Db): VersionInfo[] {
   const active = requireProject(db).active_version;
@@ -68,5 +75,6 @@ export function listVersions(db: Db): VersionInfo[] {
     message: row.message,
     active: row.id === active,
     pinned: row.pinned === 1,
+    aliases: aliasesOf(db, row.id),
   }));
 }

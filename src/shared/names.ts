@@ -38,6 +38,21 @@ export function isContentHash(value: string): boolean {
   return CONTENT_HASH.test(value);
 }
 
+/**
+ * Whether `name` can name an alias: a DNS label (aliases get hostnames,
+ * `<alias>.<project>.<root>`) that no version id could be, and not `live`.
+ */
+export function isAliasName(name: string): boolean {
+  return DNS_LABEL.test(name) && !VERSION_ID.test(name) && name !== "live";
+}
+
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Whether `hostname` could be a custom domain: a DNS name of two or more labels, not an IP address. */
+export function isDomainName(hostname: string): boolean {
+  return HOSTNAME.test(hostname);
+}
+
 /** Whether `value` has the shape of a version id. */
 export function isVersionId(value: string): boolean {
   return VERSION_ID.test(value);

@@ -17,11 +17,16 @@ describe("routeHost", () => {
     ],
     ["example.com", "example.com", { kind: "control" }],
     ["127.0.0.1", "example.com", { kind: "control" }],
-    ["other.org", "example.com", { kind: "unknown" }],
-    ["notexample.com", "example.com", { kind: "unknown" }],
+    // Any other hostname may be a custom domain: the registry says (#13).
+    ["other.org", "example.com", { kind: "domain", hostname: "other.org" }],
+    ["WWW.Notexample.com.", "example.com", { kind: "domain", hostname: "www.notexample.com" }],
+    ["10.0.0.1", "example.com", { kind: "unknown" }],
+    ["intranet", "example.com", { kind: "unknown" }],
     ["bad_name.localhost", "localhost", { kind: "unknown" }],
     ["a.b.blog.localhost", "localhost", { kind: "unknown" }],
-    ["notaversion.blog.localhost", "localhost", { kind: "unknown" }],
+    // A label before the project that is not a version names an alias (#13).
+    ["staging.blog.localhost", "localhost", { kind: "project", project: "blog", alias: "staging" }],
+    ["live.blog.localhost", "localhost", { kind: "unknown" }],
   ];
   for (const [hostname, root, expected] of cases) {
     it(`${hostname} under ${root}`, ({ expect }) => {

@@ -1,7 +1,7 @@
 /**
  * The layout shows the architecture, and imports point one way:
- * rules ← manifest ← api / serve / loader ← worker, with shared, blob and
- * errors below them all, and the CLI apart (talking to the platform over
+ * rules ← manifest, registry ← api / serve / loader ← worker, with shared,
+ * storage, blob and errors below them, and the CLI apart (talking to the platform over
  * HTTP, sharing only pure code). Read from the sources, so that
  * a change that breaks the layering fails here with the import named.
  */
@@ -66,11 +66,12 @@ const ALLOWED: Record<string, string[]> = {
   errors: [],
   rules: ["rules", "shared", "errors"],
   blob: ["blob", "shared", "errors"],
-  manifest: ["manifest", "rules", "blob", "shared", "errors", "env"],
+  storage: ["storage", "errors"],
+  manifest: ["manifest", "rules", "blob", "storage", "shared", "errors", "env"],
   loader: ["loader", "rules", "blob", "shared", "errors", "env"],
   serve: ["serve", "rules", "blob", "loader", "shared", "errors", "env"],
-  api: ["api", "rules", "blob", "loader", "shared", "errors", "env"],
-  registry: ["registry", "shared", "errors", "env"],
+  api: ["api", "registry", "rules", "blob", "loader", "shared", "errors", "env"],
+  registry: ["registry", "storage", "shared", "errors", "env"],
   console: ["console"],
   hosts: ["shared"],
   env: ["shared"],

@@ -5,7 +5,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, it, type ExpectStatic } from "vitest";
-import { Db } from "../../src/manifest/db.ts";
+import { Db } from "../../src/storage/db.ts";
 import { MAX_FILES_PER_VERSION, MAX_PAGE_ENTRIES } from "../../src/shared/limits.ts";
 import {
   api,

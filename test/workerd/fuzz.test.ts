@@ -232,7 +232,8 @@ describe("fuzzing", () => {
     };
     const param = (): string =>
       encodeURIComponent(
-        gen.pick([version, "20200101-000000-000", "ab".repeat(32), "x", "..", "%00", "1e0", "0", "99999", ""]),
+        // No "..": URLs resolve it before they are sent, which would aim the admin token at other routes.
+        gen.pick([version, "20200101-000000-000", "ab".repeat(32), "x", "...", "%00", "1e0", "0", "99999", ""]),
       );
     const routes = [
       ["PUT", () => ""],

@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import { BlobStore } from "../../src/blob/r2-store.ts";
 import { BlobLedger } from "../../src/manifest/blob-ledger.ts";
-import { Db } from "../../src/manifest/db.ts";
+import { Db } from "../../src/storage/db.ts";
 import { api, apiJson, bytesOf, contentHash, createProject, deploy, site, uniqueProject } from "./helpers.ts";
 
 interface GcResult {

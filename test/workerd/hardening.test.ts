@@ -7,7 +7,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import { BlobStore } from "../../src/blob/r2-store.ts";
-import { Db } from "../../src/manifest/db.ts";
+import { Db } from "../../src/storage/db.ts";
 import { MAX_RULES_FILE_BYTES } from "../../src/rules/config.ts";
 import {
   api,

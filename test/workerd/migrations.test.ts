@@ -4,7 +4,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
-import { Db } from "../../src/manifest/db.ts";
+import { Db } from "../../src/storage/db.ts";
 import { applyMigrations, isInitialized, MIGRATIONS, schemaVersion } from "../../src/manifest/migrations.ts";
 import { apiJson, createProject, deploy, site, uniqueProject } from "./helpers.ts";
 
@@ -40,8 +40,10 @@ describe("migrations", () => {
       expect(schemaVersion(db)).toBe(1);
       expect(db.first("SELECT name FROM sqlite_master WHERE name = 'tokens'")).toBeNull();
     });
-    // A restart runs the remaining migrations.
+    // A restart runs the remaining migrations. Projects made before the
+    // registry existed are registered by creating them again (#13).
     await evictDurableObject(stub);
+    await createProject(project);
     await deploy(project, { "/a.txt": "after upgrade" });
     expect(await (await site(project, "/a.txt")).text()).toBe("after upgrade");
     const version = await runInDurableObject(stub, (_instance, state) => schemaVersion(new Db(state.storage)));

@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import { BlobStore } from "../../src/blob/r2-store.ts";
 import { BlobLedger } from "../../src/manifest/blob-ledger.ts";
-import { Db } from "../../src/manifest/db.ts";
+import { Db } from "../../src/storage/db.ts";
 import { MultipartUploads } from "../../src/manifest/multipart.ts";
 import { api, apiJson, contentHash, createProject, sameBytes, site, uniqueProject } from "./helpers.ts";
 

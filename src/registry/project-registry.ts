@@ -1,0 +1,160 @@
+/**
+ * ProjectRegistry: one Durable Object for the whole platform (SQLite),
+ * knowing every project and the custom domains mapped to them. Serving
+ * isolates keep a copy (see view.ts), so no request to a project, known or
+ * not, asks it; writes change a stamp that tells those copies to refresh.
+ */
+import { DurableObject } from "cloudflare:workers";
+import init from "../../migrations/registry/0001_init.sql";
+import type { Env } from "../env.ts";
+import { fail, succeed, type Outcome } from "../errors.ts";
+import { Db } from "../storage/db.ts";
+import { applyMigrations, type Migration } from "../storage/migrate.ts";
+import type { DomainInfo, RegisteredProject, RegistryRpc, RegistrySnapshot } from "./contract.ts";
+
+export const REGISTRY_MIGRATIONS: readonly Migration[] = [{ id: 1, name: "init", sql: init }];
+
+interface ProjectRow extends Record<string, SqlStorageValue> {
+  name: string;
+  created_at: number;
+  state: "active" | "deleting";
+}
+
+interface DomainRow extends Record<string, SqlStorageValue> {
+  hostname: string;
+  project: string;
+  alias: string | null;
+  created_at: number;
+}
+
+export class ProjectRegistry extends DurableObject<Env> implements RegistryRpc {
+  readonly #db: Db;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#db = new Db(ctx.storage);
+    void ctx.blockConcurrencyWhile(async () => {
+      applyMigrations(this.#db, REGISTRY_MIGRATIONS);
+    });
+  }
+
+  register(name: string): Outcome<{ created: boolean }> {
+    const row = this.#project(name);
+    if (row?.state === "deleting") {
+      return fail("conflict", `project ${name} is being deleted; create it again once that is done`);
+    }
+    if (row) {
+      return succeed({ created: false });
+    }
+    this.#db.run("INSERT INTO projects (name, created_at) VALUES (?, ?)", name, Date.now());
+    this.#bump();
+    return succeed({ created: true });
+  }
+
+  snapshot(stamp: number | null): RegistrySnapshot | { stamp: number; unchanged: true } {
+    const current = this.#stamp();
+    if (stamp === current) {
+      return { stamp: current, unchanged: true };
+    }
+    const projects = this.#db
+      .all<{ name: string }>("SELECT name FROM projects WHERE state = 'active'")
+      .map((row) => row.name);
+    const domains: RegistrySnapshot["domains"] = {};
+    for (const row of this.#db.all<DomainRow>(
+      "SELECT d.* FROM domains d JOIN projects p ON p.name = d.project WHERE p.state = 'active'",
+    )) {
+      domains[row.hostname] = { project: row.project, alias: row.alias };
+    }
+    return { stamp: current, projects, domains };
+  }
+
+  state(name: string): "active" | "deleting" | null {
+    return this.#project(name)?.state ?? null;
+  }
+
+  listProjects(): RegisteredProject[] {
+    const domains = this.#db.all<DomainRow>("SELECT * FROM domains ORDER BY hostname");
+    return this.#db.all<ProjectRow>("SELECT * FROM projects ORDER BY name").map((row) => ({
+      name: row.name,
+      createdAt: new Date(row.created_at).toISOString(),
+      state: row.state,
+      domains: domains.filter((domain) => domain.project === row.name).map(toDomainInfo),
+    }));
+  }
+
+  beginDelete(name: string): Outcome<{ state: "deleting" }> {
+    if (!this.#project(name)) {
+      return fail("project_not_found", `project ${name} does not exist`);
+    }
+    this.#db.run("UPDATE projects SET state = 'deleting' WHERE name = ?", name);
+    this.#bump();
+    return succeed({ state: "deleting" });
+  }
+
+  finishDelete(name: string): Outcome<{ deleted: true }> {
+    this.#db.transaction(() => {
+      this.#db.run("DELETE FROM domains WHERE project = ?", name);
+      this.#db.run("DELETE FROM projects WHERE name = ?", name);
+    });
+    this.#bump();
+    return succeed({ deleted: true });
+  }
+
+  addDomain(hostname: string, project: string, alias: string | null): Outcome<DomainInfo> {
+    if (this.#project(project)?.state !== "active") {
+      return fail("project_not_found", `project ${project} does not exist`);
+    }
+    const taken = this.#db.first<DomainRow>("SELECT * FROM domains WHERE hostname = ?", hostname);
+    if (taken && taken.project !== project) {
+      return fail("conflict", `${hostname} already serves another project; remove it there first`, {
+        field: "hostname",
+      });
+    }
+    this.#db.run(
+      `INSERT INTO domains (hostname, project, alias, created_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (hostname) DO UPDATE SET alias = excluded.alias`,
+      hostname,
+      project,
+      alias,
+      Date.now(),
+    );
+    this.#bump();
+    const row = this.#db.first<DomainRow>("SELECT * FROM domains WHERE hostname = ?", hostname);
+    return row ? succeed(toDomainInfo(row)) : fail("internal", `${hostname} was not recorded`);
+  }
+
+  removeDomain(hostname: string, project: string): Outcome<{ hostname: string }> {
+    if (this.#db.run("DELETE FROM domains WHERE hostname = ? AND project = ?", hostname, project) === 0) {
+      return fail("not_found", `${hostname} is not a domain of project ${project}`, { field: "hostname" });
+    }
+    this.#bump();
+    return succeed({ hostname });
+  }
+
+  domainsOf(project: string): DomainInfo[] {
+    return this.#db
+      .all<DomainRow>("SELECT * FROM domains WHERE project = ? ORDER BY hostname", project)
+      .map(toDomainInfo);
+  }
+
+  #project(name: string): ProjectRow | null {
+    return this.#db.first<ProjectRow>("SELECT * FROM projects WHERE name = ?", name);
+  }
+
+  #stamp(): number {
+    return this.#db.first<{ value: number }>("SELECT value FROM stamp WHERE id = 1")?.value ?? 0;
+  }
+
+  #bump(): void {
+    this.#db.run("UPDATE stamp SET value = value + 1 WHERE id = 1");
+  }
+}
+
+function toDomainInfo(row: DomainRow): DomainInfo {
+  return {
+    hostname: row.hostname,
+    project: row.project,
+    alias: row.alias,
+    createdAt: new Date(row.created_at).toISOString(),
+  };
+}
