@@ -65,7 +65,7 @@ export async function openProject(
     requireScope(principal, need, action);
   }
   if (exists && !(await registryView(env)).hasProject(name)) {
-    throw new AppError("project_not_found", `project ${name} does not exist`);
+    throw new AppError("project_not_found", `project does not exist: ${name}`);
   }
   return { name, principal, manifest: manifestOf(env, name), blobs: new BlobStore(env.BLOBS, name) };
 }

@@ -33,7 +33,7 @@ export async function versions(client: ApiClient, project: string): Promise<Comm
     return { json, text: `${project} has no versions yet` };
   }
   const rows = [
-    ["", "VERSION", "CREATED", "FILES", "SIZE", "MESSAGE"],
+    ["", "VERSION", "CREATED", "FILES", "SIZE", "MESSAGE", "ALIASES"],
     ...list.map((v) => [
       v.active ? "*" : v.pinned ? "p" : "",
       v.version,
@@ -41,6 +41,7 @@ export async function versions(client: ApiClient, project: string): Promise<Comm
       String(v.files),
       formatBytes(v.bytes),
       v.message,
+      v.aliases.join(", "),
     ]),
   ];
   return { json, text: `${formatTable(rows)}\n(* live, p pinned)` };

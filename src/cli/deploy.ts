@@ -4,7 +4,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { FinalizeResult, PageResult, StartedDeploy } from "../manifest/contract.ts";
-import { checkModes, type ConfigWarning, type ServingConfigInput } from "../rules/config.ts";
+import { buildConfig, checkModes, type ConfigWarning, type ServingConfigInput } from "../rules/config.ts";
 import { MAX_PAGE_ENTRIES, MAX_SINGLE_UPLOAD_BYTES, MULTIPART_THRESHOLD } from "../shared/limits.ts";
 import {
   checkCompatibilityDate,
@@ -34,7 +34,10 @@ export interface DeployOptions {
   dir: string;
   project: string;
   message: string;
+  /** Make the version live. */
   activate: boolean;
+  /** Point this alias at the version. */
+  alias?: string;
   config: ServingConfigInput;
   /** Uploads in flight at once. */
   concurrency?: number;
@@ -65,6 +68,30 @@ export interface DeployResult {
   /** Parts of large files sent by this run, and parts that had arrived before it. */
   partsUploaded: number;
   partsSkipped: number;
+  /** The alias the deploy moved, and where it is served (only when it moved one). */
+  alias?: string;
+  aliasUrl?: string;
+}
+
+/** What `deploy --dry-run` found: what a deploy would upload, and the configuration it would apply. */
+export interface DryRunResult {
+  project: string;
+  dryRun: true;
+  files: number;
+  bytes: number;
+  /** Blobs the platform lacks (the server bundle among them), and their bytes. */
+  upload: { files: number; bytes: number };
+  activate: boolean;
+  alias: string | null;
+  config: {
+    html_handling: string;
+    not_found_handling: string;
+    redirects: number;
+    headers: number;
+    run_worker_first: boolean | string[];
+  };
+  server: { entry: string; bytes: number; vars: string[]; compatibilityDate: string } | null;
+  warnings: ConfigWarning[];
 }
 
 type HashedFile = LocalFile & FileHash;
@@ -80,21 +107,9 @@ export async function deploy(
   progress: Progress,
   warn: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
 ): Promise<DeployResult> {
-  const checked = checkModes(options.config);
-  if (!checked.ok) {
-    const field = typeof checked.failure.details?.field === "string" ? checked.failure.details.field : "config";
-    throw new UsageError(`--${field.replaceAll("_", "-")}: ${checked.failure.message}`);
-  }
-  const base = `/api/projects/${options.project}`;
-
   // 1. Find the files; _redirects and _headers configure the version
   //    rather than being served.
-  const rules = await readRuleFiles(options.dir);
-  const server = options.server ? await buildServer(options.server, progress) : undefined;
-  const local = (await scanDirectory(options.dir)).filter((file) => !RULE_FILES.has(file.path));
-  if (local.length === 0) {
-    throw new CliError(`${options.dir} has no files to deploy`);
-  }
+  const { base, local, rules, server } = await prepare(options, progress);
   const multipartThreshold = Math.min(options.multipartThreshold ?? MULTIPART_THRESHOLD, MAX_SINGLE_UPLOAD_BYTES);
 
   // 2. Open a deploy (creating the project on first use), so that a wrong
@@ -109,14 +124,7 @@ export async function deploy(
   }
 
   // 3. Hash the files.
-  const totalBytes = local.reduce((sum, file) => sum + file.size, 0);
-  progress.start("Hashing", local.length, totalBytes);
-  const files: HashedFile[] = await mapLimit(local, HASH_CONCURRENCY, async (file) => {
-    const hashed = await hashFile(file.file, (bytes) => progress.advance(0, bytes));
-    progress.advance(1, 0);
-    return { ...file, ...hashed };
-  });
-  progress.finish(`Hashed ${files.length} file(s), ${formatBytes(totalBytes)}`);
+  const files = await hashAll(local, progress);
 
   // 4. Send the manifest page by page; each answer names the blobs to upload.
   const missing = new Set<string>();
@@ -147,10 +155,10 @@ export async function deploy(
   );
 
   // 6. Finalize; the platform checks that every blob is there.
-  const finalized = await client.request<FinalizeResult & { url: string; previewUrl: string }>(
+  const finalized = await client.request<FinalizeResult & { url: string; previewUrl: string; aliasUrl?: string }>(
     "POST",
     `${base}/deploys/${started.version}/finalize`,
-    { activate: options.activate },
+    { activate: options.activate, ...(options.alias === undefined ? {} : { alias: options.alias }) },
   );
   return {
     project: options.project,
@@ -164,7 +172,103 @@ export async function deploy(
     previewUrl: finalized.previewUrl,
     partsUploaded: stats.partsUploaded,
     partsSkipped: stats.partsSkipped,
+    ...(finalized.alias === null ? {} : { alias: finalized.alias, aliasUrl: finalized.aliasUrl ?? "" }),
   };
+}
+
+/** What a deploy works from, found before anything is sent. */
+interface Prepared {
+  base: string;
+  local: LocalFile[];
+  rules: Pick<ServingConfigInput, "redirects" | "headers">;
+  server?: ServerToDeploy;
+}
+
+/** Checks the options, finds the files and rule files, and bundles the server code. */
+async function prepare(options: DeployOptions, progress: Progress): Promise<Prepared> {
+  const checked = checkModes(options.config);
+  if (!checked.ok) {
+    const field = typeof checked.failure.details?.field === "string" ? checked.failure.details.field : "config";
+    throw new UsageError(`--${field.replaceAll("_", "-")}: ${checked.failure.message}`);
+  }
+  const rules = await readRuleFiles(options.dir);
+  const server = options.server ? await buildServer(options.server, progress) : undefined;
+  const local = (await scanDirectory(options.dir)).filter((file) => !RULE_FILES.has(file.path));
+  if (local.length === 0) {
+    throw new CliError(`${options.dir} has no files to deploy`);
+  }
+  return { base: `/api/projects/${options.project}`, local, rules, ...(server ? { server } : {}) };
+}
+
+/** `deploy --dry-run`: hashes, asks the platform what it lacks, and changes nothing. */
+export async function planDeploy(client: ApiClient, options: DeployOptions, progress: Progress): Promise<DryRunResult> {
+  const found = await prepare(options, progress);
+  const { base } = found;
+  const built = buildConfig({ ...options.config, ...found.rules });
+  if (!built.ok) {
+    const field = typeof built.failure.details?.field === "string" ? built.failure.details.field : "config";
+    throw new CliError(`${field}: ${built.failure.message}`);
+  }
+  const files = await hashAll(found.local, progress);
+  const bySize = new Map(files.map((file) => [file.hash, file.size]));
+  if (found.server) {
+    bySize.set(found.server.built.hash, found.server.built.bytes.length);
+  }
+  const hashes = [...bySize.keys()];
+  const missing: string[] = [];
+  for (let start = 0; start < hashes.length; start += MAX_PAGE_ENTRIES) {
+    const page = hashes.slice(start, start + MAX_PAGE_ENTRIES);
+    try {
+      missing.push(
+        ...(await client.request<{ missing: string[] }>("POST", `${base}/blobs/missing`, { hashes: page })).missing,
+      );
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.code !== "project_not_found") {
+        throw error;
+      }
+      // A new project: everything would be uploaded.
+      missing.push(...page);
+    }
+  }
+  const { config } = built.value;
+  return {
+    project: options.project,
+    dryRun: true,
+    files: files.length,
+    bytes: files.reduce((sum, file) => sum + file.size, 0),
+    upload: { files: missing.length, bytes: missing.reduce((sum, hash) => sum + (bySize.get(hash) ?? 0), 0) },
+    activate: options.activate,
+    alias: options.alias ?? null,
+    config: {
+      html_handling: config.html_handling,
+      not_found_handling: config.not_found_handling,
+      redirects: Object.keys(config.redirects.static).length + config.redirects.dynamic.length,
+      headers: config.headers.length,
+      run_worker_first: config.run_worker_first,
+    },
+    server: found.server
+      ? {
+          entry: options.server?.entry ?? "",
+          bytes: found.server.built.bytes.length,
+          vars: Object.keys(found.server.settings.vars),
+          compatibilityDate: found.server.settings.compatibilityDate,
+        }
+      : null,
+    warnings: built.value.warnings,
+  };
+}
+
+/** Hashes every file, with progress. */
+async function hashAll(local: readonly LocalFile[], progress: Progress): Promise<HashedFile[]> {
+  const totalBytes = local.reduce((sum, file) => sum + file.size, 0);
+  progress.start("Hashing", local.length, totalBytes);
+  const files = await mapLimit(local, HASH_CONCURRENCY, async (file) => {
+    const hashed = await hashFile(file.file, (bytes) => progress.advance(0, bytes));
+    progress.advance(1, 0);
+    return { ...file, ...hashed };
+  });
+  progress.finish(`Hashed ${files.length} file(s), ${formatBytes(totalBytes)}`);
+  return files;
 }
 
 type OpenedDeploy = StartedDeploy & { warnings: ConfigWarning[] };

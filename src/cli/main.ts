@@ -1,28 +1,30 @@
 #!/usr/bin/env node
 /**
- * r2-assets: deploy static sites to an r2-assets platform and manage their
- * versions. This file only parses arguments and reports errors; the work
- * is done in deploy.ts and commands.ts.
+ * r2-assets: deploy sites to an r2-assets platform and run it. This file
+ * only parses arguments and reports errors; the work is done in the
+ * command modules.
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { isProjectName, isVersionId } from "../shared/names.ts";
 import { DEFAULT_COMPATIBILITY_DATE } from "../shared/server-code.ts";
+import { aliasArg, expectArgs, positiveInteger, projectName, versionArg } from "./args.ts";
 import { ApiClient } from "./client.ts";
 import * as commands from "./commands.ts";
-import { deploy, type ServerOptions } from "./deploy.ts";
+import { deployCommand } from "./deploy-command.ts";
 import { CliError, UsageError } from "./errors.ts";
-import { formatBytes } from "./format.ts";
-import { Progress } from "./progress.ts";
-import { parseVars } from "./server-files.ts";
+import * as platform from "./platform-commands.ts";
 
 const DEFAULT_URL = "http://localhost:8787";
 
 const HELP = `Usage: r2-assets <command> [options]
 
-Commands:
-  deploy <dir> --project <name>     Upload what changed in <dir> and make it a new version
+Deploying:
+  deploy [dir] --project <name>     Upload what changed in <dir> and make it a new version; without
+                                    arguments, r2-assets.json in this directory says what to deploy
+      --config <file>               Read this config file instead of ./r2-assets.json
       --message <text>              Describe the version
       --no-activate                 Finalize without making it live
+      --alias <name>                Point this alias at the version (and leave live alone, unless --activate)
+      --dry-run                     Hash, ask what is missing, print what would be uploaded; change nothing
       --html-handling <mode>        auto-trailing-slash (default), force-trailing-slash,
                                     drop-trailing-slash or none
       --not-found-handling <mode>   none (default), single-page-application or 404-page
@@ -34,19 +36,30 @@ Commands:
                                     (repeatable; "true" for all, !/pattern to exclude)
       --concurrency <n>             Uploads in flight at once (default 6)
       --multipart-threshold <MiB>   Upload files larger than this in parts (default 64)
+
+Versions:
   versions --project <name>         List versions, newest first
   activate <version> --project <n>  Make a version live
   rollback --project <name>         Make the previously live version live again
       --to <version>                ...or this version
+  alias set <name> <version> --project <p>     Point an alias (served at <name>.<project>.<root>)
+  alias delete <name> --project <p>            Remove an alias
+  history --project <name>          Every move of live and of the aliases, newest first
+      --limit <n>                   At most n of them (default 100)
   delete-version <version> --project <name>
   pin <version> --project <name>    Keep a version whatever the retention setting
   unpin <version> --project <name>
   gc --project <name>               Delete stored files no retained version uses
+
+Running the platform:
+  projects                          List every project (admin)
+  project create <name> [--retain <n>]         Create a project (admin)
+  project delete <name> [--yes]     Delete a project, its versions and files (admin; asks first)
+  domains add|list|remove [hostname] --project <p> [--alias <name>]   Custom domains (admin)
   token create|list|revoke [id] --project <name>   Manage deploy tokens (admin)
       --scope <scope>               What a new token may do: deploy, activate (default; also make
                                     versions live and roll back) or manage (also retention, deleting
                                     versions, pins and gc)
-  project create <name> [--retain <n>]             Create a project (admin)
   settings --project <name>         Show or change a project's settings
       --retain <n>                  Versions to keep (manage scope)
       --max-open-deploys <n>        Quotas (admin): deploys open at once,
@@ -68,11 +81,16 @@ const OPTIONS = {
   json: { type: "boolean" },
   verbose: { type: "boolean" },
   help: { type: "boolean", short: "h" },
+  config: { type: "string" },
   message: { type: "string" },
-  activate: { type: "boolean", default: true },
+  activate: { type: "boolean" },
+  alias: { type: "string" },
+  "dry-run": { type: "boolean" },
   "html-handling": { type: "string" },
   "not-found-handling": { type: "string" },
   to: { type: "string" },
+  limit: { type: "string" },
+  yes: { type: "boolean" },
   retain: { type: "string" },
   scope: { type: "string" },
   "max-open-deploys": { type: "string" },
@@ -118,117 +136,104 @@ async function dispatch(
   values: Values,
   client: ApiClient,
 ): Promise<commands.CommandOutput> {
+  const project = (): string => projectName(values.project, "--project");
   switch (command) {
     case "deploy": {
-      const [dir] = expectArgs(command, args, ["<dir>"]);
-      const progress = new Progress(values.json ? "silent" : process.stderr.isTTY ? "bar" : "lines");
-      const result = await deploy(
+      if (args.length > 1) {
+        throw new UsageError(`deploy: expected \`r2-assets deploy [dir]\`, got ${args.length} arguments`);
+      }
+      return deployCommand(
         client,
         {
-          dir,
-          project: projectOption(values),
-          message: values.message ?? "",
+          dir: args[0],
+          config: values.config,
+          project: values.project,
+          message: values.message,
           activate: values.activate,
-          config: {
-            html_handling: values["html-handling"],
-            not_found_handling: values["not-found-handling"],
-            run_worker_first: runWorkerFirst(values["run-worker-first"]),
-          },
-          server: serverOptions(values),
-          concurrency: positiveInteger(values.concurrency, "--concurrency", 1, 64),
-          multipartThreshold: mib(positiveInteger(values["multipart-threshold"], "--multipart-threshold", 5, 95)),
+          alias: values.alias,
+          htmlHandling: values["html-handling"],
+          notFoundHandling: values["not-found-handling"],
+          runWorkerFirst: values["run-worker-first"],
+          server: values.server,
+          vars: values.var,
+          compatibilityDate: values["compatibility-date"],
+          compatibilityFlags: values["compatibility-flags"],
+          concurrency: values.concurrency,
+          multipartThreshold: values["multipart-threshold"],
+          dryRun: values["dry-run"],
         },
-        progress,
+        values.json === true,
       );
-      const state = result.active ? "live at" : "ready (not live); activate it to serve it at";
-      return {
-        json: result,
-        text:
-          `Deployed ${result.project} version ${result.version}: ${result.files} file(s), ` +
-          `${result.uploaded} uploaded (${formatBytes(result.bytesUploaded)}), ${result.skipped} already stored` +
-          `${result.partsSkipped ? `; resumed, ${result.partsSkipped} part(s) had arrived before` : ""}\n` +
-          `${state} ${result.url}\npreview of this version: ${result.previewUrl}`,
-      };
     }
     case "versions":
       expectArgs(command, args, []);
-      return commands.versions(client, projectOption(values));
+      return commands.versions(client, project());
     case "activate": {
       const [version] = expectArgs(command, args, ["<version>"]);
-      return commands.activate(client, projectOption(values), versionArg(version));
+      return commands.activate(client, project(), versionArg(version));
     }
     case "rollback":
       expectArgs(command, args, []);
-      return commands.rollback(
+      return commands.rollback(client, project(), values.to === undefined ? undefined : versionArg(values.to));
+    case "alias": {
+      const [action, name, version] = args;
+      if (name === undefined || args.length > 3) {
+        throw new UsageError("alias: expected `alias set <name> <version>` or `alias delete <name>`");
+      }
+      return platform.alias(
         client,
-        projectOption(values),
-        values.to === undefined ? undefined : versionArg(values.to),
+        project(),
+        action,
+        aliasArg(name, "<name>"),
+        version === undefined ? undefined : versionArg(version),
       );
+    }
+    case "history":
+      expectArgs(command, args, []);
+      return platform.history(client, project(), positiveInteger(values.limit, "--limit", 1, 1000));
     case "delete-version": {
       const [version] = expectArgs(command, args, ["<version>"]);
-      return commands.deleteVersion(client, projectOption(values), versionArg(version));
+      return commands.deleteVersion(client, project(), versionArg(version));
     }
     case "pin":
     case "unpin": {
       const [version] = expectArgs(command, args, ["<version>"]);
-      return commands.pin(client, projectOption(values), versionArg(version), command === "pin");
+      return commands.pin(client, project(), versionArg(version), command === "pin");
     }
     case "gc":
       expectArgs(command, args, []);
-      return commands.gc(client, projectOption(values));
+      return commands.gc(client, project());
+    case "projects":
+      expectArgs(command, args, []);
+      return platform.listProjects(client);
+    case "project": {
+      const [action, name] = expectArgs(command, args, ["create|delete", "<name>"]);
+      if (action === "create") {
+        return commands.createProject(client, projectName(name, "<name>"), retainOption(values));
+      }
+      if (action === "delete") {
+        const report = values.json ? () => undefined : (line: string) => process.stderr.write(`${line}\n`);
+        return platform.deleteProject(client, projectName(name, "<name>"), { yes: values.yes === true, report });
+      }
+      throw new UsageError("project: expected `project create <name>` or `project delete <name>`");
+    }
+    case "domains": {
+      const [action, hostname] = args;
+      if (args.length > 2) {
+        throw new UsageError("domains: expected `domains add|list|remove [hostname] --project <p>`");
+      }
+      return platform.domains(client, project(), action, hostname, values.alias);
+    }
     case "token": {
       const [action, id] = args;
-      return commands.token(client, projectOption(values), action, id, values.scope);
-    }
-    case "project": {
-      const [action, name] = expectArgs(command, args, ["create", "<name>"]);
-      if (action !== "create") {
-        throw new UsageError("project: expected `project create <name>`");
-      }
-      return commands.createProject(client, projectName(name, "<name>"), retainOption(values));
+      return commands.token(client, project(), action, id, values.scope);
     }
     case "settings":
       expectArgs(command, args, []);
-      return commands.settings(client, projectOption(values), settingsChange(values));
+      return commands.settings(client, project(), settingsChange(values));
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}; see r2-assets --help`);
   }
-}
-
-/** Checks the number of positional arguments and returns them, one per name. */
-function expectArgs<const Names extends readonly string[]>(
-  command: string,
-  args: string[],
-  names: Names,
-): { [K in keyof Names]: string } {
-  if (args.length !== names.length) {
-    const usage = names.length ? ` ${names.join(" ")}` : "";
-    throw new UsageError(`${command}: expected \`r2-assets ${command}${usage}\`, got ${args.length} argument(s)`);
-  }
-  return args as unknown as { [K in keyof Names]: string };
-}
-
-function projectOption(values: Values): string {
-  if (values.project === undefined) {
-    throw new UsageError("--project <name> is required");
-  }
-  return projectName(values.project, "--project");
-}
-
-function projectName(name: string, option: string): string {
-  if (!isProjectName(name)) {
-    throw new UsageError(
-      `${option}: "${name}" is not a valid project name (lowercase letters, digits and -, at most 63)`,
-    );
-  }
-  return name;
-}
-
-function versionArg(version: string): string {
-  if (!isVersionId(version)) {
-    throw new UsageError(`"${version}" is not a version id (they look like 20261124-082301-123)`);
-  }
-  return version;
 }
 
 function settingsChange(values: Values): commands.SettingsChange {
@@ -243,54 +248,6 @@ function settingsChange(values: Values): commands.SettingsChange {
 
 function retainOption(values: Values): number | undefined {
   return positiveInteger(values.retain, "--retain", 1, 1000);
-}
-
-function serverOptions(values: Values): ServerOptions | undefined {
-  if (values.server === undefined) {
-    for (const option of ["var", "compatibility-date", "compatibility-flags", "run-worker-first"] as const) {
-      if (values[option] !== undefined) {
-        throw new UsageError(`--${option} needs --server <entry>`);
-      }
-    }
-    return undefined;
-  }
-  return {
-    entry: values.server,
-    vars: parseVars(values.var ?? []),
-    compatibilityDate: values["compatibility-date"],
-    compatibilityFlags: (values["compatibility-flags"] ?? [])
-      .flatMap((flags) => flags.split(","))
-      .map((flag) => flag.trim())
-      .filter(Boolean),
-  };
-}
-
-function runWorkerFirst(values: string[] | undefined): boolean | string[] | undefined {
-  if (values === undefined) {
-    return undefined;
-  }
-  if (values.length === 1 && (values[0] === "true" || values[0] === "false")) {
-    return values[0] === "true";
-  }
-  return values
-    .flatMap((value) => value.split(","))
-    .map((value) => value.trim())
-    .filter(Boolean);
-}
-
-function positiveInteger(value: string | undefined, option: string, min: number, max: number): number | undefined {
-  if (value === undefined) {
-    return undefined;
-  }
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min || n > max) {
-    throw new UsageError(`${option}: must be a whole number from ${min} to ${max}`);
-  }
-  return n;
-}
-
-function mib(value: number | undefined): number | undefined {
-  return value === undefined ? undefined : value * 1024 * 1024;
 }
 
 run(process.argv.slice(2)).catch((error: unknown) => {

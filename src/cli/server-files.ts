@@ -90,16 +90,3 @@ function commonDirectory(files: string[]): string {
   }
   return common;
 }
-
-/** `KEY=VALUE` options as a map. */
-export function parseVars(options: readonly string[]): Record<string, string> {
-  const vars: Record<string, string> = {};
-  for (const option of options) {
-    const equals = option.indexOf("=");
-    if (equals < 1) {
-      throw new CliError(`--var: expected KEY=VALUE, got ${JSON.stringify(option)}`, 2);
-    }
-    vars[option.slice(0, equals)] = option.slice(equals + 1);
-  }
-  return vars;
-}

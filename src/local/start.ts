@@ -118,6 +118,7 @@ async function main(): Promise<void> {
 
   Demo site:           ${demo.url}   (version ${demo.version})
   Full-stack example:  ${fullstack.url}   (an SPA with server code at /api/*)
+  Console:             http://localhost:${PORT}/   (sign in with the admin token)
   API:                 http://localhost:${PORT}/api/
   Admin token:         ${token}   (in .dev.vars)
 

@@ -35,6 +35,12 @@ export interface Platform {
   cli(args: string[], env?: Record<string, string | undefined>): Promise<CliResult>;
   /** Starts the CLI without waiting for it; `child` can be killed (with its process group). */
   spawnCli(args: string[]): { child: ChildProcess; done: Promise<CliResult> };
+  /** The same as `request`, on any hostname (a custom domain). */
+  requestHost(
+    hostname: string,
+    path: string,
+    init?: { method?: string; headers?: Record<string, string> },
+  ): Promise<HttpResult>;
   /** GET (or another method) on `<project>.localhost`, or a version's preview host. */
   request(
     host: string,
@@ -120,6 +126,7 @@ export async function startPlatform({
     cli: (args, env = {}) => runCli(args, { R2_ASSETS_URL: url, R2_ASSETS_TOKEN: token, ...env }),
     spawnCli: (args) => spawnCli(args, { R2_ASSETS_URL: url, R2_ASSETS_TOKEN: token }),
     request: (host, path, init = {}) => httpRequest(port, `${host}.localhost:${port}`, path, init),
+    requestHost: (hostname, path, init = {}) => httpRequest(port, `${hostname}:${port}`, path, init),
     async api(method, path, body) {
       const response = await fetch(`${url}${path}`, {
         method,
@@ -170,20 +177,35 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Runs the CLI exactly as a user would, from the repository root. */
-export function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
-  return spawnCli(args, env).done;
+/**
+ * Runs the CLI exactly as a user would: `npx r2-assets` from the repository
+ * root, or, in another directory (`cwd`), its bin script with the
+ * repository's node_modules/.bin (and its Node 22) first on the PATH, as
+ * npx sets it.
+ */
+export function runCli(args: string[], env: Record<string, string | undefined> = {}, cwd?: string): Promise<CliResult> {
+  return spawnCli(args, env, cwd).done;
 }
 
 function spawnCli(
   args: string[],
   env: Record<string, string | undefined>,
+  cwd?: string,
 ): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn("npx", ["r2-assets", ...args], {
-    cwd: ROOT,
+  const bin = join(ROOT, "node_modules/.bin");
+  const [command, commandArgs] =
+    cwd === undefined ? ["npx", ["r2-assets", ...args]] : ["node", [join(ROOT, "src/cli/main.ts"), ...args]];
+  const child = spawn(command, commandArgs, {
+    cwd: cwd ?? ROOT,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, R2_ASSETS_URL: undefined, R2_ASSETS_TOKEN: undefined, ...env },
+    env: {
+      ...process.env,
+      PATH: `${bin}:${process.env.PATH ?? ""}`,
+      R2_ASSETS_URL: undefined,
+      R2_ASSETS_TOKEN: undefined,
+      ...env,
+    },
   });
   let stdout = "";
   let stderr = "";

@@ -84,5 +84,9 @@ it(
     const route = await get(`${fullstack}notes`, { "sec-fetch-mode": "navigate" });
     expect(route.status).toBe(200);
     expect(await route.text()).toContain('id="message"');
+    // The console's address, and the console itself.
+    const consoleUrl = /Console:\s+(\S+)/.exec(output)?.[1];
+    expect(consoleUrl).toBe(`http://localhost:${port}/`);
+    expect(await (await get(consoleUrl ?? "")).text()).toContain("r2-assets console");
   },
 );

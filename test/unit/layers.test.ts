@@ -72,7 +72,7 @@ const ALLOWED: Record<string, string[]> = {
   serve: ["serve", "rules", "blob", "loader", "shared", "errors", "env"],
   api: ["api", "registry", "rules", "blob", "loader", "shared", "errors", "env"],
   registry: ["registry", "storage", "shared", "errors", "env"],
-  console: ["console"],
+  console: ["console", "errors"],
   hosts: ["shared"],
   env: ["shared"],
   worker: ["api", "serve", "manifest", "registry", "console", "hosts", "errors", "env"],

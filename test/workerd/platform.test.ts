@@ -231,3 +231,19 @@ describe("the activation history", () => {
     expect((await api("GET", `/api/projects/${project}/history?limit=0`)).status).toBe(400);
   });
 });
+
+describe("the web console", () => {
+  it("is served on the control host, with a policy that allows only its own files", async ({ expect }) => {
+    const page = await host("localhost", "/");
+    expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(page.headers.get("content-security-policy")).toMatch(/default-src 'none'; script-src 'self'/);
+    expect(await page.text()).toContain('<script type="module" src="/console.js">');
+    const script = await host("localhost", "/console.js");
+    expect([script.headers.get("content-type"), (await script.text()).includes("sessionStorage")]).toEqual([
+      "text/javascript; charset=utf-8",
+      true,
+    ]);
+    expect((await host("localhost", "/console.css")).status).toBe(200);
+    expect((await host("localhost", "/nothing")).status).toBe(404);
+  });
+});

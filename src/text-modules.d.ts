@@ -1,0 +1,21 @@
+/** Files bundled as text (see [[rules]] in wrangler.toml). */
+declare module "*.sql" {
+  const text: string;
+  export default text;
+}
+
+declare module "*/console.html" {
+  const text: string;
+  export default text;
+}
+
+declare module "*/console.css" {
+  const text: string;
+  export default text;
+}
+
+/** The web console's script: served to browsers as it is, not run by the Worker. */
+declare module "*/console.js" {
+  const text: string;
+  export default text;
+}

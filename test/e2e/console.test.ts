@@ -1,0 +1,100 @@
+/**
+ * The web console in headless Chromium, against a real `wrangler dev`:
+ * sign in with the admin token, open a project, roll it back (confirming),
+ * and see the site change. The token stays out of every URL. With
+ * R2_ASSETS_CONSOLE_SCREENSHOT set, the project page is saved there as a
+ * PNG (the README's picture).
+ */
+import { chromium, type Browser } from "playwright-core";
+import { afterAll, beforeAll, it } from "vitest";
+import { startPlatform, writeSite, type Platform } from "./platform.ts";
+
+let platform: Platform;
+let browser: Browser;
+
+beforeAll(async () => {
+  platform = await startPlatform();
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--no-first-run"],
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await platform?.stop();
+});
+
+async function deploy(project: string, text: string, extra: string[] = []): Promise<{ version: string }> {
+  const dir = await writeSite({ "index.html": `<h1>${text}</h1>`, "about.html": "<p>about</p>" });
+  const result = await platform.cli(["deploy", dir, "--project", project, "--message", text, "--json", ...extra]);
+  if (result.code !== 0) {
+    throw new Error(result.stderr);
+  }
+  return JSON.parse(result.stdout) as { version: string };
+}
+
+it("signs in, rolls a project back, and the site changes", async ({ expect }) => {
+  const v1 = await deploy("blog", "first post");
+  const v2 = await deploy("blog", "second post");
+  await platform.cli(["alias", "set", "staging", v1.version, "--project", "blog"]);
+  await deploy("shop", "the shop");
+
+  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  const urls: string[] = [];
+  page.on("request", (request) => urls.push(request.url()));
+  await page.goto(`http://localhost:${platform.port}/`);
+  await page.fill("#token", platform.token);
+  await page.click("#sign-in-form button[type=submit]");
+  await page.waitForSelector("#projects:not([hidden]) a[href='#/projects/blog']");
+  expect(await page.locator("#project-rows tr").count()).toBe(2);
+
+  await page.click("a[href='#/projects/blog']");
+  await page.waitForSelector(`tr.live[data-version='${v2.version}']`);
+  expect(await page.locator("#version-rows tr").count()).toBe(2);
+  expect(await page.textContent(`tr[data-version='${v1.version}']`)).toContain("staging");
+
+  if (process.env.R2_ASSETS_CONSOLE_SCREENSHOT) {
+    await page.screenshot({ path: process.env.R2_ASSETS_CONSOLE_SCREENSHOT, fullPage: true });
+  }
+
+  page.once("dialog", (dialog) => void dialog.accept());
+  await page.click("#rollback");
+  await page.waitForSelector(`tr.live[data-version='${v1.version}']`);
+  expect(await page.textContent("#history-rows tr:first-child")).toContain("rollback");
+
+  const site = await browser.newPage();
+  await site.goto(`http://blog.localhost:${platform.port}/`);
+  expect(await site.textContent("h1")).toBe("first post");
+
+  // A failure is shown as the API said it.
+  page.once("dialog", (dialog) => void dialog.accept());
+  await page.click("#rollback");
+  await page.waitForSelector("#error:not([hidden])");
+  expect(await page.textContent("#error")).toMatch(/cannot roll back/);
+
+  expect(urls.filter((url) => url.includes(platform.token))).toEqual([]);
+  expect(await page.evaluate(() => sessionStorage.length)).toBe(1);
+  await page.click("#sign-out");
+  expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+  await page.waitForSelector("#sign-in:not([hidden])");
+});
+
+it("keeps a deploy token to its own project, and refuses a wrong token", async ({ expect }) => {
+  const created = await platform.cli(["token", "create", "--project", "shop", "--json"]);
+  const { token } = JSON.parse(created.stdout) as { token: string };
+  const page = await browser.newPage();
+  await page.goto(`http://localhost:${platform.port}/`);
+  await page.fill("#token", token);
+  await page.click("#sign-in-form button[type=submit]");
+  await page.waitForSelector("#project:not([hidden])");
+  expect(await page.textContent("#project-name")).toBe("shop");
+  expect(await page.isHidden("#domain-form")).toBe(true);
+
+  await page.click("#sign-out");
+  await page.fill("#token", "not-a-token");
+  await page.click("#sign-in-form button[type=submit]");
+  await page.waitForSelector("#error:not([hidden])");
+  expect(await page.textContent("#error")).toMatch(/invalid token/);
+  expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+});
