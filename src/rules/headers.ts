@@ -1,7 +1,8 @@
 /**
  * `_headers`, in Cloudflare's syntax: a path pattern (or `https://host/path`)
  * on its own line, then indented `Name: value` lines to set and `! Name`
- * lines to remove. Every matching rule applies, in file order; values may
+ * lines to remove. A later block for the same path replaces an earlier
+ * one. Every matching rule applies, in file order; values may
  * use the pattern's `:placeholders` and `:splat`. Invalid lines are
  * reported with their line number and skipped. Pure.
  */
@@ -31,8 +32,14 @@ export function parseHeaders(text: string): { rules: HeaderRule[]; invalid: Rule
 
   const close = (): void => {
     if (current) {
+      const path = current.path;
+      const earlier = rules.findIndex((rule) => rule.path === path);
       if (Object.keys(current.set).length === 0 && current.unset.length === 0) {
         invalid.push({ line: current.line, message: `no headers are given for ${current.path}` });
+      } else if (earlier !== -1) {
+        // Rules are keyed by their path, as on Cloudflare: a later block for
+        // the same path replaces the earlier one, in its place.
+        rules[earlier] = current;
       } else {
         rules.push(current);
       }

@@ -9,7 +9,6 @@ import type { CompiledConfig, NotFoundHandling } from "./config.ts";
 import { matchHeaders, type HeaderOp } from "./headers.ts";
 import { candidatePaths, htmlIntent, type Exists, type HtmlOptions } from "./html-handling.ts";
 import { addQuery, matchRedirect, redirectLocation, type RedirectStatus } from "./redirects.ts";
-import { runsWorkerFirst } from "./worker-first.ts";
 
 export type { Exists } from "./html-handling.ts";
 
@@ -99,41 +98,83 @@ function applyRedirects(url: URL, { config, redirectPatterns }: CompiledConfig):
 /** The decision for one request: the version's server code answers, or the assets do as `route` says. */
 export type Decision = { kind: "server" } | ({ kind: "assets" } & Routed);
 
+/** What a version's server code runs with that routing depends on. */
+export interface ServerCompatibility {
+  compatibilityDate: string;
+  compatibilityFlags: readonly string[];
+}
+
 export interface RequestShape {
-  /** The version has server code, and the request came to the project's site (not through its ASSETS binding). */
-  server: boolean;
+  /** The version's server code, when the request came to the project's site (not through its ASSETS binding). */
+  server: ServerCompatibility | null;
   /** `Sec-Fetch-Mode: navigate`. */
   navigate: boolean;
 }
 
 /**
  * Who answers a request to a version, in the order of Workers with assets
- * (see README, "Routing order"):
- * 1. a request matching `run_worker_first` goes to the server code;
- * 2. else one that matches an asset (or a `_redirects` rule) is served from
- *    the assets, without waking the server code;
- * 3. else, with no server code, not_found_handling applies;
- * 4. else a navigation request to a single-page application gets its
- *    index.html, and anything else goes to the server code.
+ * (router-worker/src/worker.ts and asset-worker/src/handler.ts in
+ * cloudflare/workers-sdk; see README, "Routing order"):
+ * 1. `run_worker_first: true`, or a request matching one of its patterns,
+ *    goes to the server code; one matching a `!/` exclusion is answered by
+ *    the assets alone, not_found_handling included;
+ * 2. else a file (after html_handling), or a `_redirects` rule, answers
+ *    without waking the server code; so does not_found_handling when
+ *    `run_worker_first` is a list of patterns, or for a navigation request
+ *    when the navigation preference is on;
+ * 3. else the server code answers; with no server code, not_found_handling.
  */
 export function routeRequest(url: URL, compiled: CompiledConfig, exists: Exists, shape: RequestShape): Decision {
-  if (!shape.server) {
+  const { server } = shape;
+  if (!server) {
     return { kind: "assets", ...route(url, compiled, exists) };
   }
-  if (runsWorkerFirst(compiled.workerFirst, url.pathname)) {
+  const rules = compiled.workerFirst;
+  if (rules.always) {
     return { kind: "server" };
   }
-  const spaNavigation = shape.navigate && compiled.config.not_found_handling === "single-page-application";
-  const routed = route(url, compiled, exists, { notFound: spaNavigation });
+  const staticRouting = Array.isArray(compiled.config.run_worker_first);
+  if (staticRouting && rules.exclude.some((pattern) => pattern.test(url.pathname))) {
+    return { kind: "assets", ...route(url, compiled, exists) };
+  }
+  if (staticRouting && rules.include.some((pattern) => pattern.test(url.pathname))) {
+    return { kind: "server" };
+  }
+  const keepNotFound = staticRouting || (shape.navigate && navigationPrefersAssets(server));
+  const routed = route(url, compiled, exists, { notFound: keepNotFound });
   if (routed.intent.kind === "none" && !routed.intent.rewritten) {
     return { kind: "server" };
   }
   return { kind: "assets", ...routed };
 }
 
+/** Compatibility flags of the navigation preference (asset-worker/src/compatibility-flags.ts). */
+const PREFERS_ASSETS = {
+  enable: "assets_navigation_prefers_asset_serving",
+  disable: "assets_navigation_has_no_effect",
+  since: "2025-04-01",
+};
+
+/**
+ * Whether a navigation request (`Sec-Fetch-Mode: navigate`) that matches no
+ * file gets not_found_handling rather than the server code: on from
+ * compatibility date 2025-04-01, or with its flag; off with the opt-out flag.
+ */
+export function navigationPrefersAssets({ compatibilityDate, compatibilityFlags }: ServerCompatibility): boolean {
+  if (compatibilityFlags.includes(PREFERS_ASSETS.enable)) {
+    return true;
+  }
+  return compatibilityDate >= PREFERS_ASSETS.since && !compatibilityFlags.includes(PREFERS_ASSETS.disable);
+}
+
 /** Whether the answer to a request can depend on `Sec-Fetch-Mode: navigate`. */
-export function dependsOnNavigation(compiled: CompiledConfig, shape: { server: boolean }): boolean {
-  return shape.server && compiled.config.not_found_handling === "single-page-application";
+export function dependsOnNavigation(compiled: CompiledConfig, server: ServerCompatibility | null): boolean {
+  return (
+    server !== null &&
+    compiled.config.run_worker_first === false &&
+    compiled.config.not_found_handling !== "none" &&
+    navigationPrefersAssets(server)
+  );
 }
 
 const ALL_OPTIONS: HtmlOptions[] = (

@@ -17,7 +17,7 @@ import type { Outcome } from "../errors.ts";
 import { compileConfig, type CompiledConfig } from "../rules/config.ts";
 import type { HeaderOp } from "../rules/headers.ts";
 import type { RedirectStatus } from "../rules/redirects.ts";
-import { dependsOnNavigation, lookupsFor, routeRequest, type Decision } from "../rules/route.ts";
+import { dependsOnNavigation, lookupsFor, routeRequest, type Decision, type RequestShape } from "../rules/route.ts";
 import {
   ANSWER_CACHE_BYTES,
   ANSWER_CACHE_ENTRIES,
@@ -234,9 +234,9 @@ function routingOf(project: string, found: Lookup): VersionRouting {
   return routing;
 }
 
-function shapeOf(request: ResolveRequest, routing: VersionRouting): { server: boolean; navigate: boolean } {
-  const server = request.via === "site" && routing.server !== null;
-  return { server, navigate: dependsOnNavigation(routing.compiled, { server }) && request.navigate };
+function shapeOf(request: ResolveRequest, routing: VersionRouting): RequestShape {
+  const server = request.via === "site" ? routing.server : null;
+  return { server, navigate: dependsOnNavigation(routing.compiled, server) && request.navigate };
 }
 
 /** What an answer depends on, beside the version: nothing else may go into it. */

@@ -31,9 +31,14 @@ export async function respondWithAsset(request: Request, bodies: Bodies, asset: 
   const headers = new Headers({
     etag: `"${file.hash}"`,
     "last-modified": httpDate(file.storedAt),
-    "cache-control": cacheControlFor(file.path),
     ...asset.tags,
   });
+  // As on Cloudflare, an answer to a request with credentials gets no
+  // caching default (asset-worker/src/utils/headers.ts): a shared cache
+  // must not keep it unless `_headers` says so.
+  if (!request.headers.has("authorization")) {
+    headers.set("cache-control", cacheControlFor(file.path));
+  }
   const head = request.method === "HEAD";
   const finish = (body: BodyInit | null, status: number): Response => {
     applyHeaderOps(headers, asset.headerOps);

@@ -10,7 +10,7 @@ import { compileConfig, DEFAULT_CONFIG, type HtmlHandling, type ServingConfig } 
 import { parseHeaders } from "../../src/rules/headers.ts";
 import { parseRedirects } from "../../src/rules/redirects.ts";
 import { candidatePaths, htmlIntent } from "../../src/rules/html-handling.ts";
-import { route, type Intent } from "../../src/rules/route.ts";
+import { route, routeRequest, type Intent, type ServerCompatibility } from "../../src/rules/route.ts";
 
 interface Site {
   files: string[];
@@ -440,3 +440,145 @@ async function oracle(
   }
   return { kind: "asset", path: served ?? "?", status: response.status as 200 | 404 };
 }
+
+describe("who answers, with server code (#11)", () => {
+  // Each expectation names the file of cloudflare/workers-sdk it follows
+  // (packages/workers-shared/…).
+  const files = ["/index.html", "/404.html", "/about.html", "/api/docs/index.html"];
+  const NEW: ServerCompatibility = { compatibilityDate: "2026-11-01", compatibilityFlags: [] };
+  const OLD: ServerCompatibility = { compatibilityDate: "2025-03-31", compatibilityFlags: [] };
+  /** "server", the file served, or 404. */
+  type Expect = string | 404;
+  const rows: [Partial<ServingConfig>, ServerCompatibility, string, boolean, Expect, string][] = [
+    [
+      { run_worker_first: true },
+      NEW,
+      "/about",
+      false,
+      "server",
+      "router-worker/src/worker.ts: invoke_user_worker_ahead_of_assets",
+    ],
+    [{}, NEW, "/about", false, "/about.html", "router-worker/src/worker.ts: unstable_canFetch finds the asset"],
+    [{}, NEW, "/missing", false, "server", "router-worker/src/worker.ts: no asset, has_user_worker"],
+    // run_worker_first as a list turns on static routing.
+    [
+      { run_worker_first: ["/api/*"], not_found_handling: "single-page-application" },
+      NEW,
+      "/api/x",
+      false,
+      "server",
+      "router-worker/src/worker.ts: static_routing.user_worker",
+    ],
+    [
+      { run_worker_first: ["/api/*", "!/api/docs/*"] },
+      NEW,
+      "/api/docs/missing",
+      false,
+      404,
+      "router-worker/src/worker.ts: static_routing.asset_worker",
+    ],
+    [
+      { run_worker_first: ["/api/*", "!/api/docs/*"], not_found_handling: "404-page" },
+      NEW,
+      "/api/docs/x",
+      false,
+      "/404.html",
+      "router-worker/src/worker.ts: static_routing.asset_worker",
+    ],
+    [
+      { run_worker_first: ["/api/*"], not_found_handling: "single-page-application" },
+      NEW,
+      "/missing.js",
+      false,
+      "/index.html",
+      "asset-worker/src/handler.ts: canFetch keeps not_found_handling with has_static_routing",
+    ],
+    [
+      { run_worker_first: ["/api/*"], not_found_handling: "404-page" },
+      NEW,
+      "/missing",
+      false,
+      "/404.html",
+      "asset-worker/src/handler.ts: canFetch keeps not_found_handling with has_static_routing",
+    ],
+    [
+      { run_worker_first: ["/api/*"] },
+      NEW,
+      "/missing",
+      false,
+      "server",
+      "router-worker/src/worker.ts: canFetch false, has_user_worker",
+    ],
+    // Navigation requests prefer assets, from compatibility date 2025-04-01.
+    [
+      { not_found_handling: "single-page-application" },
+      NEW,
+      "/dashboard",
+      false,
+      "server",
+      "asset-worker/src/handler.ts: canFetch drops not_found_handling",
+    ],
+    [
+      { not_found_handling: "single-page-application" },
+      NEW,
+      "/dashboard",
+      true,
+      "/index.html",
+      "asset-worker/src/compatibility-flags.ts: onByDefaultAfter 2025-04-01",
+    ],
+    [
+      { not_found_handling: "404-page" },
+      NEW,
+      "/dashboard",
+      true,
+      "/404.html",
+      "asset-worker/src/handler.ts: canFetch, whatever the mode",
+    ],
+    [
+      { not_found_handling: "single-page-application" },
+      OLD,
+      "/dashboard",
+      true,
+      "server",
+      "asset-worker/src/compatibility-flags.ts: before 2025-04-01",
+    ],
+    [
+      { not_found_handling: "single-page-application" },
+      { ...OLD, compatibilityFlags: ["assets_navigation_prefers_asset_serving"] },
+      "/dashboard",
+      true,
+      "/index.html",
+      "asset-worker/src/compatibility-flags.ts: enable flag",
+    ],
+    [
+      { not_found_handling: "single-page-application" },
+      { ...NEW, compatibilityFlags: ["assets_navigation_has_no_effect"] },
+      "/dashboard",
+      true,
+      "server",
+      "asset-worker/src/compatibility-flags.ts: disable flag",
+    ],
+  ];
+  for (const [config, server, path, navigate, expected, source] of rows) {
+    it(`${JSON.stringify(config)} ${server.compatibilityDate}${server.compatibilityFlags.length ? ` ${server.compatibilityFlags.join()}` : ""} ${navigate ? "navigate " : ""}${path} → ${expected} (${source})`, ({
+      expect,
+    }) => {
+      const set = new Set(files);
+      const decision = routeRequest(
+        new URL(`https://site.test${path}`),
+        compiled({ files, config }),
+        (p) => (set.has(p) ? `hash of ${p}` : null),
+        { server, navigate },
+      );
+      const answer =
+        decision.kind === "server"
+          ? "server"
+          : decision.intent.kind === "asset"
+            ? decision.intent.path
+            : decision.intent.kind === "none"
+              ? 404
+              : decision.intent.location;
+      expect(answer).toBe(expected);
+    });
+  }
+});

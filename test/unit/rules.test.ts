@@ -272,3 +272,13 @@ describe("cookies", () => {
     expect(headers.getSetCookie()).toEqual(["a=1", "b=2"]);
   });
 });
+
+describe("_headers blocks for the same path (#11)", () => {
+  it("keep only the later one, in the earlier one's place, as Cloudflare keys rules by path", ({ expect }) => {
+    const { rules } = parseHeaders(["/a", "  X-One: 1", "/b", "  X-B: b", "/a", "  X-Two: 2"].join("\n"));
+    expect(rules.map((rule) => [rule.path, rule.set])).toEqual([
+      ["/a", { "x-two": "2" }],
+      ["/b", { "x-b": "b" }],
+    ]);
+  });
+});

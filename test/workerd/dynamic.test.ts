@@ -68,14 +68,30 @@ const ASSETS = {
   "/404.html": "<h1>lost</h1>",
 };
 
-function server(vars: Record<string, string> = { GREETING: "hello" }) {
-  return { entry: "server/index.ts", files: { "server/index.ts": SERVER, "server/describe.ts": DESCRIBE }, vars };
+/** The server code's compatibility settings, where a test needs others than the defaults. */
+interface Compat {
+  compatibility_date?: string;
+  compatibility_flags?: string[];
 }
 
-async function fullStack(prefix: string, config: Record<string, unknown>, withServer = true): Promise<string> {
+function server(vars: Record<string, string> = { GREETING: "hello" }, compat: Compat = {}) {
+  return {
+    entry: "server/index.ts",
+    files: { "server/index.ts": SERVER, "server/describe.ts": DESCRIBE },
+    vars,
+    ...compat,
+  };
+}
+
+async function fullStack(
+  prefix: string,
+  config: Record<string, unknown>,
+  withServer = true,
+  compat: Compat = {},
+): Promise<string> {
   const project = uniqueProject(prefix);
   await createProject(project);
-  await deploy(project, ASSETS, { config, server: withServer ? server() : undefined });
+  await deploy(project, ASSETS, { config, server: withServer ? server(undefined, compat) : undefined });
   return project;
 }
 
@@ -97,8 +113,8 @@ async function whoAnswers(project: string, path: string, navigate = false): Prom
 }
 
 describe("routing order with server code", () => {
-  // [config, path, navigation request, with server code, who answers]
-  const table: [Record<string, unknown>, string, boolean, boolean, Who][] = [
+  // [config, path, navigation request, with server code, who answers, the server code's compatibility]
+  const table: [Record<string, unknown>, string, boolean, boolean, Who, Compat?][] = [
     // 2. A matching asset is served without waking the server code.
     [{}, "/about", false, true, "asset"],
     [{}, "/data.json", false, true, "asset"],
@@ -120,24 +136,64 @@ describe("routing order with server code", () => {
     [{ run_worker_first: ["/api/*", "!/api/docs/*"] }, "/api/data", false, true, "server"],
     [{ run_worker_first: ["/api/*"] }, "/about", false, true, "asset"],
     [{ run_worker_first: true }, "/about", false, false, "asset"],
+    // As Workers Static Assets does (#11), from packages/workers-shared in cloudflare/workers-sdk:
+    // run_worker_first as patterns turns on static routing (router-worker/src/worker.ts): a miss
+    // gets not_found_handling (asset-worker/src/handler.ts, canFetch), an exclusion never the code.
+    [
+      { run_worker_first: ["/api/*"], not_found_handling: "single-page-application" },
+      "/missing.js",
+      false,
+      true,
+      "shell",
+    ],
+    [{ run_worker_first: ["/api/*"], not_found_handling: "404-page" }, "/missing", false, true, "404"],
+    [{ run_worker_first: ["/api/*"] }, "/missing", false, true, "server"],
+    [{ run_worker_first: ["/api/*", "!/api/docs/*"] }, "/api/docs/missing", false, true, "404"],
+    // A navigation prefers assets whatever not_found_handling is (asset-worker/src/handler.ts)...
+    [{ not_found_handling: "404-page" }, "/dashboard", true, true, "404"],
+    // ...from compatibility date 2025-04-01, or with its flag (asset-worker/src/compatibility-flags.ts).
+    [
+      { not_found_handling: "single-page-application" },
+      "/dashboard",
+      true,
+      true,
+      "server",
+      { compatibility_date: "2025-03-31" },
+    ],
+    [
+      { not_found_handling: "single-page-application" },
+      "/dashboard",
+      true,
+      true,
+      "shell",
+      { compatibility_date: "2025-03-31", compatibility_flags: ["assets_navigation_prefers_asset_serving"] },
+    ],
+    [
+      { not_found_handling: "404-page" },
+      "/dashboard",
+      true,
+      true,
+      "server",
+      { compatibility_flags: ["assets_navigation_has_no_effect"] },
+    ],
   ];
 
   const projects = new Map<string, Promise<string>>();
-  const projectFor = (config: Record<string, unknown>, withServer: boolean): Promise<string> => {
-    const key = JSON.stringify([config, withServer]);
+  const projectFor = (config: Record<string, unknown>, withServer: boolean, compat: Compat = {}): Promise<string> => {
+    const key = JSON.stringify([config, withServer, compat]);
     let project = projects.get(key);
     if (!project) {
-      project = fullStack("order", config, withServer);
+      project = fullStack("order", config, withServer, compat);
       projects.set(key, project);
     }
     return project;
   };
 
-  for (const [config, path, navigate, withServer, who] of table) {
-    it(`${JSON.stringify(config)} ${navigate ? "navigate " : ""}${path} ${withServer ? "with" : "without"} server code → ${who}`, async ({
+  for (const [config, path, navigate, withServer, who, compat] of table) {
+    it(`${JSON.stringify(config)} ${navigate ? "navigate " : ""}${path} ${withServer ? "with" : "without"} server code${compat ? ` ${JSON.stringify(compat)}` : ""} → ${who}`, async ({
       expect,
     }) => {
-      const project = await projectFor(config, withServer);
+      const project = await projectFor(config, withServer, compat);
       expect(await whoAnswers(project, path, navigate)).toBe(who);
     });
   }

@@ -98,7 +98,13 @@ export async function createProject(name: string, retention?: number): Promise<v
 
 /** Server code as sources, bundled by `deploy` as the CLI bundles it; or a deploy's raw `server` field, `bundle` included. */
 export type ServerOption =
-  | { entry: string; files: Record<string, string>; vars?: Record<string, string> }
+  | {
+      entry: string;
+      files: Record<string, string>;
+      vars?: Record<string, string>;
+      compatibility_date?: string;
+      compatibility_flags?: string[];
+    }
   | { bundle: unknown; [field: string]: unknown };
 
 export interface DeployOptions {
@@ -173,7 +179,12 @@ async function serverField(
   const built = await createWorker({ files: server.files, entryPoint: server.entry, bundle: true });
   const bytes = bytesOf(JSON.stringify({ mainModule: built.mainModule, modules: built.modules }));
   const hash = await contentHash(bytes);
-  return { field: { bundle: { hash, size: bytes.length }, vars: server.vars ?? {} }, hash, bytes };
+  const { vars = {}, compatibility_date, compatibility_flags } = server;
+  return {
+    field: { bundle: { hash, size: bytes.length }, vars, compatibility_date, compatibility_flags },
+    hash,
+    bytes,
+  };
 }
 
 /** The upload of a hand-made bundle: its JSON bytes and the `server` field naming it. */

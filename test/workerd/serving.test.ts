@@ -314,3 +314,65 @@ describe("responses", () => {
     expect((await site(uniqueProject("none"), "/x", { method: "POST" })).status).toBe(404);
   });
 });
+
+describe("where Workers Static Assets behaves so (#11)", () => {
+  it("replaces an earlier _headers block for the same path, and still applies every pattern that matches", async ({
+    expect,
+  }) => {
+    // utils/configuration/constructConfiguration.ts in cloudflare/workers-sdk keys header rules by path.
+    const twice = uniqueProject("headers-twice");
+    await createProject(twice);
+    const headers = [
+      "/page",
+      "  X-First: 1",
+      "  X-Shared: first",
+      "/*",
+      "  X-All: yes",
+      "/page",
+      "  X-Shared: second",
+    ].join("\n");
+    await deploy(twice, { "/page.html": "p" }, { config: { headers } });
+    const res = await site(twice, "/page");
+    expect([res.headers.get("x-first"), res.headers.get("x-shared"), res.headers.get("x-all")]).toEqual([
+      null,
+      "second",
+      "yes",
+    ]);
+  });
+
+  it("sets no Cache-Control on answers to requests with Authorization", async ({ expect }) => {
+    // asset-worker/src/utils/headers.ts in cloudflare/workers-sdk: isCacheable.
+    const res = await get("/about", { authorization: "Basic dTpw" });
+    expect([res.status, res.headers.get("cache-control")]).toEqual([200, null]);
+    expect((await get("/about")).headers.get("cache-control")).toBe("public, max-age=0, must-revalidate");
+  });
+
+  it("keeps immutable for real content fingerprints, and lets _headers opt a path in or out", async ({ expect }) => {
+    const immutable = uniqueProject("immutable");
+    await createProject(immutable);
+    const headers = [
+      "/assets/hashed-but-mutable-3f9a1c0d.js",
+      "  Cache-Control: no-cache",
+      "/fonts/*",
+      "  Cache-Control: public, max-age=31536000, immutable",
+    ].join("\n");
+    await deploy(
+      immutable,
+      {
+        "/assets/index-BxP3k9aZ.js": "a",
+        "/assets/hashed-but-mutable-3f9a1c0d.js": "b",
+        "/hero-image-2x.png": "c",
+        "/annual-report-2024.pdf": "d",
+        "/fonts/roboto-v30-latin.woff2": "e",
+      },
+      { config: { headers } },
+    );
+    const cache = async (path: string): Promise<string | null> =>
+      (await site(immutable, path)).headers.get("cache-control");
+    expect(await cache("/assets/index-BxP3k9aZ.js")).toBe("public, max-age=31536000, immutable");
+    expect(await cache("/hero-image-2x.png")).toBe("public, max-age=0, must-revalidate");
+    expect(await cache("/annual-report-2024.pdf")).toBe("public, max-age=0, must-revalidate");
+    expect(await cache("/assets/hashed-but-mutable-3f9a1c0d.js")).toBe("no-cache");
+    expect(await cache("/fonts/roboto-v30-latin.woff2")).toBe("public, max-age=31536000, immutable");
+  });
+});
