@@ -1,272 +1,75 @@
 /**
- * `npm run bench`: how close r2-assets comes to plain R2 with a large file.
+ * `npm run bench`: r2-assets side by side with plain R2, on this machine,
+ * in one run. Sections (R2_ASSETS_BENCH_SECTIONS, comma-separated; all by
+ * default):
  *
- * 1. r2-assets: the CLI deploys the file (hashing, then a verified
- *    multipart upload), and it is downloaded through the project's host,
- *    once alone and then by four clients at once while workerd's resident
- *    memory is sampled.
- * 2. Plain R2, through a Worker that only puts and gets objects
- *    (bench/raw-r2), on the same local bucket: the object r2-assets stored
- *    read back whole, the same file written in one streamed PUT and read
- *    back, and written as a multipart upload with the CLI's part size and
- *    concurrency.
+ *   deploy  many small files with the CLI vs one R2 write per blob (deploy.ts)
+ *   serve   requests per second vs a Worker that reads R2 directly (serve.ts)
+ *   large   one large file up and down vs R2 (large.ts)
  *
- * Both run under `wrangler dev` with local R2, one after the other.
- * R2_ASSETS_BENCH_BYTES sets the file size (default 1 GiB).
+ * R2_ASSETS_BENCH_FILES sets the deploy section's file counts (default
+ * "10000,100000"); the serving section's large-manifest scenario uses the
+ * largest. The report is markdown on stdout; progress goes to stderr.
  */
-import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import { hashFile } from "../src/cli/hash.ts";
-import { mapLimit } from "../src/shared/pool.ts";
-import { DEFAULT_PART_SIZE } from "../src/shared/limits.ts";
-import { startPlatform, writeRandomFile, type Platform } from "../test/e2e/platform.ts";
+import { startPlatform } from "../test/e2e/platform.ts";
+import { log } from "./common.ts";
+import { deployFigures, deployReport, type DeployFigures } from "./deploy.ts";
+import { largeSection } from "./large.ts";
+import { serveSection } from "./serve.ts";
 
-const SIZE = Number(process.env.R2_ASSETS_BENCH_BYTES ?? 1024 ** 3);
-const CLIENTS = 4;
-/** The CLI's default --concurrency. */
-const UPLOAD_CONCURRENCY = 6;
-const MB = 1_000_000;
-
-interface Row {
-  what: string;
-  seconds: number;
-  bytes: number;
-}
+const SECTIONS = new Set((process.env.R2_ASSETS_BENCH_SECTIONS ?? "deploy,serve,large").split(","));
+const FILE_COUNTS = (process.env.R2_ASSETS_BENCH_FILES ?? "10000,100000").split(",").map(Number);
 
 async function main(): Promise<void> {
-  if (!Number.isSafeInteger(SIZE) || SIZE <= 0) {
-    throw new Error(`R2_ASSETS_BENCH_BYTES must be a positive integer, got ${process.env.R2_ASSETS_BENCH_BYTES}`);
+  for (const section of SECTIONS) {
+    if (!["deploy", "serve", "large"].includes(section)) {
+      throw new Error(`R2_ASSETS_BENCH_SECTIONS: unknown section "${section}" (deploy, serve, large)`);
+    }
   }
-  const dir = await mkdtemp(join(tmpdir(), "r2a-bench-"));
-  const state = await mkdtemp(join(tmpdir(), "r2a-bench-state-"));
-  const file = join(dir, "media.bin");
-  try {
-    log(`Writing ${format(SIZE)} of random bytes`);
-    await writeRandomFile(file, SIZE);
-
-    const sha = await timed(() => sha256File(file));
-    const { hash } = await hashFile(file);
-
-    log("r2-assets: deploy with the CLI, then download");
-    const platform = await startPlatform({ state });
-    let deployed: { hashing: number; uploading: number };
-    let single: number;
-    let parallel: { seconds: number; idleRss: number; peakRss: number };
+  if (!FILE_COUNTS.every((count) => Number.isSafeInteger(count) && count > 0)) {
+    throw new Error(`R2_ASSETS_BENCH_FILES must list positive whole numbers, got ${process.env.R2_ASSETS_BENCH_FILES}`);
+  }
+  const out = [`## r2-assets benchmark, ${new Date().toISOString().slice(0, 10)}`, ""];
+  if (SECTIONS.has("deploy") || SECTIONS.has("serve")) {
+    // The platform and the plain-R2 Worker run at once, each with its own state, so that rounds interleave.
+    const states = [await mkdtemp(join(tmpdir(), "r2a-bench-a-")), await mkdtemp(join(tmpdir(), "r2a-bench-b-"))];
+    log("starting r2-assets and the plain-R2 Worker");
+    const platform = await startPlatform({ state: states[0], leaseMs: 1000 });
+    const raw = await startPlatform({ config: "bench/raw-r2/wrangler.toml", healthPath: "/health", state: states[1] });
     try {
-      deployed = await deploy(platform, dir);
-      single = await timed(() => download(platform.port, `bench.localhost:${platform.port}`, "/media.bin"));
-      parallel = await parallelDownloads(platform);
+      const deployed: DeployFigures[] = [];
+      if (SECTIONS.has("deploy")) {
+        for (const count of FILE_COUNTS) {
+          deployed.push(await deployFigures(platform, raw, count, String(count)));
+        }
+        out.push(...deployReport(deployed), "");
+      }
+      if (SECTIONS.has("serve")) {
+        const big = deployed.at(-1);
+        out.push(
+          ...(await serveSection(
+            platform,
+            raw,
+            big ? { project: big.project, paths: big.paths, label: String(big.files) } : null,
+          )),
+          "",
+        );
+      }
     } finally {
       await platform.stop();
-    }
-
-    log("Plain R2 through a minimal Worker, same bucket");
-    const raw = await startPlatform({ config: "bench/raw-r2/wrangler.toml", healthPath: "/health", state });
-    let raws: { readStored: number; put: number; get: number; multipart: number };
-    try {
-      const readStored = await timed(() => download(raw.port, "127.0.0.1", `/projects/bench/blobs/${hash}`));
-      const put = await timed(() => putWhole(raw.port, "/raw/whole.bin", file));
-      const get = await timed(() => download(raw.port, "127.0.0.1", "/raw/whole.bin"));
-      const multipart = await timed(() => putMultipart(raw.port, "/raw/parts.bin", file));
-      raws = { readStored, put, get, multipart };
-    } finally {
       await raw.stop();
-    }
-
-    const rows: Row[] = [
-      { what: "Node: SHA-256 of the file (disk and hash speed)", seconds: sha, bytes: SIZE },
-      { what: "r2-assets CLI: hashing", seconds: deployed.hashing, bytes: SIZE },
-      { what: "r2-assets: upload (multipart, verified)", seconds: deployed.uploading, bytes: SIZE },
-      { what: "R2: multipart put, same part size and concurrency", seconds: raws.multipart, bytes: SIZE },
-      { what: "R2: put, one streamed request", seconds: raws.put, bytes: SIZE },
-      { what: "r2-assets: download through AssetBinding", seconds: single, bytes: SIZE },
-      { what: "R2: get of the same (multipart) object", seconds: raws.readStored, bytes: SIZE },
-      { what: "R2: get of a single-part object", seconds: raws.get, bytes: SIZE },
-      { what: `r2-assets: ${CLIENTS} downloads at once (total)`, seconds: parallel.seconds, bytes: SIZE * CLIENTS },
-    ];
-    console.log(`\nr2-assets benchmark, ${new Date().toISOString().slice(0, 10)}, a file of ${format(SIZE)}\n`);
-    console.log("| Measurement | Time | Throughput |");
-    console.log("|---|---:|---:|");
-    for (const row of rows) {
-      console.log(`| ${row.what} | ${row.seconds.toFixed(1)} s | ${rate(row)} |`);
-    }
-    console.log("");
-    console.log(
-      `Upload, r2-assets / R2 multipart: ${ratio(raws.multipart, deployed.uploading)}; / R2 single put: ${ratio(raws.put, deployed.uploading)}`,
-    );
-    console.log(
-      `Download, r2-assets / R2 get of the same object: ${ratio(raws.readStored, single)}; / single-part get: ${ratio(raws.get, single)}`,
-    );
-    console.log(`Hashing, CLI / Node SHA-256: ${ratio(sha, deployed.hashing)}`);
-    console.log(
-      `workerd resident memory: ${format(parallel.idleRss)} before, peak ${format(parallel.peakRss)} ` +
-        `while ${CLIENTS} clients downloaded ${format(SIZE)} each`,
-    );
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-    await rm(state, { recursive: true, force: true });
-  }
-}
-
-/** Deploys `dir` with the CLI; the phases are timed from its progress lines. */
-async function deploy(platform: Platform, dir: string): Promise<{ hashing: number; uploading: number }> {
-  const start = performance.now();
-  let hashed = 0;
-  const { child, done } = platform.spawnCli(["deploy", dir, "--project", "bench"]);
-  child.stderr?.on("data", (chunk: Buffer) => {
-    if (hashed === 0 && /^Hashed /m.test(chunk.toString())) {
-      hashed = performance.now();
-    }
-  });
-  const result = await done;
-  if (result.code !== 0 || hashed === 0) {
-    throw new Error(`deploy failed (${result.code}): ${result.stderr}`);
-  }
-  return { hashing: (hashed - start) / 1000, uploading: (performance.now() - hashed) / 1000 };
-}
-
-/** Four downloads at once, sampling the resident memory of wrangler's workerd. */
-async function parallelDownloads(platform: Platform): Promise<{ seconds: number; idleRss: number; peakRss: number }> {
-  const idleRss = await workerdRss(platform.processGroup);
-  let peakRss = idleRss;
-  const run = { sampling: true };
-  const sampler = (async () => {
-    while (run.sampling) {
-      peakRss = Math.max(peakRss, await workerdRss(platform.processGroup));
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  })();
-  const seconds = await timed(() =>
-    Promise.all(
-      Array.from({ length: CLIENTS }, () => download(platform.port, `bench.localhost:${platform.port}`, "/media.bin")),
-    ),
-  );
-  run.sampling = false;
-  await sampler;
-  return { seconds, idleRss, peakRss };
-}
-
-/** The resident memory, in bytes, of the workerd processes in a process group. */
-async function workerdRss(processGroup: number): Promise<number> {
-  const { stdout } = await promisify(execFile)("ps", ["-eo", "pgid=,rss=,comm="]);
-  let kib = 0;
-  for (const line of stdout.split("\n")) {
-    const [pgid, rss, command] = line.trim().split(/\s+/);
-    if (Number(pgid) === processGroup && command?.startsWith("workerd")) {
-      kib += Number(rss);
+      for (const state of states) {
+        await rm(state, { recursive: true, force: true });
+      }
     }
   }
-  return kib * 1024;
-}
-
-function putWhole(port: number, path: string, file: string): Promise<unknown> {
-  return send(port, "PUT", path, SIZE, createReadStream(file));
-}
-
-/** A multipart upload straight to R2, with the CLI's part size and concurrency. */
-async function putMultipart(port: number, path: string, file: string): Promise<void> {
-  const { uploadId } = (await send(port, "POST", `${path}?uploads`, 0, null)) as { uploadId: string };
-  const count = Math.ceil(SIZE / DEFAULT_PART_SIZE);
-  const parts = await mapLimit(
-    Array.from({ length: count }, (_, index) => index),
-    UPLOAD_CONCURRENCY,
-    (index) => {
-      const start = index * DEFAULT_PART_SIZE;
-      const end = Math.min(SIZE, start + DEFAULT_PART_SIZE) - 1;
-      const query = `?uploadId=${encodeURIComponent(uploadId)}&partNumber=${index + 1}`;
-      return send(port, "PUT", path + query, end - start + 1, createReadStream(file, { start, end }));
-    },
-  );
-  const body = Buffer.from(JSON.stringify(parts));
-  await send(port, "POST", `${path}?uploadId=${encodeURIComponent(uploadId)}`, body.length, body);
-}
-
-/** One request to the baseline Worker; resolves to its JSON answer. */
-function send(
-  port: number,
-  method: string,
-  path: string,
-  length: number,
-  body: NodeJS.ReadableStream | Buffer | null,
-): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      { host: "127.0.0.1", port, path, method, headers: { "content-length": length } },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on("data", (chunk: Buffer) => chunks.push(chunk));
-        response.on("end", () => {
-          const text = Buffer.concat(chunks).toString();
-          if (response.statusCode === 200) {
-            resolve(JSON.parse(text));
-          } else {
-            reject(new Error(`${method} ${path}: ${response.statusCode} ${text}`));
-          }
-        });
-      },
-    );
-    request.on("error", reject);
-    if (body === null || Buffer.isBuffer(body)) {
-      request.end(body ?? undefined);
-    } else {
-      body.pipe(request);
-    }
-  });
-}
-
-/** GETs `path` and reads the whole body, checking its length. */
-function download(port: number, host: string, path: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const request = http.request({ host: "127.0.0.1", port, path, headers: { host } }, (response) => {
-      let received = 0;
-      response.on("data", (chunk: Buffer) => (received += chunk.length));
-      response.on("end", () =>
-        response.statusCode === 200 && received === SIZE
-          ? resolve()
-          : reject(new Error(`GET ${host}${path}: ${response.statusCode}, ${received} of ${SIZE} bytes`)),
-      );
-      response.on("error", reject);
-    });
-    request.on("error", reject);
-    request.end();
-  });
-}
-
-async function sha256File(file: string): Promise<void> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(file, { highWaterMark: 4 * 1024 * 1024 })) {
-    hash.update(chunk as Buffer);
+  if (SECTIONS.has("large")) {
+    out.push(...(await largeSection()), "");
   }
-  hash.digest();
-}
-
-async function timed(work: () => Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  await work();
-  return (performance.now() - start) / 1000;
-}
-
-/** How fast `seconds` is compared with `baseline` (above 1: faster). */
-function ratio(baseline: number, seconds: number): string {
-  return (baseline / seconds).toFixed(2);
-}
-
-function rate(row: Row): string {
-  return `${(row.bytes / MB / row.seconds).toFixed(0)} MB/s`;
-}
-
-function format(bytes: number): string {
-  return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(2)} GiB` : `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
-}
-
-function log(message: string): void {
-  console.error(`bench: ${message}`);
+  console.log(out.join("\n"));
 }
 
 main().catch((error: unknown) => {

@@ -6,7 +6,9 @@
  *   POST /<key>?uploads                      start a multipart upload
  *   PUT  /<key>?uploadId=<id>&partNumber=<n> one part
  *   POST /<key>?uploadId=<id>                complete it (body: the parts)
- *   GET  /<key>                              stream the object back
+ *   GET  /<key>                              stream the object back (a Range header is honoured)
+ *   GET  /spa/<path>                         site/<path>, or site/index.html if there is none:
+ *                                            a single-page app's fallback
  */
 interface Env {
   BLOBS: R2Bucket;
@@ -36,9 +38,21 @@ export default {
       const object = await env.BLOBS.put(key, request.body);
       return Response.json({ size: object?.size });
     }
-    const object = await env.BLOBS.get(key);
+    if (key.startsWith("spa/")) {
+      const object = (await env.BLOBS.get(`site/${key.slice(4)}`)) ?? (await env.BLOBS.get("site/index.html"));
+      return object ? new Response(object.body) : new Response("not found", { status: 404 });
+    }
+    const ranged = request.headers.has("range");
+    const object = await env.BLOBS.get(key, ranged ? { range: request.headers } : {});
     if (!object) {
       return new Response("not found", { status: 404 });
+    }
+    if (ranged && object.range && "offset" in object.range && object.range.offset !== undefined) {
+      const { offset, length = object.size - offset } = object.range;
+      return new Response(object.body, {
+        status: 206,
+        headers: { "content-range": `bytes ${offset}-${offset + length - 1}/${object.size}` },
+      });
     }
     return new Response(object.body, { headers: { "content-length": String(object.size) } });
   },

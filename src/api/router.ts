@@ -4,6 +4,7 @@
  */
 import { Router, type IRequest } from "itty-router";
 import { AppError, toErrorResponse } from "../errors.ts";
+import { uploadBatch } from "./batch.ts";
 import { missingBlobs, uploadBlob } from "./blobs.ts";
 import { callerOf, type ApiContext } from "./context.ts";
 import { requireAdmin } from "./auth.ts";
@@ -71,6 +72,7 @@ router
   .put(`${P}/domains/:hostname`, addDomain)
   .delete(`${P}/domains/:hostname`, removeDomain)
   .post(`${P}/blobs/missing`, missingBlobs)
+  .post(`${P}/blobs/batch`, uploadBatch)
   .all("*", (request: IRequest) => {
     throw unmatched(request);
   });

@@ -3,6 +3,7 @@
  * crypto.DigestStream so that no body is ever held in memory whole.
  */
 import { BlockSplitter, joinDigests, toHex } from "../shared/blocks.ts";
+import { BLOCK_SIZE } from "../shared/limits.ts";
 
 /** Collects the SHA-256 digest of every block of a byte stream. */
 export class BlockDigester {
@@ -49,4 +50,13 @@ function openBlock(): { stream: DigestStream; writer: WritableStreamDefaultWrite
 /** The content hash of a blob, given the digests of its blocks. */
 export async function contentHashOf(blockDigests: readonly Uint8Array[]): Promise<string> {
   return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", joinDigests(blockDigests))));
+}
+
+/** The content hash of bytes held in memory. */
+export async function contentHashOfBytes(bytes: Uint8Array): Promise<string> {
+  const digests: Uint8Array[] = [];
+  for (let offset = 0; offset < bytes.byteLength; offset += BLOCK_SIZE) {
+    digests.push(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes.subarray(offset, offset + BLOCK_SIZE))));
+  }
+  return contentHashOf(digests);
 }

@@ -39,6 +39,20 @@ export interface StoredBlob {
   uploaded: Date;
 }
 
+/**
+ * A blob to read: its content hash when it is an R2 object of its own, or
+ * with the pack that holds it and where (small blobs uploaded together
+ * share one object).
+ */
+export type BlobRef = string | { hash: string; pack?: string | null; offset?: number | null };
+
+/** The object a blob's bytes are in, and where they start. */
+interface Place {
+  hash: string;
+  key: string;
+  base: number;
+}
+
 export class BlobStore {
   readonly #bucket: R2Bucket;
   readonly #prefix: string;
@@ -54,6 +68,20 @@ export class BlobStore {
     return this.#prefix + hash;
   }
 
+  /** The R2 key of a pack. */
+  packKey(id: string): string {
+    return `${this.#projectPrefix}packs/${id}`;
+  }
+
+  #place(blob: BlobRef): Place {
+    if (typeof blob === "string") {
+      return { hash: blob, key: this.key(blob), base: 0 };
+    }
+    return blob.pack
+      ? { hash: blob.hash, key: this.packKey(blob.pack), base: blob.offset ?? 0 }
+      : { hash: blob.hash, key: this.key(blob.hash), base: 0 };
+  }
+
   head(hash: string): Promise<R2Object | null> {
     return this.#bucket.head(this.key(hash));
   }
@@ -62,15 +90,16 @@ export class BlobStore {
    * Streams bytes `start` to `end` (inclusive) of a blob, or null if the
    * blob is not stored. If the reader cancels, the R2 read is cancelled.
    */
-  async read(hash: string, start: number, end: number): Promise<ReadableStream | null> {
+  async read(blob: BlobRef, start: number, end: number): Promise<ReadableStream | null> {
+    const place = this.#place(blob);
     const length = end - start + 1;
     const window = windowFor(length);
-    const first = await this.#window(hash, start, Math.min(end, start + window - 1));
+    const first = await this.#window(place, start, Math.min(end, start + window - 1));
     if (!first || length <= window) {
       return first;
     }
     const { readable, writable } = new FixedLengthStream(length);
-    this.#pipeFrom(first, hash, start + window, end, window, writable)
+    this.#pipeFrom(first, place, start + window, end, window, writable)
       .then(() => writable.close())
       .catch((error: unknown) => writable.abort(error).catch(() => undefined));
     return readable;
@@ -80,26 +109,29 @@ export class BlobStore {
    * Pipes bytes `start` to `end` (inclusive) of a blob into `writable`,
    * window by window, and leaves it open; false if the blob is not stored.
    */
-  async pipeRange(hash: string, start: number, end: number, writable: WritableStream): Promise<boolean> {
+  async pipeRange(blob: BlobRef, start: number, end: number, writable: WritableStream): Promise<boolean> {
+    const place = this.#place(blob);
     const window = windowFor(end - start + 1);
-    const first = await this.#window(hash, start, Math.min(end, start + window - 1));
+    const first = await this.#window(place, start, Math.min(end, start + window - 1));
     if (!first) {
       return false;
     }
-    await this.#pipeFrom(first, hash, start + window, end, window, writable);
+    await this.#pipeFrom(first, place, start + window, end, window, writable);
     return true;
   }
 
   /** One ranged R2 read, as a stream; null if the blob is not stored. */
-  async #window(hash: string, start: number, end: number): Promise<ReadableStream | null> {
-    const object = await this.#bucket.get(this.key(hash), { range: { offset: start, length: end - start + 1 } });
+  async #window(place: Place, start: number, end: number): Promise<ReadableStream | null> {
+    const object = await this.#bucket.get(place.key, {
+      range: { offset: place.base + start, length: end - start + 1 },
+    });
     return object && "body" in object ? object.body : null;
   }
 
   /** Pipes `first`, then the windows from `next` to `end`, into `writable` without closing it. */
   async #pipeFrom(
     first: ReadableStream,
-    hash: string,
+    place: Place,
     next: number,
     end: number,
     window: number,
@@ -107,18 +139,47 @@ export class BlobStore {
   ): Promise<void> {
     await first.pipeTo(writable, { preventClose: true });
     for (let offset = next; offset <= end; offset += window) {
-      const body = await this.#window(hash, offset, Math.min(end, offset + window - 1));
+      const body = await this.#window(place, offset, Math.min(end, offset + window - 1));
       if (!body) {
-        throw new Error(`blob ${hash} vanished while it was read`);
+        throw new Error(`blob ${place.hash} vanished while it was read`);
       }
       await body.pipeTo(writable, { preventClose: true });
     }
   }
 
-  /** A whole small blob, or null if it is not stored. */
-  async bytes(hash: string): Promise<Uint8Array | null> {
-    const object = await this.#bucket.get(this.key(hash));
-    return object ? new Uint8Array(await object.arrayBuffer()) : null;
+  /** A whole small blob of `size` bytes, or null if it is not stored. */
+  async bytes(blob: BlobRef, size: number): Promise<Uint8Array | null> {
+    const place = this.#place(blob);
+    if (size === 0) {
+      return (await this.#bucket.head(place.key)) ? new Uint8Array(0) : null;
+    }
+    const object = await this.#bucket.get(place.key, { range: { offset: place.base, length: size } });
+    return object && "body" in object ? new Uint8Array(await object.arrayBuffer()) : null;
+  }
+
+  /** Stores a pack: the bytes of many small blobs, one after the other. */
+  async putPack(id: string, pieces: readonly Uint8Array[]): Promise<void> {
+    await this.#bucket.put(this.packKey(id), new Blob([...pieces]));
+  }
+
+  /** Deletes packs. */
+  async deletePacks(ids: readonly string[]): Promise<void> {
+    for (let start = 0; start < ids.length; start += DELETE_BATCH) {
+      await this.#bucket.delete(ids.slice(start, start + DELETE_BATCH).map((id) => this.packKey(id)));
+    }
+  }
+
+  /** Every pack stored for the project. */
+  async *listPacks(): AsyncGenerator<{ id: string; size: number; uploaded: Date }> {
+    const prefix = this.packKey("");
+    let cursor: string | undefined;
+    do {
+      const page = await this.#bucket.list({ prefix, cursor, limit: 1000 });
+      for (const object of page.objects) {
+        yield { id: object.key.slice(prefix.length), size: object.size, uploaded: object.uploaded };
+      }
+      cursor = page.truncated ? page.cursor : undefined;
+    } while (cursor);
   }
 
   /**

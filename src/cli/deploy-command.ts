@@ -32,6 +32,8 @@ export interface DeployFlags {
   concurrency?: string;
   multipartThreshold?: string;
   dryRun?: boolean;
+  /** False for --no-cache. */
+  cache?: boolean;
 }
 
 export async function deployCommand(client: ApiClient, flags: DeployFlags, json: boolean): Promise<CommandOutput> {
@@ -83,6 +85,7 @@ export function deployOptions(flags: DeployFlags, file: ConfigFile | null): Depl
     ...serverPart(flags, file),
     concurrency: positiveInteger(flags.concurrency, "--concurrency", 1, 64),
     multipartThreshold: mib(positiveInteger(flags.multipartThreshold, "--multipart-threshold", 5, 95)),
+    cache: flags.cache ?? true,
   };
 }
 

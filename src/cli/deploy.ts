@@ -18,6 +18,7 @@ import { contentTypeFor } from "./content-type.ts";
 import { CliError, UsageError } from "./errors.ts";
 import { formatBytes } from "./format.ts";
 import { hashFile, type FileHash } from "./hash.ts";
+import { HashCache, nowNs } from "./hash-cache.ts";
 import { mapLimit } from "../shared/pool.ts";
 import type { Progress } from "./progress.ts";
 import { scanDirectory, type LocalFile } from "./scan.ts";
@@ -25,6 +26,8 @@ import { uploadBlobs } from "./upload.ts";
 
 /** Files hashed at once (hashing is CPU- and disk-bound). */
 const HASH_CONCURRENCY = 4;
+/** Manifest pages in flight at once. */
+const PAGE_CONCURRENCY = 4;
 /** Requests in flight at once while uploading, unless --concurrency says otherwise. */
 export const DEFAULT_CONCURRENCY = 6;
 /** A manifest page stays under this many bytes of JSON. */
@@ -45,6 +48,8 @@ export interface DeployOptions {
   multipartThreshold?: number;
   /** Server code to ship with the version. */
   server?: ServerOptions;
+  /** Use and update the hash cache (see hash-cache.ts); on unless --no-cache. */
+  cache?: boolean;
 }
 
 export interface ServerOptions {
@@ -109,7 +114,7 @@ export async function deploy(
 ): Promise<DeployResult> {
   // 1. Find the files; _redirects and _headers configure the version
   //    rather than being served.
-  const { base, local, rules, server } = await prepare(options, progress);
+  const { base, local, rules, server, cache } = await prepare(options, progress);
   const multipartThreshold = Math.min(options.multipartThreshold ?? MULTIPART_THRESHOLD, MAX_SINGLE_UPLOAD_BYTES);
 
   // 2. Open a deploy (creating the project on first use), so that a wrong
@@ -123,12 +128,12 @@ export async function deploy(
     await client.putBytes(`${base}/blobs/${server.built.hash}`, server.built.bytes);
   }
 
-  // 3. Hash the files.
-  const files = await hashAll(local, progress);
+  // 3. Hash the files (those the hash cache vouches for are not read).
+  const files = await hashAll(local, progress, cache);
 
-  // 4. Send the manifest page by page; each answer names the blobs to upload.
+  // 4. Send the manifest, several pages at once; each answer names the blobs to upload.
   const missing = new Set<string>();
-  for (const page of pages(files)) {
+  await mapLimit([...pages(files)], PAGE_CONCURRENCY, async (page) => {
     const answer = await client.request<PageResult>("POST", `${base}/deploys/${started.version}/files`, {
       files: Object.fromEntries(
         page.map((file) => [file.path, { hash: file.hash, size: file.size, contentType: contentTypeFor(file.path) }]),
@@ -137,7 +142,7 @@ export async function deploy(
     for (const hash of answer.missing) {
       missing.add(hash);
     }
-  }
+  });
 
   // 5. Upload each missing blob once; large ones in resumable parts.
   const byHash = new Map(files.map((file) => [file.hash, file]));
@@ -180,6 +185,7 @@ export async function deploy(
 interface Prepared {
   base: string;
   local: LocalFile[];
+  cache: HashCache | null;
   rules: Pick<ServingConfigInput, "redirects" | "headers">;
   server?: ServerToDeploy;
 }
@@ -193,11 +199,13 @@ async function prepare(options: DeployOptions, progress: Progress): Promise<Prep
   }
   const rules = await readRuleFiles(options.dir);
   const server = options.server ? await buildServer(options.server, progress) : undefined;
+  const scanned = nowNs();
   const local = (await scanDirectory(options.dir)).filter((file) => !RULE_FILES.has(file.path));
   if (local.length === 0) {
     throw new CliError(`${options.dir} has no files to deploy`);
   }
-  return { base: `/api/projects/${options.project}`, local, rules, ...(server ? { server } : {}) };
+  const cache = options.cache === false ? null : await HashCache.open(options.dir, scanned);
+  return { base: `/api/projects/${options.project}`, local, rules, cache, ...(server ? { server } : {}) };
 }
 
 /** `deploy --dry-run`: hashes, asks the platform what it lacks, and changes nothing. */
@@ -209,7 +217,7 @@ export async function planDeploy(client: ApiClient, options: DeployOptions, prog
     const field = typeof built.failure.details?.field === "string" ? built.failure.details.field : "config";
     throw new CliError(`${field}: ${built.failure.message}`);
   }
-  const files = await hashAll(found.local, progress);
+  const files = await hashAll(found.local, progress, found.cache);
   const bySize = new Map(files.map((file) => [file.hash, file.size]));
   if (found.server) {
     bySize.set(found.server.built.hash, found.server.built.bytes.length);
@@ -258,16 +266,31 @@ export async function planDeploy(client: ApiClient, options: DeployOptions, prog
   };
 }
 
-/** Hashes every file, with progress. */
-async function hashAll(local: readonly LocalFile[], progress: Progress): Promise<HashedFile[]> {
-  const totalBytes = local.reduce((sum, file) => sum + file.size, 0);
-  progress.start("Hashing", local.length, totalBytes);
-  const files = await mapLimit(local, HASH_CONCURRENCY, async (file) => {
-    const hashed = await hashFile(file.file, (bytes) => progress.advance(0, bytes));
+/** Hashes every file the cache does not vouch for, with progress, and saves the cache. */
+async function hashAll(
+  local: readonly LocalFile[],
+  progress: Progress,
+  cache: HashCache | null,
+): Promise<HashedFile[]> {
+  const known = local.map((file) => cache?.get(file) ?? null);
+  const toHash = local.filter((_, index) => known[index] === null);
+  const totalBytes = toHash.reduce((sum, file) => sum + file.size, 0);
+  progress.start("Hashing", toHash.length, totalBytes);
+  const hashed = await mapLimit(toHash, HASH_CONCURRENCY, async (file) => {
+    const result = await hashFile(file.file, (bytes) => progress.advance(0, bytes));
+    cache?.set(file, result);
     progress.advance(1, 0);
-    return { ...file, ...hashed };
+    return result;
   });
-  progress.finish(`Hashed ${files.length} file(s), ${formatBytes(totalBytes)}`);
+  let next = 0;
+  const files = local.map((file, index) => ({ ...file, ...(known[index] ?? (hashed[next++] as FileHash)) }));
+  const reused = local.length - toHash.length;
+  progress.finish(
+    `Hashed ${toHash.length} file(s), ${formatBytes(totalBytes)}${reused > 0 ? `; ${reused} unchanged since the last hash` : ""}`,
+  );
+  await cache?.save().catch((error: unknown) => {
+    progress.note(`warning: could not save the hash cache: ${(error as Error).message}`);
+  });
   return files;
 }
 

@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
 import { BlockSplitter, joinDigests } from "../shared/blocks.ts";
 import { BLOCK_SIZE } from "../shared/limits.ts";
 
@@ -14,12 +15,31 @@ const READ_CHUNK = 1024 * 1024;
 
 export interface FileHash {
   hash: string;
-  /** The SHA-256 of each BLOCK_SIZE block, in order. */
+  /**
+   * The SHA-256 of each BLOCK_SIZE block, in order. May be empty for a file
+   * of at most one block (the hash cache keeps no digests for those): such
+   * a file is one part whose hash is the content hash.
+   */
   blockDigests: Buffer[];
 }
 
 /** Hashes one file, calling `onBytes` as it reads. */
 export async function hashFile(file: string, onBytes: (bytes: number) => void = () => {}): Promise<FileHash> {
+  // A file of one block is read whole: for the many small files of a site, a stream's set-up costs more than the read.
+  const handle = await open(file, "r");
+  try {
+    const { size } = await handle.stat();
+    if (size <= BLOCK_SIZE) {
+      const bytes = await handle.readFile();
+      if (bytes.byteLength <= BLOCK_SIZE) {
+        onBytes(bytes.byteLength);
+        const digests = bytes.byteLength === 0 ? [] : [createHash("sha256").update(bytes).digest()];
+        return { hash: hashOfDigests(digests), blockDigests: digests };
+      }
+    }
+  } finally {
+    await handle.close();
+  }
   const splitter = new BlockSplitter();
   const blockDigests: Buffer[] = [];
   let block = createHash("sha256");
@@ -58,7 +78,10 @@ export function hashBytes(bytes: Uint8Array): string {
 }
 
 /** The content hash of part `partNumber` (1-based) of a file split into `partSize` parts. */
-export function partHash(blockDigests: readonly Buffer[], partSize: number, partNumber: number): string {
+export function partHash({ hash, blockDigests }: FileHash, partSize: number, partNumber: number): string {
+  if (blockDigests.length === 0) {
+    return hash;
+  }
   const blocksPerPart = partSize / BLOCK_SIZE;
   return hashOfDigests(blockDigests.slice((partNumber - 1) * blocksPerPart, partNumber * blocksPerPart));
 }

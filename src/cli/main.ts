@@ -36,6 +36,8 @@ Deploying:
                                     (repeatable; "true" for all, !/pattern to exclude)
       --concurrency <n>             Uploads in flight at once (default 6)
       --multipart-threshold <MiB>   Upload files larger than this in parts (default 64)
+      --no-cache                    Hash every file, ignoring the hash cache (kept under
+                                    $XDG_CACHE_HOME/r2-assets, or $R2_ASSETS_CACHE_DIR)
 
 Versions:
   versions --project <name>         List versions, newest first
@@ -98,6 +100,7 @@ const OPTIONS = {
   "max-upload-bytes": { type: "string" },
   concurrency: { type: "string" },
   "multipart-threshold": { type: "string" },
+  cache: { type: "boolean" },
   server: { type: "string" },
   var: { type: "string", multiple: true },
   "compatibility-date": { type: "string" },
@@ -161,6 +164,7 @@ async function dispatch(
           concurrency: values.concurrency,
           multipartThreshold: values["multipart-threshold"],
           dryRun: values["dry-run"],
+          cache: values.cache,
         },
         values.json === true,
       );

@@ -7,9 +7,13 @@ import { readFile, readdir, realpath, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
 import { checkAssetPath } from "../shared/names.ts";
+import { mapLimit } from "../shared/pool.ts";
 import { CliError } from "./errors.ts";
 
 export const IGNORE_FILE = ".assetsignore";
+
+/** Directory entries examined at once. */
+const STAT_CONCURRENCY = 32;
 
 export interface LocalFile {
   /** The URL path it is served at, e.g. /blog/index.html. */
@@ -17,6 +21,16 @@ export interface LocalFile {
   /** Where it is on disk. */
   file: string;
   size: number;
+  /** What says whether it changed since it was last hashed (see hash-cache.ts). */
+  stamp: FileStamp;
+}
+
+/** A file's modification and change times (ns) and its inode, as decimal strings. */
+export interface FileStamp {
+  mtimeNs: string;
+  ctimeNs: string;
+  ino: string;
+  dev: string;
 }
 
 export async function scanDirectory(root: string): Promise<LocalFile[]> {
@@ -46,26 +60,20 @@ async function walk(
   out: LocalFile[],
 ): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true });
-  for (const entry of entries) {
+  const subdirs: string[] = [];
+  await mapLimit(entries, STAT_CONCURRENCY, async (entry) => {
     const full = join(dir, entry.name);
     const rel = relative(root, full).split(sep).join("/");
-    let isDir = entry.isDirectory();
-    let isFile = entry.isFile();
-    if (entry.isSymbolicLink()) {
-      const target = await stat(full).catch(() => null);
-      isDir = target?.isDirectory() ?? false;
-      isFile = target?.isFile() ?? false;
+    if (!entry.isDirectory() && !entry.isFile() && !entry.isSymbolicLink()) {
+      return;
     }
-    if (isDir) {
-      if (rules.ignores(`${rel}/`)) {
-        continue;
+    // stat() follows links: a link is deployed as what it points at.
+    const info = await stat(full, { bigint: true }).catch(() => null);
+    if (info?.isDirectory()) {
+      if (!rules.ignores(`${rel}/`)) {
+        subdirs.push(full);
       }
-      // Follow links into directories, but never around a loop.
-      const real = await realpath(full);
-      if (!ancestors.has(real)) {
-        await walk(root, full, rules, new Set([...ancestors, real]), out);
-      }
-    } else if (isFile && !rules.ignores(rel)) {
+    } else if (info?.isFile() && !rules.ignores(rel)) {
       const path = `/${rel}`;
       const problem = checkAssetPath(path);
       if (problem) {
@@ -73,7 +81,15 @@ async function walk(
           `cannot deploy ${JSON.stringify(rel)}: its path ${problem}; rename it or list it in ${IGNORE_FILE}`,
         );
       }
-      out.push({ path, file: full, size: (await stat(full)).size });
+      const stamp = { mtimeNs: `${info.mtimeNs}`, ctimeNs: `${info.ctimeNs}`, ino: `${info.ino}`, dev: `${info.dev}` };
+      out.push({ path, file: full, size: Number(info.size), stamp });
+    }
+  });
+  for (const full of subdirs.sort()) {
+    // Follow links into directories, but never around a loop.
+    const real = await realpath(full);
+    if (!ancestors.has(real)) {
+      await walk(root, full, rules, new Set([...ancestors, real]), out);
     }
   }
 }

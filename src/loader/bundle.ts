@@ -5,12 +5,15 @@
  * an isolate is created.
  */
 import type { BlobStore } from "../blob/r2-store.ts";
+import type { ServerRef } from "../manifest/contract.ts";
 import { checkBundle, MAX_SERVER_BUNDLE_BYTES, type ServerBundle } from "../shared/server-code.ts";
 import { fail, type Outcome } from "../errors.ts";
 
 /** Reads and checks a stored bundle; a failure says what is wrong with it. */
-export async function readBundle(store: BlobStore, hash: string): Promise<Outcome<ServerBundle>> {
-  const bytes = await store.bytes(hash);
+export async function readBundle(store: BlobStore, server: ServerRef): Promise<Outcome<ServerBundle>> {
+  const hash = server.bundleHash;
+  const place = server.bundle;
+  const bytes = place ? await store.bytes({ hash, pack: place.pack, offset: place.offset }, place.size) : null;
   if (!bytes) {
     return fail("blobs_missing", `the server bundle ${hash} has not been uploaded`, { missing: [hash] });
   }

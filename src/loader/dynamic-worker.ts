@@ -35,7 +35,7 @@ export async function runServerCode(
 ): Promise<Response> {
   const { projectId, version, server } = target;
   const worker = env.LOADER.get(`${projectId}:${version}`, async () => {
-    const bundle = unwrap(await readBundle(new BlobStore(env.BLOBS, projectId), server.bundleHash));
+    const bundle = unwrap(await readBundle(new BlobStore(env.BLOBS, projectId), server));
     return workerCode(bundle, server, ctx, { projectId, version });
   });
   try {
@@ -60,7 +60,7 @@ export async function checkServerCode(
   version: string,
   server: ServerRef,
 ): Promise<Outcome<null>> {
-  const bundle = await readBundle(new BlobStore(env.BLOBS, projectId), server.bundleHash);
+  const bundle = await readBundle(new BlobStore(env.BLOBS, projectId), server);
   if (!bundle.ok) {
     return bundle;
   }

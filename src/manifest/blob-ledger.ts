@@ -28,6 +28,15 @@ interface BlobRow extends Record<string, SqlStorageValue> {
   hash: string;
   size: number;
   deleting: number;
+  /** The pack that holds it, or null for an object of its own. */
+  pack: string | null;
+}
+
+/** A small blob of a batch, where its pack holds it. */
+export interface PackedBlob {
+  hash: string;
+  size: number;
+  offset: number;
 }
 
 export class BlobLedger {
@@ -53,12 +62,7 @@ export class BlobLedger {
         if (row) {
           return { present: true };
         }
-        this.#db.run(
-          `INSERT INTO upload_leases (hash, holders, expires_at) VALUES (?, 1, ?)
-           ON CONFLICT (hash) DO UPDATE SET holders = holders + 1, expires_at = MAX(expires_at, excluded.expires_at)`,
-          hash,
-          now + leaseMs,
-        );
+        this.#lease(hash, now + leaseMs);
         return { present: false };
       }
       if (attempt === 3) {
@@ -68,6 +72,74 @@ export class BlobLedger {
       // it was interrupted, run one) so that its deletion cannot land after
       // this upload.
       await this.collect(now).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Called before a batch of small blobs is uploaded: says which are stored
+   * already and leases the rest, all in one step (after waiting for a
+   * collection that has claimed any of them).
+   */
+  async prepareBatch(hashes: readonly string[], now: number): Promise<{ present: string[] }> {
+    for (let attempt = 0; ; attempt += 1) {
+      const claimed = hashes.some((hash) => this.#blob(hash)?.deleting === 1);
+      if (!claimed) {
+        break;
+      }
+      if (attempt === 3) {
+        throw new Error("blobs of this batch are stuck in garbage collection");
+      }
+      await this.collect(now).catch(() => undefined);
+    }
+    const present: string[] = [];
+    for (const hash of new Set(hashes)) {
+      if (this.#blob(hash)) {
+        present.push(hash);
+      } else {
+        this.#lease(hash, now + LEASE_MS);
+      }
+    }
+    return { present };
+  }
+
+  /**
+   * Records a pack R2 now holds and the blobs in it, and releases the
+   * batch's leases (`leased`), in one step. A blob another upload stored
+   * meanwhile keeps its own copy; this one's bytes are left in the pack.
+   */
+  recordBatch(
+    pack: { id: string; size: number },
+    blobs: readonly PackedBlob[],
+    leased: readonly string[],
+    now: number,
+  ): { recorded: string[] } {
+    return this.#db.transaction(() => {
+      this.#db.run("INSERT INTO packs (id, size, created_at) VALUES (?, ?, ?)", pack.id, pack.size, now);
+      const recorded: string[] = [];
+      for (const blob of blobs) {
+        if (!this.#blob(blob.hash)) {
+          this.#db.run(
+            "INSERT INTO blobs (hash, size, stored_at, pack, pack_offset) VALUES (?, ?, ?, ?, ?)",
+            blob.hash,
+            blob.size,
+            now,
+            pack.id,
+            blob.offset,
+          );
+          recorded.push(blob.hash);
+        }
+      }
+      for (const hash of leased) {
+        this.#release(hash);
+      }
+      return { recorded };
+    });
+  }
+
+  /** Releases the leases of a batch that failed. */
+  releaseBatch(hashes: readonly string[]): void {
+    for (const hash of hashes) {
+      this.#release(hash);
     }
   }
 
@@ -134,15 +206,21 @@ export class BlobLedger {
     for (let batch = this.#claimUnreferenced(now); batch.length > 0; batch = this.#claimUnreferenced(now)) {
       await this.#deleteClaimed(batch, result);
     }
+    for (let packs = this.#claimEmptyPacks(); packs.length > 0; packs = this.#claimEmptyPacks()) {
+      await this.#store.deletePacks(packs);
+      for (const id of packs) {
+        this.#db.run("DELETE FROM packs WHERE id = ? AND deleting = 1", id);
+      }
+    }
     await this.#collectStrays(now, result);
+    await this.#collectStrayPacks(now);
     return result;
   }
 
-  /** Deletes claimed blobs from R2, then from the ledger. */
+  /** Deletes claimed blobs from R2 (those in packs go with their pack), then from the ledger. */
   async #deleteClaimed(claimed: readonly BlobRow[], result: GcResult): Promise<void> {
-    const hashes = claimed.map((row) => row.hash);
-    await this.#store.delete(hashes);
-    for (const hash of hashes) {
+    await this.#store.delete(claimed.filter((row) => row.pack === null).map((row) => row.hash));
+    for (const { hash } of claimed) {
       this.#db.run("DELETE FROM blobs WHERE hash = ? AND deleting = 1", hash);
     }
     for (const row of claimed) {
@@ -156,7 +234,7 @@ export class BlobLedger {
   #claimUnreferenced(now: number): BlobRow[] {
     return this.#db.transaction(() => {
       const rows = this.#db.all<BlobRow>(
-        `SELECT hash, size, deleting FROM blobs b
+        `SELECT hash, size, deleting, pack FROM blobs b
          WHERE deleting = 1
             OR (NOT EXISTS (SELECT 1 FROM files f WHERE f.hash = b.hash)
                 AND NOT EXISTS (SELECT 1 FROM version_server s WHERE s.bundle_hash = b.hash)
@@ -170,6 +248,34 @@ export class BlobLedger {
       }
       return rows;
     });
+  }
+
+  /** Marks a batch of packs that hold no blob the ledger keeps as being deleted. */
+  #claimEmptyPacks(): string[] {
+    return this.#db.transaction(() => {
+      const ids = this.#db
+        .all<{ id: string }>(
+          `SELECT id FROM packs p WHERE deleting = 1 OR NOT EXISTS (SELECT 1 FROM blobs b WHERE b.pack = p.id) LIMIT ?`,
+          COLLECT_BATCH,
+        )
+        .map((row) => row.id);
+      for (const id of ids) {
+        this.#db.run("UPDATE packs SET deleting = 1 WHERE id = ?", id);
+      }
+      return ids;
+    });
+  }
+
+  /** Packs in R2 that the ledger never recorded (a batch that failed after writing), once they are old. */
+  async #collectStrayPacks(now: number): Promise<void> {
+    const strays: string[] = [];
+    for await (const pack of this.#store.listPacks()) {
+      const known = this.#db.first("SELECT 1 AS known FROM packs WHERE id = ?", pack.id) !== null;
+      if (!known && pack.uploaded.getTime() < now - SESSION_TTL_MS) {
+        strays.push(pack.id);
+      }
+    }
+    await this.#store.deletePacks(strays);
   }
 
   /**
@@ -188,7 +294,7 @@ export class BlobLedger {
           object.size,
           object.uploaded.getTime(),
         );
-        claimed.push({ hash: object.hash, size: object.size, deleting: 1 });
+        claimed.push({ hash: object.hash, size: object.size, deleting: 1, pack: null });
       }
       if (claimed.length >= COLLECT_BATCH) {
         await this.#deleteClaimed(claimed, result);
@@ -201,12 +307,21 @@ export class BlobLedger {
   }
 
   #blob(hash: string): BlobRow | null {
-    return this.#db.first<BlobRow>("SELECT hash, size, deleting FROM blobs WHERE hash = ?", hash);
+    return this.#db.first<BlobRow>("SELECT hash, size, deleting, pack FROM blobs WHERE hash = ?", hash);
   }
 
   #leased(hash: string, now: number): boolean {
     return (
       this.#db.first("SELECT 1 AS leased FROM upload_leases WHERE hash = ? AND expires_at > ?", hash, now) !== null
+    );
+  }
+
+  #lease(hash: string, until: number): void {
+    this.#db.run(
+      `INSERT INTO upload_leases (hash, holders, expires_at) VALUES (?, 1, ?)
+       ON CONFLICT (hash) DO UPDATE SET holders = holders + 1, expires_at = MAX(expires_at, excluded.expires_at)`,
+      hash,
+      until,
     );
   }
 

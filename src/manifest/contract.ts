@@ -147,6 +147,8 @@ export interface UploadSession {
 export interface ServerRef extends ServerSettings {
   /** The bundle's blob: JSON `{mainModule, modules}`. */
   bundleHash: string;
+  /** Where the bundle is stored, once it is (see FileRef). */
+  bundle?: { size: number; pack: string | null; offset: number | null };
 }
 
 /** A finalized version's serving configuration: immutable, so cacheable forever. */
@@ -163,6 +165,9 @@ export interface FileRef {
   contentType: string;
   /** When the blob was stored (epoch ms): the file's Last-Modified. */
   storedAt: number;
+  /** The pack the blob is stored in, and where in it; null when it is an R2 object of its own. */
+  pack: string | null;
+  offset: number | null;
 }
 
 /** Which version a request is for: the one a pointer names (`live`, or an alias), or an exact one. */
@@ -219,6 +224,16 @@ export interface ManifestRpc {
   prepareUpload(hash: string): Promise<Outcome<{ present: boolean }>>;
   recordUpload(hash: string, size: number): Outcome<{ hash: string; size: number }>;
   releaseUpload(hash: string): void;
+  /** Before a batch of small blobs is uploaded: which are stored; the rest are leased. */
+  prepareBatch(hashes: string[]): Promise<Outcome<{ present: string[] }>>;
+  /** Records a stored pack and the blobs in it, and releases the batch's leases. */
+  recordBatch(
+    pack: { id: string; size: number },
+    blobs: { hash: string; size: number; offset: number }[],
+    leased: string[],
+  ): Outcome<{ recorded: string[] }>;
+  /** Releases the leases of a batch that failed. */
+  releaseBatch(hashes: string[]): void;
 
   startUpload(hash: string, size: number, partSize: number): Promise<Outcome<{ present: true } | UploadSession>>;
   uploadSession(hash: string): Outcome<UploadSession>;

@@ -40,7 +40,7 @@ export function lookup(db: Db, project: ProjectRow, query: LookupQuery, now: num
     const chunk = paths.slice(start, start + PATHS_PER_QUERY);
     files.push(
       ...db.all<FileRef & Record<string, SqlStorageValue>>(
-        `SELECT f.path, f.hash, f.size, f.content_type AS contentType, b.stored_at AS storedAt
+        `SELECT f.path, f.hash, f.size, f.content_type AS contentType, b.stored_at AS storedAt, b.pack, b.pack_offset AS offset
          FROM files f JOIN blobs b ON b.hash = f.hash
          WHERE f.version_id = ? AND f.path IN (${chunk.map(() => "?").join(", ")})`,
         versionId,

@@ -10,6 +10,7 @@ import serverCode from "../../migrations/project/0004_server_code.sql";
 import serverBundles from "../../migrations/project/0005_server_bundles.sql";
 import scopesAndQuotas from "../../migrations/project/0006_scopes_and_quotas.sql";
 import aliasesHistoryDeletion from "../../migrations/project/0007_aliases_history_deletion.sql";
+import packs from "../../migrations/project/0008_packs.sql";
 import { applyMigrations as apply, type Migration } from "../storage/migrate.ts";
 import type { Db } from "../storage/db.ts";
 
@@ -23,6 +24,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: 5, name: "server_bundles", sql: serverBundles },
   { id: 6, name: "scopes_and_quotas", sql: scopesAndQuotas },
   { id: 7, name: "aliases_history_deletion", sql: aliasesHistoryDeletion },
+  { id: 8, name: "packs", sql: packs },
 ];
 
 /** Applies the manifest's migrations not yet applied; returns their ids. */

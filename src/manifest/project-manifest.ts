@@ -173,6 +173,25 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
     return this.#withProject(() => this.#blobLedger().recordUpload(hash, size, Date.now()));
   }
 
+  async prepareBatch(hashes: string[]): Promise<Outcome<{ present: string[] }>> {
+    const ledger = this.#withProject(() => succeed(this.#blobLedger()));
+    return ledger.ok ? succeed(await ledger.value.prepareBatch(hashes, Date.now())) : ledger;
+  }
+
+  recordBatch(
+    pack: { id: string; size: number },
+    blobs: { hash: string; size: number; offset: number }[],
+    leased: string[],
+  ): Outcome<{ recorded: string[] }> {
+    return this.#withProject(() => succeed(this.#blobLedger().recordBatch(pack, blobs, leased, Date.now())));
+  }
+
+  releaseBatch(hashes: string[]): void {
+    if (this.#row()) {
+      this.#blobLedger().releaseBatch(hashes);
+    }
+  }
+
   releaseUpload(hash: string): void {
     if (this.#row()) {
       this.#blobLedger().releaseUpload(hash);

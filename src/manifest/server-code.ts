@@ -31,8 +31,13 @@ export function serverRefOf(db: Db, version: string): ServerRef | null {
   if (!row) {
     return null;
   }
+  const stored = db.first<{ size: number; pack: string | null; pack_offset: number | null }>(
+    "SELECT size, pack, pack_offset FROM blobs WHERE hash = ? AND deleting = 0",
+    row.bundle_hash,
+  );
   return {
     bundleHash: row.bundle_hash,
+    ...(stored ? { bundle: { size: stored.size, pack: stored.pack, offset: stored.pack_offset } } : {}),
     compatibilityDate: row.compatibility_date,
     compatibilityFlags: JSON.parse(row.compatibility_flags) as string[],
     vars: JSON.parse(row.vars) as Record<string, string>,

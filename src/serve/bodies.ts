@@ -36,7 +36,7 @@ export class Bodies {
     if (file.size <= CACHED_BODY_MAX_BYTES) {
       return new Response((await this.#small(file)).subarray(start, end + 1)).body ?? new ReadableStream();
     }
-    const body = await this.#store.read(file.hash, start, end);
+    const body = await this.#store.read(file, start, end);
     return body ?? missing(file);
   }
 
@@ -48,7 +48,7 @@ export class Bodies {
       writer.releaseLock();
       return;
     }
-    if (!(await this.#store.pipeRange(file.hash, start, end, writable))) {
+    if (!(await this.#store.pipeRange(file, start, end, writable))) {
       missing(file);
     }
   }
@@ -69,7 +69,7 @@ export class Bodies {
       bytes = new Uint8Array(await cached.arrayBuffer());
     } else {
       stats.bodyReads += 1;
-      bytes = (await this.#store.bytes(file.hash)) ?? missing(file);
+      bytes = (await this.#store.bytes(file, file.size)) ?? missing(file);
       const response = new Response(bytes.slice(), {
         headers: { "cache-control": "public, max-age=31536000, immutable" },
       });

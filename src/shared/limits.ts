@@ -25,6 +25,16 @@ export const MAX_JSON_BODY_BYTES = 16 * 1024 * 1024;
  */
 export const MAX_SINGLE_UPLOAD_BYTES = 95 * 1024 * 1024;
 
+/**
+ * Batched uploads (POST …/blobs/batch): at most this many blobs, each at
+ * most BATCH_MAX_BLOB_BYTES, BATCH_MAX_BYTES in all. The platform holds a
+ * batch in memory while it checks it, so a batch stays well inside a
+ * Worker's 128 MB; larger files are uploaded one per request.
+ */
+export const BATCH_MAX_BLOBS = 1000;
+export const BATCH_MAX_BLOB_BYTES = 1024 * 1024;
+export const BATCH_MAX_BYTES = 16 * 1024 * 1024;
+
 /** Files larger than this are uploaded in parts by default. */
 export const MULTIPART_THRESHOLD = 64 * 1024 * 1024;
 

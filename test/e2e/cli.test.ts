@@ -154,6 +154,46 @@ describe("deploy, redeploy, roll back", () => {
   });
 });
 
+describe("many small files", () => {
+  it("uploads them in batches, then rehashes and uploads only what changed", async ({ expect }) => {
+    const files: Record<string, Uint8Array> = {};
+    for (let i = 0; i < 2500; i += 1) {
+      files[`docs/${Math.floor(i / 100)}/page-${i}.txt`] = randomBytes(200 + (i % 50) * 40);
+    }
+    const dir = await writeSite(files);
+    const first = await platform.cli(["deploy", dir, "--project", "many", "--json"]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(parseJson<DeployJson>(first.stdout).uploaded).toBe(2500);
+    const sample = Object.keys(files).filter((_, i) => i % 97 === 0);
+    const v1 = parseJson<DeployJson>(first.stdout).version;
+    await expectServed(expect, "many", Object.fromEntries(sample.map((path) => [path, files[path] ?? ""])), v1);
+
+    // Unchanged: nothing is hashed again, nothing uploaded.
+    const unchanged = await platform.cli(["deploy", dir, "--project", "many"]);
+    expect(unchanged.code, unchanged.stderr).toBe(0);
+    expect(unchanged.stderr).toMatch(/^Hashed 0 file\(s\), 0 B; 2500 unchanged since the last hash/m);
+    expect(unchanged.stdout).toMatch(/2500 file\(s\), 0 uploaded/);
+
+    // 1% changed: those are hashed and uploaded.
+    const changed: Record<string, Uint8Array> = {};
+    for (const path of Object.keys(files).filter((_, i) => i % 100 === 7)) {
+      changed[path] = randomBytes(300);
+    }
+    await writeFiles(dir, changed);
+    const third = await platform.cli(["deploy", dir, "--project", "many"]);
+    expect(third.code, third.stderr).toBe(0);
+    expect(third.stderr).toMatch(/^Hashed 25 file\(s\), .*; 2475 unchanged since the last hash/m);
+    expect(third.stdout).toMatch(/2500 file\(s\), 25 uploaded/);
+    const v3 = /version (\S+):/.exec(third.stdout)?.[1] ?? "";
+    await expectServed(expect, "many", changed, v3);
+
+    // --no-cache hashes everything.
+    const uncached = await platform.cli(["deploy", dir, "--project", "many", "--no-cache", "--dry-run"]);
+    expect(uncached.stderr).toMatch(/^Hashed 2500 file\(s\)/m);
+    expect(uncached.stdout).toMatch(/would upload 0 /);
+  });
+});
+
 describe("tokens, deletion and garbage collection", () => {
   it("deploys with a project token, which other projects refuse", async ({ expect }) => {
     await platform.cli(["project", "create", "tok-a"]);

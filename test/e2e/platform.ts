@@ -204,6 +204,8 @@ function spawnCli(
       PATH: `${bin}:${process.env.PATH ?? ""}`,
       R2_ASSETS_URL: undefined,
       R2_ASSETS_TOKEN: undefined,
+      // Hash caches of the tests' directories stay out of the user's home.
+      R2_ASSETS_CACHE_DIR: join(tmpdir(), `r2a-hash-cache-${process.pid}`),
       ...env,
     },
   });

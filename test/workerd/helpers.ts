@@ -117,6 +117,8 @@ export interface DeployOptions {
   token?: string;
   /** Stop before finalizing. */
   finalize?: boolean;
+  /** Upload the missing blobs in one batch (POST …/blobs/batch) instead of one request each. */
+  batch?: boolean;
 }
 
 export interface Deployed {
@@ -154,8 +156,13 @@ export async function deploy(
     token,
     body: { files: manifest },
   });
-  for (const hash of missing) {
-    await apiJson("PUT", `${base}/blobs/${hash}`, { token, body: byHash.get(hash), status: 201 });
+  if (options.batch && missing.length > 0) {
+    const blobs = missing.map((hash) => ({ hash, bytes: byHash.get(hash) ?? new Uint8Array(0) }));
+    await apiJson("POST", `${base}/blobs/batch`, { token, body: batchBody(blobs) });
+  } else {
+    for (const hash of missing) {
+      await apiJson("PUT", `${base}/blobs/${hash}`, { token, body: byHash.get(hash), status: 201 });
+    }
   }
   if (options.finalize === false) {
     return { version, missing, uploaded: missing.length, active: false };
@@ -165,6 +172,24 @@ export async function deploy(
     body: { activate: options.activate ?? true },
   });
   return { version, missing, uploaded: missing.length, active: result.active };
+}
+
+/**
+ * A batch upload's body: one JSON line naming each blob's hash and size,
+ * then their bytes in that order. `size` overrides a blob's declared size.
+ */
+export function batchBody(blobs: readonly { hash: string; bytes: Uint8Array; size?: number }[]): Uint8Array {
+  const header = bytesOf(
+    `${JSON.stringify({ blobs: blobs.map(({ hash, bytes, size }) => ({ hash, size: size ?? bytes.length })) })}\n`,
+  );
+  const out = new Uint8Array(header.length + blobs.reduce((sum, blob) => sum + blob.bytes.length, 0));
+  out.set(header);
+  let offset = header.length;
+  for (const { bytes } of blobs) {
+    out.set(bytes, offset);
+    offset += bytes.length;
+  }
+  return out;
 }
 
 /** Bundles server code as the CLI does (createWorker), or passes a raw `server` field through. */
