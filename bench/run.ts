@@ -32,7 +32,9 @@ async function main(): Promise<void> {
   if (!FILE_COUNTS.every((count) => Number.isSafeInteger(count) && count > 0)) {
     throw new Error(`R2_ASSETS_BENCH_FILES must list positive whole numbers, got ${process.env.R2_ASSETS_BENCH_FILES}`);
   }
-  const out = [`## r2-assets benchmark, ${new Date().toISOString().slice(0, 10)}`, ""];
+  // Each section's report is printed as soon as it is done, so that a later failure loses nothing.
+  const out = { push: (...lines: string[]): void => console.log(lines.join("\n")) };
+  out.push(`## r2-assets benchmark, ${new Date().toISOString().slice(0, 10)}`, "");
   if (SECTIONS.has("deploy") || SECTIONS.has("serve")) {
     // The platform and the plain-R2 Worker run at once, each with its own state, so that rounds interleave.
     const states = [await mkdtemp(join(tmpdir(), "r2a-bench-a-")), await mkdtemp(join(tmpdir(), "r2a-bench-b-"))];
@@ -69,7 +71,6 @@ async function main(): Promise<void> {
   if (SECTIONS.has("large")) {
     out.push(...(await largeSection()), "");
   }
-  console.log(out.join("\n"));
 }
 
 main().catch((error: unknown) => {
