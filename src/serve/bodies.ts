@@ -62,7 +62,8 @@ export class Bodies {
       return kept;
     }
     const cacheKey = `${CACHE_ORIGIN}/${this.#project}/${file.hash}`;
-    const cached = await caches.default.match(cacheKey);
+    // The Cache API is a shortcut, never a dependency: if it fails, R2 answers.
+    const cached = await caches.default.match(cacheKey).catch(() => undefined);
     let bytes: Uint8Array;
     if (cached) {
       stats.bodyCacheHits += 1;
