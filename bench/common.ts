@@ -21,21 +21,34 @@ export async function workerdRss(processGroup: number): Promise<number> {
   return kib * 1024;
 }
 
-/** Runs `work` while sampling workerd's resident memory; returns its result and the peak. */
+/**
+ * Runs `work` while sampling workerd's resident memory; returns its result,
+ * the peak, and the peaks of the first and second halves of the run (memory
+ * that is flat in the work done has the second no higher than the first).
+ */
 export async function withPeakRss<T>(
   processGroup: number,
   work: () => Promise<T>,
-): Promise<{ value: T; peak: number }> {
-  let peak = await workerdRss(processGroup);
+): Promise<{ value: T; peak: number; firstHalf: number; secondHalf: number }> {
+  const samples: { at: number; rss: number }[] = [];
+  const start = performance.now();
   const run = { sampling: true };
   const sampler = (async () => {
     while (run.sampling) {
-      peak = Math.max(peak, await workerdRss(processGroup));
+      samples.push({ at: performance.now() - start, rss: await workerdRss(processGroup) });
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   })();
   try {
-    return { value: await work(), peak };
+    const value = await work();
+    const middle = (performance.now() - start) / 2;
+    const peakOf = (part: typeof samples): number => Math.max(0, ...part.map((sample) => sample.rss));
+    return {
+      value,
+      peak: peakOf(samples),
+      firstHalf: peakOf(samples.filter((sample) => sample.at < middle)),
+      secondHalf: peakOf(samples.filter((sample) => sample.at >= middle)),
+    };
   } finally {
     run.sampling = false;
     await sampler;

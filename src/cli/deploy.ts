@@ -19,15 +19,21 @@ import { CliError, UsageError } from "./errors.ts";
 import { formatBytes } from "./format.ts";
 import { hashFile, type FileHash } from "./hash.ts";
 import { HashCache, nowNs } from "./hash-cache.ts";
-import { mapLimit } from "../shared/pool.ts";
+import { Limiter, mapLimit } from "../shared/pool.ts";
 import type { Progress } from "./progress.ts";
 import { scanDirectory, type LocalFile } from "./scan.ts";
-import { uploadBlobs } from "./upload.ts";
+import { Uploader } from "./upload.ts";
 
 /** Files hashed at once (hashing is CPU- and disk-bound). */
 const HASH_CONCURRENCY = 4;
 /** Manifest pages in flight at once. */
 const PAGE_CONCURRENCY = 4;
+/**
+ * Files in the first manifest page, few enough that uploads start while
+ * later pages are still being hashed. Each page after doubles, up to what
+ * the API accepts: the platform records a large page at a lower cost per file.
+ */
+const FIRST_PAGE_FILES = 1000;
 /** Requests in flight at once while uploading, unless --concurrency says otherwise. */
 export const DEFAULT_CONCURRENCY = 6;
 /** A manifest page stays under this many bytes of JSON. */
@@ -117,49 +123,79 @@ export async function deploy(
   const { base, local, rules, server, cache } = await prepare(options, progress);
   const multipartThreshold = Math.min(options.multipartThreshold ?? MULTIPART_THRESHOLD, MAX_SINGLE_UPLOAD_BYTES);
 
-  // 2. Open a deploy (creating the project on first use), so that a wrong
-  //    token or project fails before any long work.
-  const started = await openDeploy(client, base, { ...options, config: { ...options.config, ...rules } }, server);
-  for (const warning of started.warnings) {
-    warn(`warning: ${warning.file}:${warning.line}: ${warning.message}; the line is skipped`);
-  }
-  // The server bundle goes first: it is small, and the deploy names it.
-  if (server && started.missing.includes(server.built.hash)) {
-    await client.putBytes(`${base}/blobs/${server.built.hash}`, server.built.bytes);
-  }
+  // 2. Open a deploy (creating the project on first use) while the first
+  //    files are hashed: a wrong token or project stops the deploy within
+  //    a page, and then the error is all that is printed.
+  const stop: { failure: { error: unknown } | null } = { failure: null };
+  const fail = (error: unknown): void => {
+    stop.failure ??= { error };
+  };
+  const opening = openDeploy(client, base, { ...options, config: { ...options.config, ...rules } }, server).then(
+    async (started) => {
+      for (const warning of started.warnings) {
+        warn(`warning: ${warning.file}:${warning.line}: ${warning.message}; the line is skipped`);
+      }
+      // The server bundle goes first: it is small, and the deploy names it.
+      if (server && started.missing.includes(server.built.hash)) {
+        await client.putBytes(`${base}/blobs/${server.built.hash}`, server.built.bytes);
+      }
+      progress.release();
+      return started;
+    },
+  );
+  progress.hold();
+  opening.catch(fail);
 
-  // 3. Hash the files (those the hash cache vouches for are not read).
-  const files = await hashAll(local, progress, cache);
-
-  // 4. Send the manifest, several pages at once; each answer names the blobs to upload.
-  const missing = new Set<string>();
-  await mapLimit([...pages(files)], PAGE_CONCURRENCY, async (page) => {
-    const answer = await client.request<PageResult>("POST", `${base}/deploys/${started.version}/files`, {
-      files: Object.fromEntries(
-        page.map((file) => [file.path, { hash: file.hash, size: file.size, contentType: contentTypeFor(file.path) }]),
-      ),
-    });
-    for (const hash of answer.missing) {
-      missing.add(hash);
-    }
-  });
-
-  // 5. Upload each missing blob once; large ones in resumable parts.
-  const byHash = new Map(files.map((file) => [file.hash, file]));
-  const uploads = [...missing].map((hash) => byHash.get(hash)).filter((file): file is HashedFile => file !== undefined);
-  const stats = await uploadBlobs(
+  // 3. Hash the files a page at a time (those the hash cache vouches for
+  //    are not read), send each page of the manifest as soon as it is
+  //    hashed, and upload what its answer says is missing while later
+  //    pages are hashed: small blobs in batches, large ones in resumable parts.
+  const uploader = new Uploader(
     client,
     base,
-    uploads,
     { concurrency: options.concurrency ?? DEFAULT_CONCURRENCY, multipartThreshold },
     progress,
   );
+  const pagesInFlight = new Limiter(PAGE_CONCURRENCY);
+  const sent: Promise<void>[] = [];
+  const files = await hashInPages(
+    local,
+    progress,
+    cache,
+    (page) => {
+      const send = async (): Promise<void> => {
+        const { version } = await opening;
+        const answer = await client.request<PageResult>("POST", `${base}/deploys/${version}/files`, {
+          files: Object.fromEntries(
+            page.map((file) => [
+              file.path,
+              { hash: file.hash, size: file.size, contentType: contentTypeFor(file.path) },
+            ]),
+          ),
+        });
+        const byHash = new Map(page.map((file) => [file.hash, file]));
+        uploader.add(answer.missing.map((hash) => byHash.get(hash)).filter((file) => file !== undefined));
+      };
+      sent.push(pagesInFlight.run(send).catch(fail));
+    },
+    () => stop.failure !== null || uploader.failed,
+  );
+  await Promise.all(sent);
+  if (stop.failure) {
+    throw stop.failure.error;
+  }
+  const started = await opening;
+
+  // 4. Wait for the uploads the pages asked for.
+  uploader.showProgress();
+  const stats = await uploader.finish();
+  const stored = new Set(files.map((file) => file.hash)).size - stats.blobs;
   const resumed = stats.partsSkipped > 0 ? `; resumed, ${stats.partsSkipped} part(s) already uploaded` : "";
   progress.finish(
-    `Uploaded ${uploads.length} new file(s), ${formatBytes(stats.bytesUploaded)}; ${byHash.size - uploads.length} already stored${resumed}`,
+    `Uploaded ${stats.blobs} new file(s), ${formatBytes(stats.bytesUploaded)}; ${stored} already stored${resumed}`,
   );
 
-  // 6. Finalize; the platform checks that every blob is there.
+  // 5. Finalize; the platform checks that every blob is there.
   const finalized = await client.request<FinalizeResult & { url: string; previewUrl: string; aliasUrl?: string }>(
     "POST",
     `${base}/deploys/${started.version}/finalize`,
@@ -170,8 +206,8 @@ export async function deploy(
     version: finalized.version,
     active: finalized.active,
     files: files.length,
-    uploaded: uploads.length,
-    skipped: byHash.size - uploads.length,
+    uploaded: stats.blobs,
+    skipped: stored,
     bytesUploaded: stats.bytesUploaded,
     url: finalized.url,
     previewUrl: finalized.previewUrl,
@@ -217,7 +253,7 @@ export async function planDeploy(client: ApiClient, options: DeployOptions, prog
     const field = typeof built.failure.details?.field === "string" ? built.failure.details.field : "config";
     throw new CliError(`${field}: ${built.failure.message}`);
   }
-  const files = await hashAll(found.local, progress, found.cache);
+  const files = await hashInPages(found.local, progress, found.cache);
   const bySize = new Map(files.map((file) => [file.hash, file.size]));
   if (found.server) {
     bySize.set(found.server.built.hash, found.server.built.bytes.length);
@@ -266,24 +302,40 @@ export async function planDeploy(client: ApiClient, options: DeployOptions, prog
   };
 }
 
-/** Hashes every file the cache does not vouch for, with progress, and saves the cache. */
-async function hashAll(
+/**
+ * Hashes every file the cache does not vouch for, a manifest page at a
+ * time, handing each page to `onPage` as soon as it is hashed; stops early
+ * when `stopped` says so. Shows progress and saves the cache.
+ */
+async function hashInPages(
   local: readonly LocalFile[],
   progress: Progress,
   cache: HashCache | null,
+  onPage: (page: HashedFile[]) => void = () => {},
+  stopped: () => boolean = () => false,
 ): Promise<HashedFile[]> {
-  const known = local.map((file) => cache?.get(file) ?? null);
-  const toHash = local.filter((_, index) => known[index] === null);
+  const known = new Map(local.map((file) => [file, cache?.get(file) ?? null]));
+  const toHash = local.filter((file) => known.get(file) === null);
   const totalBytes = toHash.reduce((sum, file) => sum + file.size, 0);
   progress.start("Hashing", toHash.length, totalBytes);
-  const hashed = await mapLimit(toHash, HASH_CONCURRENCY, async (file) => {
-    const result = await hashFile(file.file, (bytes) => progress.advance(0, bytes));
-    cache?.set(file, result);
-    progress.advance(1, 0);
-    return result;
-  });
-  let next = 0;
-  const files = local.map((file, index) => ({ ...file, ...(known[index] ?? (hashed[next++] as FileHash)) }));
+  const files: HashedFile[] = [];
+  for (const page of pages(local)) {
+    if (stopped()) {
+      break;
+    }
+    const hashed = await mapLimit(page, HASH_CONCURRENCY, async (file): Promise<HashedFile> => {
+      const vouched = known.get(file);
+      if (vouched) {
+        return { ...file, ...vouched };
+      }
+      const result = await hashFile(file.file, (bytes) => progress.advance(0, bytes));
+      cache?.set(file, result);
+      progress.advance(1, 0);
+      return { ...file, ...result };
+    });
+    files.push(...hashed);
+    onPage(hashed);
+  }
   const reused = local.length - toHash.length;
   progress.finish(
     `Hashed ${toHash.length} file(s), ${formatBytes(totalBytes)}${reused > 0 ? `; ${reused} unchanged since the last hash` : ""}`,
@@ -364,17 +416,19 @@ async function openDeploy(
   return client.request<OpenedDeploy>("POST", `${base}/deploys`, body, { retry: false });
 }
 
-/** Splits the manifest into pages the API accepts. */
-function* pages(files: readonly HashedFile[]): Generator<HashedFile[]> {
-  let page: HashedFile[] = [];
+/** Splits the manifest into pages the API accepts, growing from FIRST_PAGE_FILES files. */
+function* pages<T extends { path: string }>(files: readonly T[]): Generator<T[]> {
+  let page: T[] = [];
   let bytes = 0;
+  let limit = Math.min(FIRST_PAGE_FILES, MAX_PAGE_ENTRIES);
   for (const file of files) {
     // Path, hash, size and JSON punctuation.
     const entryBytes = Buffer.byteLength(JSON.stringify(file.path)) + 100;
-    if (page.length === MAX_PAGE_ENTRIES || bytes + entryBytes > PAGE_BYTES) {
+    if (page.length === limit || bytes + entryBytes > PAGE_BYTES) {
       yield page;
       page = [];
       bytes = 0;
+      limit = Math.min(limit * 2, MAX_PAGE_ENTRIES);
     }
     page.push(file);
     bytes += entryBytes;

@@ -22,19 +22,40 @@ export class Progress {
   #bytes = 0;
   #started = 0;
   #lastDraw = 0;
+  /** Whether a step is under way. */
+  #active = false;
+  /** Lines kept back while output is held, or null when it is not. */
+  #held: string[] | null = null;
 
   constructor(mode: ProgressMode, out: NodeJS.WritableStream = process.stderr) {
     this.#mode = mode;
     this.#out = out;
   }
 
+  /**
+   * Keeps output back until `release`: work may start before it is known
+   * to be wanted (a deploy hashes while the platform checks its token), and
+   * if it is not, the error should be all that is printed.
+   */
+  hold(): void {
+    this.#held ??= [];
+  }
+
+  /** Prints what was kept back, and the step under way. */
+  release(): void {
+    const lines = this.#held;
+    this.#held = null;
+    for (const line of lines ?? []) {
+      this.#write(line);
+    }
+    if (lines && this.#active) {
+      this.#draw(true);
+    }
+  }
+
   /** Prints a line of its own (above the bar, if one is drawn). */
   note(line: string): void {
-    if (this.#mode === "silent") {
-      return;
-    }
-    this.#clear();
-    this.#out.write(`${line}\n`);
+    this.#write(line);
   }
 
   /** Starts a step of `items` things and `bytes` bytes. */
@@ -46,8 +67,9 @@ export class Progress {
     this.#bytes = 0;
     this.#started = Date.now();
     this.#lastDraw = 0;
+    this.#active = true;
     if (this.#mode === "lines") {
-      this.#out.write(`${label}: ${items} file(s), ${formatBytes(bytes)}\n`);
+      this.#write(`${label}: ${items} file(s), ${formatBytes(bytes)}`);
     }
     this.#draw(true);
   }
@@ -61,16 +83,27 @@ export class Progress {
 
   /** Ends the step with a summary line. */
   finish(summary: string): void {
-    this.#clear();
-    if (this.#mode !== "silent") {
-      this.#out.write(`${summary}\n`);
+    this.#active = false;
+    this.#write(summary);
+  }
+
+  /** Writes a line above the bar, or keeps it back while output is held. */
+  #write(line: string): void {
+    if (this.#mode === "silent") {
+      return;
     }
+    if (this.#held) {
+      this.#held.push(line);
+      return;
+    }
+    this.#clear();
+    this.#out.write(`${line}\n`);
   }
 
   #draw(force: boolean): void {
     const now = Date.now();
     const interval = this.#mode === "bar" ? BAR_INTERVAL_MS : LINE_INTERVAL_MS;
-    if (this.#mode === "silent" || (!force && now - this.#lastDraw < interval)) {
+    if (this.#mode === "silent" || this.#held || (!force && now - this.#lastDraw < interval)) {
       return;
     }
     this.#lastDraw = now;

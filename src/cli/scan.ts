@@ -3,17 +3,14 @@
  * symbolic links, minus what `.assetsignore` (gitignore syntax) excludes and
  * the `.assetsignore` file itself.
  */
+import { statSync, type BigIntStats } from "node:fs";
 import { readFile, readdir, realpath, stat } from "node:fs/promises";
-import { join, relative, sep } from "node:path";
+import { join } from "node:path";
 import ignore, { type Ignore } from "ignore";
 import { checkAssetPath } from "../shared/names.ts";
-import { mapLimit } from "../shared/pool.ts";
 import { CliError } from "./errors.ts";
 
 export const IGNORE_FILE = ".assetsignore";
-
-/** Directory entries examined at once. */
-const STAT_CONCURRENCY = 32;
 
 export interface LocalFile {
   /** The URL path it is served at, e.g. /blog/index.html. */
@@ -40,7 +37,7 @@ export async function scanDirectory(root: string): Promise<LocalFile[]> {
   }
   const rules = await loadIgnoreRules(root);
   const files: LocalFile[] = [];
-  await walk(root, root, rules, new Set([await realpath(root)]), files);
+  await walk(root, "", rules, new Set([await realpath(root)]), files);
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return files;
 }
@@ -53,25 +50,26 @@ async function loadIgnoreRules(root: string): Promise<Ignore> {
 
 /** `ancestors` holds the real paths of the directories above `dir`, to stop link loops. */
 async function walk(
-  root: string,
   dir: string,
+  /** `dir` relative to the root, with "/" between names ("" for the root). */
+  relDir: string,
   rules: Ignore,
   ancestors: ReadonlySet<string>,
   out: LocalFile[],
 ): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true });
-  const subdirs: string[] = [];
-  await mapLimit(entries, STAT_CONCURRENCY, async (entry) => {
+  const subdirs: { full: string; rel: string }[] = [];
+  for (const entry of entries) {
     const full = join(dir, entry.name);
-    const rel = relative(root, full).split(sep).join("/");
+    const rel = relDir === "" ? entry.name : `${relDir}/${entry.name}`;
     if (!entry.isDirectory() && !entry.isFile() && !entry.isSymbolicLink()) {
-      return;
+      continue;
     }
     // stat() follows links: a link is deployed as what it points at.
-    const info = await stat(full, { bigint: true }).catch(() => null);
+    const info = statOf(full);
     if (info?.isDirectory()) {
       if (!rules.ignores(`${rel}/`)) {
-        subdirs.push(full);
+        subdirs.push({ full, rel });
       }
     } else if (info?.isFile() && !rules.ignores(rel)) {
       const path = `/${rel}`;
@@ -84,12 +82,25 @@ async function walk(
       const stamp = { mtimeNs: `${info.mtimeNs}`, ctimeNs: `${info.ctimeNs}`, ino: `${info.ino}`, dev: `${info.dev}` };
       out.push({ path, file: full, size: Number(info.size), stamp });
     }
-  });
-  for (const full of subdirs.sort()) {
+  }
+  for (const { full, rel } of subdirs) {
     // Follow links into directories, but never around a loop.
     const real = await realpath(full);
     if (!ancestors.has(real)) {
-      await walk(root, full, rules, new Set([...ancestors, real]), out);
+      await walk(full, rel, rules, new Set([...ancestors, real]), out);
     }
+  }
+}
+
+/**
+ * stat() with nanosecond times, or null if the entry cannot be read (gone,
+ * a broken link, no permission). Synchronous: for 100,000 files on a local
+ * disk the asynchronous forms took twice as long, in per-call overhead.
+ */
+function statOf(path: string): BigIntStats | null {
+  try {
+    return statSync(path, { bigint: true, throwIfNoEntry: false }) ?? null;
+  } catch {
+    return null;
   }
 }

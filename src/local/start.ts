@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { ApiClient } from "../cli/client.ts";
 import { deploy } from "../cli/deploy.ts";
 import { Progress } from "../cli/progress.ts";
+import { wranglerDevEnv } from "./wrangler-env.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const PORT = Number(process.env.PORT ?? 8787);
@@ -72,7 +73,7 @@ async function main(): Promise<void> {
     {
       cwd: ROOT,
       stdio: ["ignore", "inherit", "inherit"],
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+      env: wranglerDevEnv(),
     },
   );
   const stop = (): void => {

@@ -82,52 +82,86 @@ export function addFiles(db: Db, id: string, entries: readonly FileEntry[], now:
     if (!open.ok) {
       return open;
     }
-    const missing = new Set<string>();
-    let added = 0;
-    let addedBytes = 0;
+    const field = (path: string): string => `files[${JSON.stringify(path)}]`;
+    const seen = new Set<string>();
     for (const [index, entry] of entries.entries()) {
-      const field = `files[${JSON.stringify(entry.path)}]`;
-      const listed = db.first<{ hash: string; size: number }>(
-        "SELECT hash, size FROM files WHERE version_id = ? AND path = ?",
-        id,
-        entry.path,
-      );
-      if (listed && (listed.hash !== entry.hash || listed.size !== entry.size)) {
-        return fail("bad_request", `${field}: the path is already listed with other content`, { field, index });
-      }
-      const blob = db.first<{ size: number; deleting: number }>(
-        "SELECT size, deleting FROM blobs WHERE hash = ?",
-        entry.hash,
-      );
-      if (blob && blob.deleting === 0 && blob.size !== entry.size) {
-        return fail("bad_request", `${field}.size: content ${entry.hash} is ${blob.size} bytes, not ${entry.size}`, {
-          field: `${field}.size`,
+      if (seen.has(entry.path)) {
+        return fail("bad_request", `${field(entry.path)}: the path is listed twice in this page`, {
+          field: field(entry.path),
+          index,
         });
       }
-      if (!blob || blob.deleting !== 0) {
-        missing.add(entry.hash);
-      }
-      if (!listed) {
-        db.run(
-          "INSERT INTO files (version_id, path, hash, size, content_type) VALUES (?, ?, ?, ?, ?)",
-          id,
-          entry.path,
-          entry.hash,
-          entry.size,
-          entry.contentType,
-        );
-        added += 1;
-        addedBytes += entry.size;
-      }
+      seen.add(entry.path);
     }
-    const files = open.value.file_count + added;
+    // The page goes to SQLite as one JSON parameter, and each step below is
+    // one statement over all of it: a statement per file costs far more.
+    const page = JSON.stringify(
+      entries.map((entry) => ({ path: entry.path, hash: entry.hash, size: entry.size, type: entry.contentType })),
+    );
+    const conflict = db.first<{ idx: number; path: string }>(
+      `${PAGE} SELECT page.idx, page.path FROM page CROSS JOIN files f ON f.version_id = ?2 AND f.path = page.path
+        WHERE f.hash != page.hash OR f.size != page.size ORDER BY page.idx LIMIT 1`,
+      page,
+      id,
+    );
+    if (conflict) {
+      return fail("bad_request", `${field(conflict.path)}: the path is already listed with other content`, {
+        field: field(conflict.path),
+        index: conflict.idx,
+      });
+    }
+    const wrongSize = db.first<{ path: string; hash: string; listed: number; stored: number }>(
+      `${PAGE} SELECT page.path, page.hash, page.size AS listed, b.size AS stored FROM page CROSS JOIN blobs b ON b.hash = page.hash
+        WHERE b.deleting = 0 AND b.size != page.size ORDER BY page.idx LIMIT 1`,
+      page,
+    );
+    if (wrongSize) {
+      const sizeField = `${field(wrongSize.path)}.size`;
+      return fail(
+        "bad_request",
+        `${sizeField}: content ${wrongSize.hash} is ${wrongSize.stored} bytes, not ${wrongSize.listed}`,
+        {
+          field: sizeField,
+        },
+      );
+    }
+    const missing = db
+      .all<{ hash: string }>(
+        `${PAGE} SELECT DISTINCT page.hash FROM page LEFT JOIN blobs b ON b.hash = page.hash
+          WHERE b.hash IS NULL OR b.deleting != 0`,
+        page,
+      )
+      .map((row) => row.hash);
+    const unlisted = `FROM page WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.version_id = ?2 AND f.path = page.path)`;
+    const added = db.first<{ n: number; bytes: number }>(
+      `${PAGE} SELECT COUNT(*) AS n, COALESCE(SUM(page.size), 0) AS bytes ${unlisted}`,
+      page,
+      id,
+    ) ?? { n: 0, bytes: 0 };
+    const files = open.value.file_count + added.n;
     if (files > MAX_FILES_PER_VERSION) {
       return fail("bad_request", `files: a version holds at most ${MAX_FILES_PER_VERSION} files`, { field: "files" });
     }
-    db.run("UPDATE versions SET file_count = ?, total_bytes = total_bytes + ? WHERE id = ?", files, addedBytes, id);
-    return succeed({ missing: [...missing], files });
+    db.run(
+      `${PAGE} INSERT INTO files (version_id, path, hash, size, content_type)
+        SELECT ?2, page.path, page.hash, page.size, page.type ${unlisted}`,
+      page,
+      id,
+    );
+    db.run("UPDATE versions SET file_count = ?, total_bytes = total_bytes + ? WHERE id = ?", files, added.bytes, id);
+    return succeed({ missing, files });
   });
 }
+
+/**
+ * A manifest page given as the JSON parameter ?1, one row per file in page
+ * order, parsed once. Queries over it name it first and join with CROSS
+ * JOIN, which keeps it the outer loop: SQLite would otherwise scan a whole
+ * table and look each row up in the page.
+ */
+const PAGE = `WITH page AS MATERIALIZED (
+  SELECT key AS idx, value ->> 'path' AS path, value ->> 'hash' AS hash, value ->> 'size' AS size, value ->> 'type' AS type
+  FROM json_each(?1))`;
 
 /**
  * Finalizes a staged version once every blob it lists is stored, makes it

@@ -18,3 +18,36 @@ export async function mapLimit<T, R>(
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
 }
+
+/**
+ * Runs tasks queued at any time, at most `limit` at once, in the order
+ * they were queued: for work that arrives while other work is under way.
+ */
+export class Limiter {
+  readonly #limit: number;
+  #running = 0;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(limit: number) {
+    this.#limit = Math.max(1, limit);
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#running < this.#limit) {
+      this.#running += 1;
+    } else {
+      // A finishing task hands its slot straight to the next in line.
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    }
+    try {
+      return await task();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) {
+        next();
+      } else {
+        this.#running -= 1;
+      }
+    }
+  }
+}

@@ -10,6 +10,7 @@ import http from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { wranglerDevEnv } from "../../src/local/wrangler-env.ts";
 
 export const ROOT = join(import.meta.dirname, "../..");
 
@@ -109,7 +110,7 @@ export async function startPlatform({
       cwd: ROOT,
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+      env: wranglerDevEnv(),
     },
   );
   let output = "";

@@ -42,4 +42,36 @@ describe("Progress", () => {
     progress.finish("done");
     expect(out.text()).toBe("");
   });
+
+  it("keeps output back while held: printed in order on release, never if not released", ({ expect }) => {
+    const out = capture();
+    const progress = new Progress("lines", out.stream);
+    progress.hold();
+    progress.start("Hashing", 2, 20);
+    progress.advance(2, 20);
+    progress.finish("Hashed 2 file(s)");
+    progress.start("Uploading", 1, 10);
+    expect(out.text()).toBe("");
+    progress.release();
+    progress.note("a note");
+    expect(out.text()).toBe("Hashing: 2 file(s), 20 B\nHashed 2 file(s)\nUploading: 1 file(s), 10 B\na note\n");
+
+    const unwanted = capture();
+    const held = new Progress("bar", unwanted.stream);
+    held.hold();
+    held.start("Hashing", 1, 1);
+    held.advance(1, 1);
+    held.note("never shown");
+    expect(unwanted.text()).toBe("");
+  });
+
+  it("redraws the step under way when released on a terminal", ({ expect }) => {
+    const out = capture();
+    const progress = new Progress("bar", out.stream);
+    progress.hold();
+    progress.start("Hashing", 4, 4_000);
+    progress.advance(1, 1_000);
+    progress.release();
+    expect(out.text()).toMatch(/^\r\x1b\[KHashing [█░]{24} 1\/4 files · 1\.0 KB\/4\.0 KB/);
+  });
 });

@@ -7,6 +7,7 @@ import { describe, it } from "vitest";
 import {
   api,
   apiJson,
+  batchBody,
   bytesOf,
   contentHash,
   createProject,
@@ -114,6 +115,52 @@ describe("deploying a site", () => {
     const res = await api("POST", path, { body: { files: { "/a.txt": { hash: "b".repeat(64), size: 1 } } } });
     expect(res.status).toBe(400);
     expect((await res.json<{ error: { field: string } }>()).error.field).toBe('files["/a.txt"]');
+  });
+
+  it("lists a page of many files at once: each absent blob named once, pages that overlap counted once", async ({
+    expect,
+  }) => {
+    const project = uniqueProject("big-page");
+    await createProject(project);
+    await deploy(project, { "/stored.txt": "stored" });
+    const stored = await contentHash(bytesOf("stored"));
+    // 100 blobs of 100 bytes the platform lacks.
+    const blobs = await Promise.all(
+      Array.from({ length: 100 }, async (_, n) => {
+        const bytes = bytesOf(String(n).padStart(100, "x"));
+        return { hash: await contentHash(bytes), bytes };
+      }),
+    );
+    const { version } = await apiJson<{ version: string }>("POST", `/api/projects/${project}/deploys`);
+    const path = `/api/projects/${project}/deploys/${version}/files`;
+    // Every tenth file is the stored blob; the others share the 100 absent ones.
+    const entry = (i: number): [string, { hash: string; size: number }] => [
+      `/f/${i}.txt`,
+      i % 10 === 0 ? { hash: stored, size: 6 } : { hash: (blobs[i % 100] as { hash: string }).hash, size: 100 },
+    ];
+    const first = Array.from({ length: 1000 }, (_, i) => entry(i));
+    const answer = await apiJson<{ missing: string[]; files: number }>("POST", path, {
+      body: { files: Object.fromEntries(first) },
+    });
+    const absent = new Set(first.map(([, file]) => file.hash).filter((hash) => hash !== stored));
+    expect(answer.files).toBe(1000);
+    expect(answer.missing.toSorted()).toEqual([...absent].toSorted());
+    // A second page repeating half of the first adds only its new files.
+    const second = Array.from({ length: 1000 }, (_, i) => entry(i + 500));
+    expect(
+      (await apiJson<{ files: number }>("POST", path, { body: { files: Object.fromEntries(second) } })).files,
+    ).toBe(1500);
+    const missing = blobs.filter((blob) => absent.has(blob.hash));
+    const batch = await api("POST", `/api/projects/${project}/blobs/batch`, { body: batchBody(missing) });
+    expect(batch.status).toBe(200);
+    await apiJson("POST", `${path.slice(0, -"/files".length)}/finalize`);
+    const { versions } = await apiJson<{ versions: { version: string; files: number; bytes: number }[] }>(
+      "GET",
+      `/api/projects/${project}/versions`,
+    );
+    expect(versions.find((row) => row.version === version)).toMatchObject({ files: 1500, bytes: 150 * 6 + 1350 * 100 });
+    const served = new Uint8Array(await (await site(project, "/f/1499.txt")).arrayBuffer());
+    expect(sameBytes(served, bytesOf("99".padStart(100, "x")))).toBe(true);
   });
 
   it("rolls back a whole page when one entry is rejected", async ({ expect }) => {
