@@ -1,12 +1,10 @@
 /**
- * The benchmark's load generator and its way around wrangler's proxy: a
- * fixed number of keep-alive connections sending requests for a fixed
- * time, straight to the workerd behind `wrangler dev`, so that the proxy's
- * own cost does not flatten the differences being measured.
+ * The benchmark's load generator: a fixed number of keep-alive connections
+ * sending requests for a fixed time, straight to the workerd behind
+ * `wrangler dev` (see workerdPort in test/e2e/platform.ts), so that the
+ * proxy's own cost does not flatten the differences being measured.
  */
-import { execFile } from "node:child_process";
 import http from "node:http";
-import { promisify } from "node:util";
 
 export interface Target {
   port: number;
@@ -34,9 +32,9 @@ export async function load(target: Target, seconds: number, connections: number)
     while (performance.now() < deadline) {
       const { host, path, headers = {} } = target.next();
       const sent = performance.now();
-      const status = await get(agent, target.port, host, path, headers);
+      const { status, body } = await get(agent, target.port, host, path, headers);
       if (status !== target.status) {
-        throw new Error(`GET ${host}${path}: expected ${target.status}, got ${status}`);
+        throw new Error(`GET ${host}${path}: expected ${target.status}, got ${status}: ${body.slice(0, 500)}`);
       }
       latencies.push(performance.now() - sent);
     }
@@ -58,48 +56,26 @@ function get(
   host: string,
   path: string,
   headers: Record<string, string>,
-): Promise<number> {
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const request = http.request(
       { host: "127.0.0.1", port, path, agent, headers: { ...headers, host } },
       (response) => {
-        response.on("data", () => undefined);
-        response.on("end", () => resolve(response.statusCode ?? 0));
+        // The body is kept only when the status is unexpected, to say why.
+        const keep = response.statusCode !== undefined && response.statusCode >= 500;
+        let body = "";
+        response.on("data", (chunk: Buffer) => {
+          if (keep && body.length < 2000) {
+            body += chunk.toString();
+          }
+        });
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
         response.on("error", reject);
       },
     );
     request.on("error", reject);
     request.end();
   });
-}
-
-/**
- * The port of the workerd that `wrangler dev` (process group
- * `processGroup`) runs the Worker in: the loopback port, other than
- * wrangler's own, on which `probe` answers.
- */
-export async function workerdPort(
-  processGroup: number,
-  proxyPort: number,
-  probe: (port: number) => Promise<boolean>,
-): Promise<number> {
-  const { stdout: ps } = await promisify(execFile)("ps", ["-eo", "pid=,pgid=,comm="]);
-  const pids = new Set(
-    ps
-      .split("\n")
-      .map((line) => line.trim().split(/\s+/))
-      .filter(([, pgid, command]) => Number(pgid) === processGroup && command?.startsWith("workerd"))
-      .map(([pid]) => Number(pid)),
-  );
-  const { stdout: ss } = await promisify(execFile)("ss", ["-ltnpH"]);
-  for (const line of ss.split("\n")) {
-    const port = Number(/127\.0\.0\.1:(\d+)/.exec(line)?.[1]);
-    const pid = Number(/pid=(\d+)/.exec(line)?.[1]);
-    if (pids.has(pid) && port !== proxyPort && (await probe(port).catch(() => false))) {
-      return port;
-    }
-  }
-  throw new Error(`found no workerd port in process group ${processGroup}`);
 }
 
 /** A deterministic pseudo-random sequence, so that every run asks for the same things. */

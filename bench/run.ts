@@ -60,6 +60,9 @@ async function main(): Promise<void> {
           "",
         );
       }
+    } catch (error) {
+      log(`failed; the end of r2-assets' log:\n${platform.logs().slice(-4000)}`);
+      throw error;
     } finally {
       await platform.stop();
       await raw.stop();

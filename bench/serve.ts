@@ -14,9 +14,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_PART_SIZE } from "../src/shared/limits.ts";
 import { mapLimit } from "../src/shared/pool.ts";
-import { writeFiles, writeRandomFile, type Platform } from "../test/e2e/platform.ts";
+import { workerdPort, writeFiles, writeRandomFile, type Platform } from "../test/e2e/platform.ts";
 import { log } from "./common.ts";
-import { load, sequence, workerdPort, type LoadResult, type Target } from "./load.ts";
+import { load, sequence, type LoadResult, type Target } from "./load.ts";
 
 const ROUNDS = 3;
 const SECONDS = 4;

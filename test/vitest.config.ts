@@ -15,6 +15,7 @@ export default defineConfig({
   // Quiets Vite's warnings about dependencies' source maps.
   logLevel: "error",
   test: {
+    globalSetup: ["test/temp-root.ts"],
     projects: [
       {
         test: {

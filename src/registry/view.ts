@@ -8,6 +8,7 @@
 import { pointerLeaseMs, type Env } from "../env.ts";
 import type { RegistrySnapshot } from "./contract.ts";
 import type { ProjectRegistry } from "./project-registry.ts";
+import { Flights } from "../serve/flights.ts";
 
 export interface RegistryView {
   hasProject(name: string): boolean;
@@ -22,7 +23,8 @@ interface Copy {
 }
 
 let copy: Copy | null = null;
-let renewing: Promise<Copy> | null = null;
+/** The renewal under way, shared by the requests that need it. */
+const renewing = new Flights<Copy>();
 
 /** Calls this isolate made to the registry, for GET /api/stats. */
 export const registryStats = { registryCalls: 0 };
@@ -43,7 +45,7 @@ export async function registryView(env: Env): Promise<RegistryView> {
 }
 
 function renew(env: Env): Promise<Copy> {
-  renewing ??= (async () => {
+  return renewing.run("registry", async () => {
     const askedAt = Date.now();
     registryStats.registryCalls += 1;
     const answer = await registryStub(env).snapshot(copy?.snapshot.stamp ?? null);
@@ -53,8 +55,5 @@ function renew(env: Env): Promise<Copy> {
         : { snapshot: answer as RegistrySnapshot, projects: new Set((answer as RegistrySnapshot).projects), askedAt };
     copy = next;
     return next;
-  })().finally(() => {
-    renewing = null;
   });
-  return renewing;
 }

@@ -26,6 +26,7 @@ import {
   LEASE_CACHE_ENTRIES,
 } from "../shared/limits.ts";
 import { LeaseCache } from "./lease.ts";
+import { Flights } from "./flights.ts";
 import { Lru } from "./lru.ts";
 import { stats } from "./stats.ts";
 
@@ -74,9 +75,9 @@ const answers = new Lru<Answer>({
   sizeOf: (answer, key) => key.length + (answer.kind === "server" ? 16 : JSON.stringify(answer).length),
 });
 /** Questions under way, so that a burst of cold requests asks once. */
-const inflight = new Map<string, Promise<Resolution>>();
+const inflight = new Flights<Resolution>();
 /** Lease renewals under way, by target. */
-const renewals = new Map<string, Promise<TargetState>>();
+const renewals = new Flights<TargetState>();
 
 export async function resolve(env: Env, request: ResolveRequest): Promise<Resolution> {
   const targetKey = keyOf(
@@ -102,39 +103,30 @@ export async function resolve(env: Env, request: ResolveRequest): Promise<Resolu
     return cached;
   }
   const flightKey = [targetKey, request.via, request.navigate, request.url.host, request.url.pathname].join("\n");
-  let pending = inflight.get(flightKey);
-  if (!pending) {
-    pending = ask(env, request, targetKey, state?.version).finally(() => inflight.delete(flightKey));
-    inflight.set(flightKey, pending);
-  }
-  return pending;
+  const leased = state?.version;
+  return inflight.run(flightKey, () => ask(env, request, targetKey, leased));
 }
 
 /** Asks which version a target names now (and nothing else); one call per target at a time. */
 function renewLease(env: Env, request: ResolveRequest, targetKey: string, guess: string): Promise<TargetState> {
-  let pending = renewals.get(targetKey);
-  if (!pending) {
-    pending = (async (): Promise<TargetState> => {
-      const askedAt = Date.now();
-      const outcome = await callLookup(env.MANIFEST.getByName(request.project), {
-        target: request.target,
-        paths: [],
-        known: [guess],
-      });
-      stats.leaseRefreshes += 1;
-      const state: TargetState = outcome.ok
-        ? { ok: true, version: outcome.value.version }
-        : { ok: false, reason: unavailableReason(outcome.failure.details?.reason) };
-      targets.set(targetKey, state, askedAt);
-      if (outcome.ok) {
-        lastSeen.set(targetKey, outcome.value.version);
-        routingOf(request.project, outcome.value);
-      }
-      return state;
-    })().finally(() => renewals.delete(targetKey));
-    renewals.set(targetKey, pending);
-  }
-  return pending;
+  return renewals.run(targetKey, async (): Promise<TargetState> => {
+    const askedAt = Date.now();
+    const outcome = await callLookup(env.MANIFEST.getByName(request.project), {
+      target: request.target,
+      paths: [],
+      known: [guess],
+    });
+    stats.leaseRefreshes += 1;
+    const state: TargetState = outcome.ok
+      ? { ok: true, version: outcome.value.version }
+      : { ok: false, reason: unavailableReason(outcome.failure.details?.reason) };
+    targets.set(targetKey, state, askedAt);
+    if (outcome.ok) {
+      lastSeen.set(targetKey, outcome.value.version);
+      routingOf(request.project, outcome.value);
+    }
+    return state;
+  });
 }
 
 async function ask(

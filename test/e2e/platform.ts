@@ -3,13 +3,14 @@
  * fresh state directory, the real CLI run as a user runs it (`npx
  * r2-assets ...` from the repository root), and plain HTTP to the sites.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { promisify } from "node:util";
 import { wranglerDevEnv } from "../../src/local/wrangler-env.ts";
 
 export const ROOT = join(import.meta.dirname, "../..");
@@ -302,4 +303,33 @@ export function streamGet(port: number, host: string, path: string): Promise<htt
     request.on("error", reject);
     request.end();
   });
+}
+
+/**
+ * The port of the workerd that `wrangler dev` (process group
+ * `processGroup`) runs the Worker in: the loopback port, other than
+ * wrangler's own, on which `probe` answers.
+ */
+export async function workerdPort(
+  processGroup: number,
+  proxyPort: number,
+  probe: (port: number) => Promise<boolean>,
+): Promise<number> {
+  const { stdout: ps } = await promisify(execFile)("ps", ["-eo", "pid=,pgid=,comm="]);
+  const pids = new Set(
+    ps
+      .split("\n")
+      .map((line) => line.trim().split(/\s+/))
+      .filter(([, pgid, command]) => Number(pgid) === processGroup && command?.startsWith("workerd"))
+      .map(([pid]) => Number(pid)),
+  );
+  const { stdout: ss } = await promisify(execFile)("ss", ["-ltnpH"]);
+  for (const line of ss.split("\n")) {
+    const port = Number(/127\.0\.0\.1:(\d+)/.exec(line)?.[1]);
+    const pid = Number(/pid=(\d+)/.exec(line)?.[1]);
+    if (pids.has(pid) && port !== proxyPort && (await probe(port).catch(() => false))) {
+      return port;
+    }
+  }
+  throw new Error(`found no workerd port in process group ${processGroup}`);
 }
