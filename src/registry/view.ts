@@ -8,7 +8,7 @@
 import { pointerLeaseMs, type Env } from "../env.ts";
 import type { RegistrySnapshot } from "./contract.ts";
 import type { ProjectRegistry } from "./project-registry.ts";
-import { Flights } from "../serve/flights.ts";
+import { Flights } from "../shared/flights.ts";
 
 export interface RegistryView {
   hasProject(name: string): boolean;

@@ -26,7 +26,7 @@ import {
   LEASE_CACHE_ENTRIES,
 } from "../shared/limits.ts";
 import { LeaseCache } from "./lease.ts";
-import { Flights } from "./flights.ts";
+import { Flights } from "../shared/flights.ts";
 import { Lru } from "./lru.ts";
 import { stats } from "./stats.ts";
 

@@ -4,8 +4,8 @@
  * request's promise: workerd would resume it in the asking request's
  * context, and a response body it then made would belong to that request
  * (reading it fails with "Cannot perform I/O on behalf of a different
- * request"). It waits on timers of its own instead, and reads the answer
- * once it is settled.
+ * request"). It waits on timers of its own instead (a timer resumes the
+ * request that set it), and reads the answer once it is settled.
  */
 
 /** How often a request that joined a question looks whether it is answered, ms. */
@@ -24,7 +24,7 @@ export class Flights<T> {
     const joined = this.#pending.get(key);
     if (joined) {
       while (!joined.settled) {
-        await scheduler.wait(POLL_MS);
+        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       }
       return joined.promise;
     }
