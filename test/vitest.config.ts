@@ -22,6 +22,8 @@ export default defineConfig({
           name: "unit",
           root,
           include: ["test/unit/**/*.test.ts"],
+          // Some tables are checked exhaustively; the machine is shared.
+          testTimeout: 30_000,
         },
       },
       {

@@ -11,7 +11,14 @@ import { toHex } from "../shared/blocks.ts";
 import { TOKEN_SCOPES, type TokenScope } from "../shared/limits.ts";
 import { isProjectName } from "../shared/names.ts";
 
-export type Principal = { kind: "admin" } | { kind: "project"; project: string; token: string; scope: TokenScope };
+/**
+ * Who is calling. A deploy token's principal keeps the token's hash and the
+ * incarnation of the project it belongs to, for the Durable Object to check
+ * again where a change commits.
+ */
+export type Principal =
+  | { kind: "admin" }
+  | { kind: "project"; project: string; token: string; hash: string; scope: TokenScope; incarnation: string };
 
 const DEPLOY_TOKEN = /^r2a_([a-z0-9-]{1,63})_([A-Za-z0-9_-]{32,})$/;
 
@@ -24,7 +31,10 @@ export async function newDeployToken(project: string): Promise<{ token: string; 
 }
 
 /** Finds a deploy token of `project` by its SHA-256; null if the project has no such token (or does not exist). */
-export type TokenLookup = (project: string, hash: string) => Promise<{ id: string; scope: TokenScope } | null>;
+export type TokenLookup = (
+  project: string,
+  hash: string,
+) => Promise<{ id: string; scope: TokenScope; incarnation: string } | null>;
 
 /** Works out who is calling. */
 export async function authenticate(
@@ -43,9 +53,10 @@ export async function authenticate(
   }
   const deploy = DEPLOY_TOKEN.exec(token);
   const project = deploy?.[1];
-  const found = project && isProjectName(project) ? await tokenOf(project, await sha256Hex(token)) : null;
+  const hash = await sha256Hex(token);
+  const found = project && isProjectName(project) ? await tokenOf(project, hash) : null;
   if (project && found) {
-    return { kind: "project", project, token: found.id, scope: found.scope };
+    return { kind: "project", project, token: found.id, hash, scope: found.scope, incarnation: found.incarnation };
   }
   throw new AppError("unauthorized", "invalid token");
 }

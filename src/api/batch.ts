@@ -61,7 +61,12 @@ export async function uploadBatch(request: IRequest, ctx: ApiContext): Promise<R
   }
 
   // 1. Claim: what is stored already is skipped; the rest is leased.
-  const { present } = unwrap(await scope.manifest.prepareBatch(blobs.map((blob) => blob.hash)));
+  const { present } = unwrap(
+    await scope.manifest.prepareBatch(
+      scope.authority,
+      blobs.map((blob) => blob.hash),
+    ),
+  );
   const stored = new Set(present);
   const leased = [...new Set(blobs.map((blob) => blob.hash).filter((hash) => !stored.has(hash)))];
   let recorded = false;
@@ -91,7 +96,7 @@ export async function uploadBatch(request: IRequest, ctx: ApiContext): Promise<R
     if (packed.length > 0) {
       const id = `${Date.now().toString(36)}-${crypto.randomUUID()}`;
       await scope.blobs.putPack(id, pieces);
-      unwrap(await scope.manifest.recordBatch({ id, size: offset }, packed, leased));
+      unwrap(await scope.manifest.recordBatch(scope.authority, { id, size: offset }, packed, leased));
     } else {
       await scope.manifest.releaseBatch(leased);
     }

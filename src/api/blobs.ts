@@ -19,7 +19,7 @@ export async function uploadBlob(request: IRequest, ctx: ApiContext): Promise<Re
   const size = declaredLength(request);
 
   // 1. Already stored? Then there is nothing to send.
-  const { present } = unwrap(await scope.manifest.prepareUpload(hash));
+  const { present } = unwrap(await scope.manifest.prepareUpload(scope.authority, hash));
   if (present) {
     await request.body?.cancel();
     return Response.json({ hash, size, stored: true, uploaded: false });
@@ -31,7 +31,7 @@ export async function uploadBlob(request: IRequest, ctx: ApiContext): Promise<Re
   try {
     const put = unwrap(await scope.blobs.putVerified(hash, size, request.body as ReadableStream<Uint8Array> | null));
     // 3. Record it, so that deploys listing it can be finalized.
-    unwrap(await scope.manifest.recordUpload(hash, size));
+    unwrap(await scope.manifest.recordUpload(scope.authority, hash, size));
     recorded = true;
     return Response.json({ hash, size, stored: true, uploaded: put.written }, { status: 201 });
   } finally {

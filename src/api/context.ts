@@ -5,6 +5,7 @@
 import type { IRequest } from "itty-router";
 import { BlobStore } from "../blob/r2-store.ts";
 import { pointerLeaseMs, type Env, type ManifestStub } from "../env.ts";
+import type { Authority } from "../manifest/contract.ts";
 import type { ServingStats } from "../serve/stats.ts";
 import { AppError } from "../errors.ts";
 import { DEFAULT_MAX_FILE_BYTES, type TokenScope } from "../shared/limits.ts";
@@ -27,6 +28,8 @@ export function manifestOf(env: Env, project: string): ManifestStub {
 export interface ProjectScope {
   name: string;
   principal: Principal;
+  /** What the Durable Object checks again where each change commits. */
+  authority: Authority;
   manifest: ManifestStub;
   blobs: BlobStore;
 }
@@ -67,7 +70,12 @@ export async function openProject(
   if (exists && !(await registryView(env)).hasProject(name)) {
     throw new AppError("project_not_found", `project does not exist: ${name}`);
   }
-  return { name, principal, manifest: manifestOf(env, name), blobs: new BlobStore(env.BLOBS, name) };
+  const manifest = manifestOf(env, name);
+  const authority: Authority =
+    principal.kind === "project"
+      ? { incarnation: principal.incarnation, token: principal.hash }
+      : { incarnation: exists ? ((await manifest.incarnation()) ?? "") : "", token: null };
+  return { name, principal, authority, manifest, blobs: new BlobStore(env.BLOBS, name) };
 }
 
 /** Who is calling: the admin, or a deploy token of a project that exists. */
@@ -75,11 +83,6 @@ export function callerOf(request: Request, env: Env): Promise<Principal> {
   return authenticate(request, env.ADMIN_TOKEN, async (project, hash) =>
     (await registryView(env)).hasProject(project) ? manifestOf(env, project).tokenOf(hash) : null,
   );
-}
-
-/** How the activation history names who moved a pointer. */
-export function actorOf(principal: Principal): string {
-  return principal.kind === "admin" ? "admin" : principal.token;
 }
 
 /** Where a project (or one version of it) is served, on the host this request came to. */

@@ -13,7 +13,7 @@ import { isAliasName, isVersionId } from "../shared/names.ts";
 import { checkServerDeploy } from "../shared/server-code.ts";
 import { badField, isPlainObject, optionalBoolean, optionalString, readJson, unwrapField } from "./body.ts";
 import { requireScope } from "./auth.ts";
-import { actorOf, maxFileBytes, openProject, settle, siteUrl, type ApiContext } from "./context.ts";
+import { maxFileBytes, openProject, settle, siteUrl, type ApiContext } from "./context.ts";
 import { parseManifestPage } from "./manifest-page.ts";
 
 /** POST /api/projects/:project/deploys: `{"message"?, "config"?, "server"?}` */
@@ -31,7 +31,7 @@ export async function startDeploy(request: IRequest, ctx: ApiContext): Promise<R
     const checked = unwrapField(checkServerDeploy(body.server));
     server = { bundleHash: checked.bundle.hash, ...checked.settings };
   }
-  const started = unwrap(await scope.manifest.startDeploy(message, config, server));
+  const started = unwrap(await scope.manifest.startDeploy(scope.authority, message, config, server));
   return Response.json({ project: scope.name, ...started, warnings }, { status: 201 });
 }
 
@@ -40,7 +40,7 @@ export async function addFiles(request: IRequest, ctx: ApiContext): Promise<Resp
   const scope = await openProject(request, ctx, "deploy", "list a deploy's files");
   const version = deployParam(request);
   const page = parseManifestPage(await readJson(request, MAX_JSON_BODY_BYTES), maxFileBytes(ctx.env));
-  return Response.json(unwrap(await scope.manifest.addFiles(version, page)));
+  return Response.json(unwrap(await scope.manifest.addFiles(scope.authority, version, page)));
 }
 
 /**
@@ -71,11 +71,7 @@ export async function finalizeDeploy(request: IRequest, ctx: ApiContext): Promis
     unwrapField(await checkServerCode(ctx.env, ctx.ctx, scope.name, version, server));
   }
   const result = unwrap(
-    await scope.manifest.finalize(
-      version,
-      { activate, ...(alias === undefined ? {} : { alias }) },
-      actorOf(scope.principal),
-    ),
+    await scope.manifest.finalize(scope.authority, version, { activate, ...(alias === undefined ? {} : { alias }) }),
   );
   if ((result.active && result.previous !== result.version) || result.alias !== null || result.pruned.length > 0) {
     await settle(ctx.env);

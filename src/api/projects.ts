@@ -108,11 +108,11 @@ export async function updateProject(request: IRequest, ctx: ApiContext): Promise
   }
   const scope = await openProject(request, ctx, quotas === undefined ? "manage" : "admin", "change settings");
   if (quotas !== undefined) {
-    unwrap(await scope.manifest.setQuotas(quotas));
+    unwrap(await scope.manifest.setQuotas(scope.authority, quotas));
   }
   let pruned: string[] = [];
   if (retention !== undefined) {
-    pruned = unwrap(await scope.manifest.setRetention(retention)).pruned;
+    pruned = unwrap(await scope.manifest.setRetention(scope.authority, retention)).pruned;
     if (pruned.length > 0) {
       await settle(ctx.env);
     }
@@ -130,7 +130,7 @@ export async function createToken(request: IRequest, ctx: ApiContext): Promise<R
     throw badField("scope", `must be one of ${TOKEN_SCOPES.join(", ")}`);
   }
   const { token, hash, id } = await newDeployToken(scope.name);
-  unwrap(await scope.manifest.addToken(hash, id, tokenScope as TokenScope));
+  unwrap(await scope.manifest.addToken(scope.authority, hash, id, tokenScope as TokenScope));
   return Response.json({ project: scope.name, id, token, scope: tokenScope }, { status: 201 });
 }
 
@@ -143,5 +143,5 @@ export async function listTokens(request: IRequest, ctx: ApiContext): Promise<Re
 /** DELETE /api/projects/:project/tokens/:id (admin only) */
 export async function revokeToken(request: IRequest, ctx: ApiContext): Promise<Response> {
   const scope = await openProject(request, ctx, "admin", "revoke deploy tokens");
-  return Response.json(unwrap(await scope.manifest.revokeToken(request.params.id ?? "")));
+  return Response.json(unwrap(await scope.manifest.revokeToken(scope.authority, request.params.id ?? "")));
 }

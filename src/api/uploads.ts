@@ -37,7 +37,7 @@ export async function startUpload(request: IRequest, ctx: ApiContext): Promise<R
   if (partSize === null) {
     throw badField("size", "is too large to upload in parts");
   }
-  const started = unwrap(await scope.manifest.startUpload(hash, size, partSize));
+  const started = unwrap(await scope.manifest.startUpload(scope.authority, hash, size, partSize));
   if ("present" in started) {
     return Response.json({ hash, size, present: true });
   }
@@ -85,19 +85,22 @@ export async function uploadPart(request: IRequest, ctx: ApiContext): Promise<Re
       request.body as ReadableStream<Uint8Array> | null,
     ),
   );
-  unwrap(await scope.manifest.recordPart(hash, partNumber, put.part.etag, put.blockDigests));
+  unwrap(await scope.manifest.recordPart(scope.authority, hash, partNumber, put.part.etag, put.blockDigests));
   return Response.json({ hash, partNumber, size: expected }, { status: 201 });
 }
 
 export async function completeUpload(request: IRequest, ctx: ApiContext): Promise<Response> {
   const scope = await openProject(request, ctx, "deploy", "upload files in parts");
-  const result = unwrap(await scope.manifest.completeUpload(hashParam(request)));
+  const result = unwrap(await scope.manifest.completeUpload(scope.authority, hashParam(request)));
   return Response.json({ ...result, stored: true });
 }
 
 export async function abortUpload(request: IRequest, ctx: ApiContext): Promise<Response> {
   const scope = await openProject(request, ctx, "deploy", "upload files in parts");
-  return Response.json({ ...unwrap(await scope.manifest.abortUpload(hashParam(request))), aborted: true });
+  return Response.json({
+    ...unwrap(await scope.manifest.abortUpload(scope.authority, hashParam(request))),
+    aborted: true,
+  });
 }
 
 function hashParam(request: IRequest): string {

@@ -4,7 +4,7 @@ import { AppError, unwrap } from "../errors.ts";
 import { MAX_JSON_BODY_BYTES } from "../shared/limits.ts";
 import { isVersionId } from "../shared/names.ts";
 import { badField, optionalString, readJson } from "./body.ts";
-import { actorOf, openProject, settle, siteUrl, type ApiContext } from "./context.ts";
+import { openProject, settle, siteUrl, type ApiContext } from "./context.ts";
 
 /** GET /api/projects/:project/versions: finalized versions, newest first. */
 export async function listVersions(request: IRequest, ctx: ApiContext): Promise<Response> {
@@ -20,7 +20,7 @@ export async function activateVersion(request: IRequest, ctx: ApiContext): Promi
   if (version === undefined) {
     throw badField("version", "is required");
   }
-  const result = unwrap(await scope.manifest.activate(version, actorOf(scope.principal)));
+  const result = unwrap(await scope.manifest.activate(scope.authority, version));
   if (result.active !== result.previous) {
     await settle(ctx.env);
   }
@@ -32,7 +32,7 @@ export async function rollbackVersion(request: IRequest, ctx: ApiContext): Promi
   const scope = await openProject(request, ctx, "activate", "roll back");
   const body = await readJson(request, MAX_JSON_BODY_BYTES);
   const to = optionalString(body, "to", 64) ?? null;
-  const result = unwrap(await scope.manifest.rollback(to, actorOf(scope.principal)));
+  const result = unwrap(await scope.manifest.rollback(scope.authority, to));
   await settle(ctx.env);
   return Response.json({ project: scope.name, ...result, url: siteUrl(request, ctx.env, scope.name) });
 }
@@ -40,7 +40,7 @@ export async function rollbackVersion(request: IRequest, ctx: ApiContext): Promi
 /** DELETE /api/projects/:project/versions/:version */
 export async function deleteVersion(request: IRequest, ctx: ApiContext): Promise<Response> {
   const scope = await openProject(request, ctx, "manage", "delete versions");
-  const result = unwrap(await scope.manifest.deleteVersion(versionParam(request)));
+  const result = unwrap(await scope.manifest.deleteVersion(scope.authority, versionParam(request)));
   // Its preview URL must 404 everywhere once this returns.
   await settle(ctx.env);
   return Response.json({ project: scope.name, deleted: result.version });
@@ -52,14 +52,14 @@ export async function pinVersion(request: IRequest, ctx: ApiContext): Promise<Re
   const pinned = request.method === "PUT";
   return Response.json({
     project: scope.name,
-    ...unwrap(await scope.manifest.setPinned(versionParam(request), pinned)),
+    ...unwrap(await scope.manifest.setPinned(scope.authority, versionParam(request), pinned)),
   });
 }
 
 /** POST /api/projects/:project/gc: deletes blobs no retained version or open deploy uses. */
 export async function collectGarbage(request: IRequest, ctx: ApiContext): Promise<Response> {
   const scope = await openProject(request, ctx, "manage", "collect garbage");
-  return Response.json({ project: scope.name, ...unwrap(await scope.manifest.collectGarbage()) });
+  return Response.json({ project: scope.name, ...unwrap(await scope.manifest.collectGarbage(scope.authority)) });
 }
 
 function versionParam(request: IRequest): string {

@@ -192,42 +192,70 @@ export interface Lookup {
 /** Why a target cannot be served (the `reason` detail of a failed lookup). */
 export type Unavailable = "no-project" | "no-live-version" | "no-such-alias" | "no-such-version";
 
+// ── Authority ─────────────────────────────────────────────────────────────
+
+/**
+ * Who asks for a change, as the API authenticated them: the Durable Object
+ * checks it again where the change commits (see authority.ts).
+ */
+export interface Authority {
+  /** The incarnation of the project the caller authenticated against. */
+  incarnation: string;
+  /** The SHA-256 of the caller's deploy token; null for the admin token. */
+  token: string | null;
+}
+
+/** A deploy token, as authentication finds it. */
+export interface TokenGrant {
+  id: string;
+  scope: TokenScope;
+  incarnation: string;
+}
+
 // ── The contract ──────────────────────────────────────────────────────────
 
 export interface ManifestRpc {
   createProject(name: string, retention?: number): Outcome<{ created: boolean; project: ProjectInfo }>;
   getProject(): Outcome<ProjectInfo>;
+  /** The project's incarnation, or null if it does not exist. */
+  incarnation(): string | null;
   /** Changes the retention setting and prunes at once to match it. */
-  setRetention(retention: number): Promise<Outcome<{ project: ProjectInfo; pruned: string[] }>>;
+  setRetention(by: Authority, retention: number): Promise<Outcome<{ project: ProjectInfo; pruned: string[] }>>;
 
-  setQuotas(quotas: Partial<Quotas>): Outcome<ProjectInfo>;
+  setQuotas(by: Authority, quotas: Partial<Quotas>): Outcome<ProjectInfo>;
 
-  addToken(hash: string, id: string, scope: TokenScope): Outcome<{ id: string; scope: TokenScope }>;
+  addToken(by: Authority, hash: string, id: string, scope: TokenScope): Outcome<{ id: string; scope: TokenScope }>;
   /** The token whose SHA-256 is `hash`, or null. */
-  tokenOf(hash: string): { id: string; scope: TokenScope } | null;
+  tokenOf(hash: string): TokenGrant | null;
   listTokens(): Outcome<TokenInfo[]>;
-  revokeToken(id: string): Outcome<{ id: string }>;
+  revokeToken(by: Authority, id: string): Outcome<{ id: string }>;
 
-  startDeploy(message: string, config: ServingConfig, server: ServerRef | null): Promise<Outcome<StartedDeploy>>;
-  addFiles(version: string, entries: FileEntry[]): Outcome<PageResult>;
+  startDeploy(
+    by: Authority,
+    message: string,
+    config: ServingConfig,
+    server: ServerRef | null,
+  ): Promise<Outcome<StartedDeploy>>;
+  addFiles(by: Authority, version: string, entries: FileEntry[]): Outcome<PageResult>;
   /** Finalizes a staged version; `activate` makes it live, `alias` points an alias at it. */
   finalize(
+    by: Authority,
     version: string,
     options: { activate: boolean; alias?: string },
-    actor: string,
   ): Promise<Outcome<FinalizeResult>>;
   /** The server code of a staged version, to check before it is finalized. */
   stagedServer(version: string): Outcome<ServerRef | null>;
 
   /** Which of `hashes` the project does not have stored. */
   missingOf(hashes: string[]): Outcome<string[]>;
-  prepareUpload(hash: string): Promise<Outcome<{ present: boolean }>>;
-  recordUpload(hash: string, size: number): Outcome<{ hash: string; size: number }>;
+  prepareUpload(by: Authority, hash: string): Promise<Outcome<{ present: boolean }>>;
+  recordUpload(by: Authority, hash: string, size: number): Outcome<{ hash: string; size: number }>;
   releaseUpload(hash: string): void;
   /** Before a batch of small blobs is uploaded: which are stored; the rest are leased. */
-  prepareBatch(hashes: string[]): Promise<Outcome<{ present: string[] }>>;
+  prepareBatch(by: Authority, hashes: string[]): Promise<Outcome<{ present: string[] }>>;
   /** Records a stored pack and the blobs in it, and releases the batch's leases. */
   recordBatch(
+    by: Authority,
     pack: { id: string; size: number },
     blobs: { hash: string; size: number; offset: number }[],
     leased: string[],
@@ -235,29 +263,35 @@ export interface ManifestRpc {
   /** Releases the leases of a batch that failed. */
   releaseBatch(hashes: string[]): void;
 
-  startUpload(hash: string, size: number, partSize: number): Promise<Outcome<{ present: true } | UploadSession>>;
+  startUpload(
+    by: Authority,
+    hash: string,
+    size: number,
+    partSize: number,
+  ): Promise<Outcome<{ present: true } | UploadSession>>;
   uploadSession(hash: string): Outcome<UploadSession>;
   recordPart(
+    by: Authority,
     hash: string,
     partNumber: number,
     etag: string,
     blockDigests: Uint8Array[],
   ): Outcome<{ partNumber: number }>;
-  completeUpload(hash: string): Promise<Outcome<{ hash: string; size: number }>>;
-  abortUpload(hash: string): Promise<Outcome<{ hash: string }>>;
+  completeUpload(by: Authority, hash: string): Promise<Outcome<{ hash: string; size: number }>>;
+  abortUpload(by: Authority, hash: string): Promise<Outcome<{ hash: string }>>;
 
   listVersions(): Outcome<VersionInfo[]>;
-  activate(version: string, actor: string): Outcome<ActivationResult>;
-  rollback(to: string | null, actor: string): Outcome<ActivationResult>;
-  setAlias(name: string, version: string, actor: string): Outcome<AliasResult>;
-  deleteAlias(name: string, actor: string): Outcome<AliasResult>;
+  activate(by: Authority, version: string): Outcome<ActivationResult>;
+  rollback(by: Authority, to: string | null): Outcome<ActivationResult>;
+  setAlias(by: Authority, name: string, version: string): Outcome<AliasResult>;
+  deleteAlias(by: Authority, name: string): Outcome<AliasResult>;
   /** The activation history, newest first. */
   history(limit: number): Outcome<HistoryEntry[]>;
   /** Deletes the project a step at a time: call again until it says `purged`. */
   purge(): Promise<Outcome<PurgeProgress>>;
-  deleteVersion(version: string): Outcome<{ version: string }>;
-  setPinned(version: string, pinned: boolean): Outcome<{ version: string; pinned: boolean }>;
-  collectGarbage(): Promise<Outcome<GcResult>>;
+  deleteVersion(by: Authority, version: string): Outcome<{ version: string }>;
+  setPinned(by: Authority, version: string, pinned: boolean): Outcome<{ version: string; pinned: boolean }>;
+  collectGarbage(by: Authority): Promise<Outcome<GcResult>>;
 
   /** Serving: which version a target names, its configuration if asked, and the files asked for. */
   lookup(query: LookupQuery): Outcome<Lookup>;

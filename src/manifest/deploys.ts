@@ -12,6 +12,7 @@ import { deployLive, setAlias } from "./pointers.ts";
 import type { Db } from "../storage/db.ts";
 import { quotasOf, requireProject } from "./project.ts";
 import { pruneVersions } from "./retention.ts";
+import type { Actor } from "./authority.ts";
 import type { FileEntry, FinalizeResult, PageResult, ServerRef, StartedDeploy } from "./contract.ts";
 import { saveServerRef } from "./server-code.ts";
 import { endVersion, getVersion, hasLapsed, unavailability, type VersionRow } from "./versions.ts";
@@ -22,6 +23,7 @@ export function startDeploy(
   message: string,
   config: ServingConfig,
   server: ServerRef | null,
+  createdBy: string,
   now: number,
 ): Outcome<StartedDeploy> {
   const limit = quotasOf(requireProject(db)).openDeploys;
@@ -42,12 +44,14 @@ export function startDeploy(
   const id = formatVersionId(createdAt);
   const expiresAt = now + SESSION_TTL_MS;
   db.run(
-    "INSERT INTO versions (id, state, created_at, expires_at, message, config) VALUES (?, 'staged', ?, ?, ?, ?)",
+    `INSERT INTO versions (id, state, created_at, expires_at, message, config, created_by)
+     VALUES (?, 'staged', ?, ?, ?, ?, ?)`,
     id,
     createdAt,
     expiresAt,
     message,
     JSON.stringify(config),
+    createdBy,
   );
   if (server) {
     saveServerRef(db, id, server);
@@ -172,7 +176,7 @@ export function finalize(
   db: Db,
   id: string,
   options: { activate: boolean; alias?: string },
-  actor: string,
+  actor: Actor,
   now: number,
 ): Outcome<FinalizeResult> {
   return db.atomically(() => {
@@ -207,14 +211,14 @@ export function finalize(
       });
     }
     db.run("UPDATE versions SET state = 'ready', finalized_at = ?, expires_at = NULL WHERE id = ?", now, id);
-    const previous = options.activate ? deployLive(db, id, actor, now) : null;
+    const previous = options.activate ? deployLive(db, id, actor.name, now) : null;
     if (options.alias !== undefined) {
-      const aliased = setAlias(db, options.alias, id, actor, now);
+      const aliased = setAlias(db, options.alias, id, actor.name, now);
       if (!aliased.ok) {
         return aliased;
       }
     }
-    const pruned = pruneVersions(db, project.retention);
+    const pruned = pruneVersions(db, project.retention, actor);
     return succeed(finalizedResult(open.value, options.activate, options.alias ?? null, previous, pruned));
   });
 }

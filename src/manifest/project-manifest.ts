@@ -23,8 +23,10 @@ import { MultipartUploads } from "./multipart.ts";
 import { checkRetention, getProject, insertProject, setQuotas, projectInfo, type ProjectRow } from "./project.ts";
 import { deleteVersion, pruneVersions, setPinned } from "./retention.ts";
 import { addToken, listTokens, revokeToken, tokenOf } from "./tokens.ts";
+import { checkAuthority, incarnationOf, newIncarnation, type Actor, type Need } from "./authority.ts";
 import type {
   ActivationResult,
+  Authority,
   AliasResult,
   HistoryEntry,
   PurgeProgress,
@@ -39,6 +41,7 @@ import type {
   Quotas,
   ServerRef,
   StartedDeploy,
+  TokenGrant,
   TokenInfo,
   UploadSession,
   VersionInfo,
@@ -90,7 +93,7 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
       return checked;
     }
     applyMigrations(this.#db);
-    insertProject(this.#db, name, retention, Date.now());
+    insertProject(this.#db, name, retention, newIncarnation(Date.now()), Date.now());
     return succeed({ created: true, project: projectInfo(this.#db, this.#requireRow()) });
   }
 
@@ -98,15 +101,20 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
     return this.#withProject((row) => succeed(projectInfo(this.#db, row)));
   }
 
+  incarnation(): string | null {
+    const row = this.#row();
+    return row === null ? null : incarnationOf(row);
+  }
+
   /** Changes the retention setting and prunes at once to match it. */
-  async setRetention(retention: number): Promise<Outcome<{ project: ProjectInfo; pruned: string[] }>> {
-    const result = this.#withProject(() => {
+  async setRetention(by: Authority, retention: number): Promise<Outcome<{ project: ProjectInfo; pruned: string[] }>> {
+    const result = this.#as(by, "manage", (actor) => {
       const checked = checkRetention(retention);
       if (!checked.ok) {
         return checked;
       }
       this.#db.run("UPDATE project SET retention = ? WHERE id = 1", retention);
-      const pruned = pruneVersions(this.#db, retention);
+      const pruned = pruneVersions(this.#db, retention, actor);
       return succeed({ project: projectInfo(this.#db, this.#requireRow()), pruned });
     });
     if (result.ok) {
@@ -116,74 +124,83 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
   }
 
   /** Sets some of the project's quotas (see Quotas). */
-  setQuotas(quotas: Partial<Quotas>): Outcome<ProjectInfo> {
-    return this.#withProject(() => {
+  setQuotas(by: Authority, quotas: Partial<Quotas>): Outcome<ProjectInfo> {
+    return this.#as(by, "admin", () => {
       const set = setQuotas(this.#db, quotas);
       return set.ok ? succeed(projectInfo(this.#db, this.#requireRow())) : set;
     });
   }
 
-  addToken(hash: string, id: string, scope: TokenScope): Outcome<{ id: string; scope: TokenScope }> {
-    return this.#withProject(() => {
+  addToken(by: Authority, hash: string, id: string, scope: TokenScope): Outcome<{ id: string; scope: TokenScope }> {
+    return this.#as(by, "admin", () => {
       addToken(this.#db, hash, id, scope, Date.now());
       return succeed({ id, scope });
     });
   }
 
-  tokenOf(hash: string): { id: string; scope: TokenScope } | null {
+  tokenOf(hash: string): TokenGrant | null {
     const row = this.#row();
-    return row === null || row.deleting === 1 ? null : tokenOf(this.#db, hash);
+    const token = row === null || row.deleting === 1 ? null : tokenOf(this.#db, hash);
+    return row && token ? { ...token, incarnation: incarnationOf(row) } : null;
   }
 
   listTokens(): Outcome<TokenInfo[]> {
     return this.#withProject(() => succeed(listTokens(this.#db)));
   }
 
-  revokeToken(id: string): Outcome<{ id: string }> {
-    return this.#withProject(() => revokeToken(this.#db, id));
+  revokeToken(by: Authority, id: string): Outcome<{ id: string }> {
+    return this.#as(by, "admin", () => revokeToken(this.#db, id));
   }
 
   // ── Deploys ─────────────────────────────────────────────────────────────
 
-  async startDeploy(message: string, config: ServingConfig, server: ServerRef | null): Promise<Outcome<StartedDeploy>> {
-    const started = this.#withProject(() => startDeploy(this.#db, message, config, server, Date.now()));
+  async startDeploy(
+    by: Authority,
+    message: string,
+    config: ServingConfig,
+    server: ServerRef | null,
+  ): Promise<Outcome<StartedDeploy>> {
+    const started = this.#as(by, "deploy", (actor) =>
+      startDeploy(this.#db, message, config, server, actor.name, Date.now()),
+    );
     if (started.ok) {
       await this.#scheduleAlarm(nextExpiry(this.#db));
     }
     return started;
   }
 
-  addFiles(version: string, entries: FileEntry[]): Outcome<PageResult> {
-    return this.#withProject(() => addFiles(this.#db, version, entries, Date.now()));
+  addFiles(by: Authority, version: string, entries: FileEntry[]): Outcome<PageResult> {
+    return this.#as(by, "deploy", () => addFiles(this.#db, version, entries, Date.now()));
   }
 
   missingOf(hashes: string[]): Outcome<string[]> {
     return this.#withProject(() => succeed(hashes.filter((hash) => !this.#blobLedger().has(hash))));
   }
 
-  async prepareUpload(hash: string): Promise<Outcome<{ present: boolean }>> {
-    const ledger = this.#withProject(() => succeed(this.#blobLedger()));
+  async prepareUpload(by: Authority, hash: string): Promise<Outcome<{ present: boolean }>> {
+    const ledger = this.#as(by, "deploy", () => succeed(this.#blobLedger()));
     if (!ledger.ok) {
       return ledger;
     }
     return succeed(await ledger.value.prepareUpload(hash, Date.now()));
   }
 
-  recordUpload(hash: string, size: number): Outcome<{ hash: string; size: number }> {
-    return this.#withProject(() => this.#blobLedger().recordUpload(hash, size, Date.now()));
+  recordUpload(by: Authority, hash: string, size: number): Outcome<{ hash: string; size: number }> {
+    return this.#as(by, "deploy", () => this.#blobLedger().recordUpload(hash, size, Date.now()));
   }
 
-  async prepareBatch(hashes: string[]): Promise<Outcome<{ present: string[] }>> {
-    const ledger = this.#withProject(() => succeed(this.#blobLedger()));
+  async prepareBatch(by: Authority, hashes: string[]): Promise<Outcome<{ present: string[] }>> {
+    const ledger = this.#as(by, "deploy", () => succeed(this.#blobLedger()));
     return ledger.ok ? succeed(await ledger.value.prepareBatch(hashes, Date.now())) : ledger;
   }
 
   recordBatch(
+    by: Authority,
     pack: { id: string; size: number },
     blobs: { hash: string; size: number; offset: number }[],
     leased: string[],
   ): Outcome<{ recorded: string[] }> {
-    return this.#withProject(() => succeed(this.#blobLedger().recordBatch(pack, blobs, leased, Date.now())));
+    return this.#as(by, "deploy", () => succeed(this.#blobLedger().recordBatch(pack, blobs, leased, Date.now())));
   }
 
   releaseBatch(hashes: string[]): void {
@@ -200,8 +217,13 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
 
   // ── Multipart uploads ───────────────────────────────────────────────────
 
-  async startUpload(hash: string, size: number, partSize: number): Promise<Outcome<{ present: true } | UploadSession>> {
-    const uploads = this.#withProject(() => succeed(this.#uploads()));
+  async startUpload(
+    by: Authority,
+    hash: string,
+    size: number,
+    partSize: number,
+  ): Promise<Outcome<{ present: true } | UploadSession>> {
+    const uploads = this.#as(by, "deploy", () => succeed(this.#uploads()));
     if (!uploads.ok) {
       return uploads;
     }
@@ -215,21 +237,22 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
   }
 
   recordPart(
+    by: Authority,
     hash: string,
     partNumber: number,
     etag: string,
     blockDigests: Uint8Array[],
   ): Outcome<{ partNumber: number }> {
-    return this.#withProject(() => this.#uploads().recordPart(hash, partNumber, etag, blockDigests, Date.now()));
+    return this.#as(by, "deploy", () => this.#uploads().recordPart(hash, partNumber, etag, blockDigests, Date.now()));
   }
 
-  async completeUpload(hash: string): Promise<Outcome<{ hash: string; size: number }>> {
-    const uploads = this.#withProject(() => succeed(this.#uploads()));
+  async completeUpload(by: Authority, hash: string): Promise<Outcome<{ hash: string; size: number }>> {
+    const uploads = this.#as(by, "deploy", () => succeed(this.#uploads()));
     return uploads.ok ? uploads.value.complete(hash, Date.now()) : uploads;
   }
 
-  async abortUpload(hash: string): Promise<Outcome<{ hash: string }>> {
-    const uploads = this.#withProject(() => succeed(this.#uploads()));
+  async abortUpload(by: Authority, hash: string): Promise<Outcome<{ hash: string }>> {
+    const uploads = this.#as(by, "deploy", () => succeed(this.#uploads()));
     return uploads.ok ? uploads.value.abort(hash) : uploads;
   }
 
@@ -245,11 +268,12 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
   }
 
   async finalize(
+    by: Authority,
     version: string,
     options: { activate: boolean; alias?: string },
-    actor: string,
   ): Promise<Outcome<FinalizeResult>> {
-    const result = this.#withProject(() => finalize(this.#db, version, options, actor, Date.now()));
+    const need = options.activate || options.alias !== undefined ? "activate" : "deploy";
+    const result = this.#as(by, need, (actor) => finalize(this.#db, version, options, actor, Date.now()));
     if (result.ok) {
       await this.#afterPrune(result.value.pruned);
     }
@@ -262,36 +286,36 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
     return this.#withProject(() => succeed(listVersions(this.#db)));
   }
 
-  activate(version: string, actor: string): Outcome<ActivationResult> {
-    return this.#withProject(() => activate(this.#db, version, actor, Date.now()));
+  activate(by: Authority, version: string): Outcome<ActivationResult> {
+    return this.#as(by, "activate", (actor) => activate(this.#db, version, actor.name, Date.now()));
   }
 
-  rollback(to: string | null, actor: string): Outcome<ActivationResult> {
-    return this.#withProject(() => rollback(this.#db, to, actor, Date.now()));
+  rollback(by: Authority, to: string | null): Outcome<ActivationResult> {
+    return this.#as(by, "activate", (actor) => rollback(this.#db, to, actor.name, Date.now()));
   }
 
-  setAlias(name: string, version: string, actor: string): Outcome<AliasResult> {
-    return this.#withProject(() => setAlias(this.#db, name, version, actor, Date.now()));
+  setAlias(by: Authority, name: string, version: string): Outcome<AliasResult> {
+    return this.#as(by, "activate", (actor) => setAlias(this.#db, name, version, actor.name, Date.now()));
   }
 
-  deleteAlias(name: string, actor: string): Outcome<AliasResult> {
-    return this.#withProject(() => deleteAlias(this.#db, name, actor, Date.now()));
+  deleteAlias(by: Authority, name: string): Outcome<AliasResult> {
+    return this.#as(by, "activate", (actor) => deleteAlias(this.#db, name, actor.name, Date.now()));
   }
 
   history(limit: number): Outcome<HistoryEntry[]> {
     return this.#withProject(() => succeed(history(this.#db, limit)));
   }
 
-  deleteVersion(version: string): Outcome<{ version: string }> {
-    return this.#withProject(() => deleteVersion(this.#db, version));
+  deleteVersion(by: Authority, version: string): Outcome<{ version: string }> {
+    return this.#as(by, "manage", () => deleteVersion(this.#db, version));
   }
 
-  setPinned(version: string, pinned: boolean): Outcome<{ version: string; pinned: boolean }> {
-    return this.#withProject(() => setPinned(this.#db, version, pinned));
+  setPinned(by: Authority, version: string, pinned: boolean): Outcome<{ version: string; pinned: boolean }> {
+    return this.#as(by, "manage", () => setPinned(this.#db, version, pinned));
   }
 
-  async collectGarbage(): Promise<Outcome<GcResult>> {
-    const ledger = this.#withProject(() => succeed(this.#blobLedger()));
+  async collectGarbage(by: Authority): Promise<Outcome<GcResult>> {
+    const ledger = this.#as(by, "manage", () => succeed(this.#blobLedger()));
     if (!ledger.ok) {
       return ledger;
     }
@@ -391,6 +415,17 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
       throw new Error("the project has not been created");
     }
     return row;
+  }
+
+  /**
+   * Runs a change for the caller `by`, once its authority is checked in the
+   * same synchronous step: nothing can revoke it in between.
+   */
+  #as<T>(by: Authority, need: Need, change: (actor: Actor) => Outcome<T>): Outcome<T> {
+    return this.#withProject((row) => {
+      const actor = checkAuthority(this.#db, row, by, need);
+      return actor.ok ? change(actor.value) : actor;
+    });
   }
 
   #withProject<T>(body: (row: ProjectRow) => Outcome<T>): Outcome<T> {

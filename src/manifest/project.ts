@@ -19,11 +19,13 @@ export interface ProjectRow extends Record<string, SqlStorageValue> {
   max_upload_bytes: number | null;
   /** 1 while the project is being deleted. */
   deleting: number;
+  /** See authority.ts; null for projects created before it existed. */
+  incarnation: string | null;
 }
 
 export function getProject(db: Db): ProjectRow | null {
   return db.first<ProjectRow>(
-    `SELECT name, created_at, retention, active_version, max_open_deploys, max_open_uploads, max_upload_bytes, deleting
+    `SELECT name, created_at, retention, active_version, max_open_deploys, max_open_uploads, max_upload_bytes, deleting, incarnation
      FROM project WHERE id = 1`,
   );
 }
@@ -67,8 +69,14 @@ export function requireProject(db: Db): ProjectRow {
   return row;
 }
 
-export function insertProject(db: Db, name: string, retention: number, now: number): void {
-  db.run("INSERT INTO project (id, name, created_at, retention) VALUES (1, ?, ?, ?)", name, now, retention);
+export function insertProject(db: Db, name: string, retention: number, incarnation: string, now: number): void {
+  db.run(
+    "INSERT INTO project (id, name, created_at, retention, incarnation) VALUES (1, ?, ?, ?, ?)",
+    name,
+    now,
+    retention,
+    incarnation,
+  );
 }
 
 /** The project as the API shows it. */

@@ -1,6 +1,7 @@
 /** Retention, pinning and deletion of finalized versions. */
 import { fail, succeed, type Outcome } from "../errors.ts";
 import type { Db } from "../storage/db.ts";
+import { allows, type Actor } from "./authority.ts";
 import { requireProject } from "./project.ts";
 import { aliasesOf, endVersion, getVersion, unavailability } from "./versions.ts";
 
@@ -9,12 +10,24 @@ import { aliasesOf, endVersion, getVersion, unavailability } from "./versions.ts
  * one, pinned ones and the ones aliases name. Pruned versions lose their
  * files; their blobs are left for garbage collection.
  *
+ * Deleting versions is the manage scope's: a caller below it (a CI's deploy
+ * or activate token) prunes only versions it created itself and that were
+ * never live nor named by an alias, so that it can never take away a
+ * rollback target, nor another caller's version. Those stay until a manage
+ * caller's deploy or a retention change prunes them.
+ *
  * @returns the ids it pruned
  */
-export function pruneVersions(db: Db, retention: number): string[] {
+export function pruneVersions(db: Db, retention: number, by: Actor): string[] {
   const project = requireProject(db);
+  const own = !allows(by.scope, "manage");
   const doomed = db
-    .all<{ id: string }>(`SELECT id FROM versions WHERE state = 'ready' ORDER BY id DESC LIMIT -1 OFFSET ?`, retention)
+    .all<{ id: string; created_by: string | null; pointed: number }>(
+      `SELECT id, created_by, EXISTS (SELECT 1 FROM activations a WHERE a.version_id = v.id) AS pointed
+       FROM versions v WHERE state = 'ready' ORDER BY id DESC LIMIT -1 OFFSET ?`,
+      retention,
+    )
+    .filter((r) => !own || (r.created_by === by.name && r.pointed === 0))
     .map((r) => r.id)
     .filter(
       (id) => id !== project.active_version && getVersion(db, id)?.pinned === 0 && aliasesOf(db, id).length === 0,

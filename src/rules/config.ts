@@ -7,7 +7,7 @@
 import { fail, succeed, type Outcome } from "../errors.ts";
 import { jsonBytes, MAX_STORED_JSON_BYTES } from "../shared/limits.ts";
 import { parseHeaders, type HeaderRule } from "./headers.ts";
-import { compilePattern } from "./patterns.ts";
+import { compilePattern, type Pattern } from "./patterns.ts";
 import { NO_REDIRECTS, parseRedirects, type RedirectRules } from "./redirects.ts";
 import {
   checkRunWorkerFirst,
@@ -136,8 +136,8 @@ export function buildConfig(
 /** A configuration with its rule patterns compiled, ready to match requests. */
 export interface CompiledConfig {
   config: ServingConfig;
-  redirectPatterns: RegExp[];
-  headerPatterns: RegExp[];
+  redirectPatterns: Pattern[];
+  headerPatterns: Pattern[];
   workerFirst: WorkerFirstRules;
   /** Whether any `_headers` rule names a host, so that answers depend on the host too. */
   hostRules: boolean;

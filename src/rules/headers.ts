@@ -6,7 +6,15 @@
  * use the pattern's `:placeholders` and `:splat`. Invalid lines are
  * reported with their line number and skipped. Pure.
  */
-import { compilePattern, matchTarget, ruleLines, substitute, type RuleProblem } from "./patterns.ts";
+import {
+  compilePattern,
+  matchTarget,
+  patternLimitProblem,
+  ruleLines,
+  substitute,
+  type Pattern,
+  type RuleProblem,
+} from "./patterns.ts";
 
 export const MAX_HEADER_RULES = 100;
 
@@ -114,6 +122,10 @@ function checkPath(path: string): string | null {
   if (stars === 1 && /:splat(?!\w)/.test(path)) {
     return `${path} uses both * and :splat, which mean the same`;
   }
+  const tooBig = patternLimitProblem(path);
+  if (tooBig) {
+    return tooBig;
+  }
   try {
     compilePattern(path);
   } catch {
@@ -129,22 +141,22 @@ function checkPath(path: string): string | null {
  */
 export function matchHeaders(
   rules: readonly HeaderRule[],
-  compiled: readonly RegExp[],
+  compiled: readonly Pattern[],
   host: string,
   pathname: string,
 ): HeaderOp[] {
   const ops: HeaderOp[] = [];
   const setByRules = new Set<string>();
   for (const [index, rule] of rules.entries()) {
-    const match = compiled[index]?.exec(matchTarget(rule.path, host, pathname));
-    if (!match) {
+    const groups = compiled[index]?.match(matchTarget(rule.path, host, pathname));
+    if (!groups) {
       continue;
     }
     for (const name of rule.unset) {
       ops.push({ op: "delete", name });
     }
     for (const [name, template] of Object.entries(rule.set)) {
-      const value = substitute(template, match.groups ?? {});
+      const value = substitute(template, groups);
       ops.push({ op: setByRules.has(name) ? "append" : "set", name, value });
       setByRules.add(name);
     }

@@ -12,8 +12,10 @@ import {
   fillPlaceholders,
   hasHost,
   isDynamicPattern,
+  patternLimitProblem,
   ruleLines,
   substitute,
+  type Pattern,
   type RuleProblem,
 } from "./patterns.ts";
 
@@ -98,6 +100,10 @@ function checkRule(from: string, to: string, statusText: string, htmlHandling: H
   if ((from.match(/\*/g) ?? []).length > 1) {
     return `source ${from} has more than one *; use :placeholders`;
   }
+  const tooBig = patternLimitProblem(from);
+  if (tooBig) {
+    return `source ${tooBig}`;
+  }
   try {
     compilePattern(from);
   } catch {
@@ -159,7 +165,7 @@ export interface RedirectMatch {
  */
 export function matchRedirect(
   rules: RedirectRules,
-  compiled: readonly RegExp[],
+  compiled: readonly Pattern[],
   pathname: string,
 ): RedirectMatch | null {
   const exact = rules.static[pathname];
@@ -167,9 +173,9 @@ export function matchRedirect(
     return { status: exact.status, to: exact.to };
   }
   for (const [index, rule] of rules.dynamic.entries()) {
-    const match = compiled[index]?.exec(pathname);
-    if (match) {
-      const to = substitute(rule.to, match.groups ?? {}).trim();
+    const groups = compiled[index]?.match(pathname);
+    if (groups) {
+      const to = substitute(rule.to, groups).trim();
       // Relative destinations lose doubled slashes left by empty captures.
       return { status: rule.status, to: hasHost(to) ? to : to.replace(/\/+/g, "/") };
     }

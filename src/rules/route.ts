@@ -134,10 +134,10 @@ export function routeRequest(url: URL, compiled: CompiledConfig, exists: Exists,
     return { kind: "server" };
   }
   const staticRouting = Array.isArray(compiled.config.run_worker_first);
-  if (staticRouting && rules.exclude.some((pattern) => pattern.test(url.pathname))) {
+  if (staticRouting && rules.exclude.some((pattern) => pattern.match(url.pathname))) {
     return { kind: "assets", ...route(url, compiled, exists) };
   }
-  if (staticRouting && rules.include.some((pattern) => pattern.test(url.pathname))) {
+  if (staticRouting && rules.include.some((pattern) => pattern.match(url.pathname))) {
     return { kind: "server" };
   }
   const keepNotFound = staticRouting || (shape.navigate && navigationPrefersAssets(server));

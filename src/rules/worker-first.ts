@@ -4,7 +4,7 @@
  * patterns with `*` globs, where `!/…` patterns exclude. Pure.
  */
 import { fail, succeed, type Outcome } from "../errors.ts";
-import { compilePattern } from "./patterns.ts";
+import { compilePattern, patternLimitProblem, type Pattern } from "./patterns.ts";
 
 /** `true` (always first), `false` (never), or route patterns with `*` globs and `!` exclusions. */
 export type RunWorkerFirst = boolean | string[];
@@ -31,6 +31,10 @@ export function checkRunWorkerFirst(value: unknown): Outcome<RunWorkerFirst> {
     if (/[\u0000-\u001f\u007f]/.test(rule)) {
       return problem(`${JSON.stringify(rule)}: patterns may not hold control characters`);
     }
+    const tooBig = patternLimitProblem(rule, { placeholders: false });
+    if (tooBig) {
+      return problem(tooBig);
+    }
     if (seen.has(rule)) {
       return problem(`${rule}: listed twice`);
     }
@@ -46,15 +50,15 @@ export function checkRunWorkerFirst(value: unknown): Outcome<RunWorkerFirst> {
 /** Compiled `run_worker_first` patterns. */
 export interface WorkerFirstRules {
   always: boolean;
-  include: RegExp[];
-  exclude: RegExp[];
+  include: Pattern[];
+  exclude: Pattern[];
 }
 
 export function compileRunWorkerFirst(value: RunWorkerFirst): WorkerFirstRules {
   if (typeof value === "boolean") {
     return { always: value, include: [], exclude: [] };
   }
-  const glob = (pattern: string): RegExp => compilePattern(pattern, { placeholders: false });
+  const glob = (pattern: string): Pattern => compilePattern(pattern, { placeholders: false });
   return {
     always: false,
     include: value.filter((rule) => rule.startsWith("/")).map(glob),
@@ -67,8 +71,8 @@ export function runsWorkerFirst(rules: WorkerFirstRules, pathname: string): bool
   if (rules.always) {
     return true;
   }
-  if (rules.exclude.some((pattern) => pattern.test(pathname))) {
+  if (rules.exclude.some((pattern) => pattern.match(pathname))) {
     return false;
   }
-  return rules.include.some((pattern) => pattern.test(pathname));
+  return rules.include.some((pattern) => pattern.match(pathname));
 }

@@ -90,7 +90,9 @@ describe("the registry", () => {
     await deploy(project, { "/index.html": "x" });
     // An upload has been told to go ahead and is streaming.
     const hash = "cd".repeat(32);
-    expect(await env.MANIFEST.getByName(project).prepareUpload(hash)).toEqual({ ok: true, value: { present: false } });
+    const manifest = env.MANIFEST.getByName(project);
+    const admin = { incarnation: (await manifest.incarnation()) ?? "", token: null };
+    expect(await manifest.prepareUpload(admin, hash)).toEqual({ ok: true, value: { present: false } });
     const waiting = await api("DELETE", `/api/projects/${project}`);
     expect([waiting.status, (await waiting.json<{ state: string; uploads: number }>()).state]).toEqual([
       202,
