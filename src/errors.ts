@@ -109,6 +109,7 @@ export function toErrorResponse(error: unknown, exposeInternals = false): Respon
 
 /** The words a visitor is told with each status a site can fail with. */
 const VISITOR_TEXT = {
+  400: "Bad Request",
   404: "Not Found",
   405: "Method Not Allowed",
   412: "Precondition Failed",
@@ -122,16 +123,18 @@ export type VisitorStatus = keyof typeof VISITOR_TEXT;
 /**
  * A failure shown to a visitor of a site: a short plain body that names
  * nothing internal (`detail` adds a few words, e.g. "unknown host").
- * HEAD gets the same status and headers and no body.
+ * HEAD gets the same status and headers (Content-Length included) and no
+ * body.
  */
 export function visitorError(
   status: VisitorStatus,
   { head = false, headers = {}, detail }: { head?: boolean; headers?: Record<string, string>; detail?: string } = {},
 ): Response {
   const text = detail ? `${VISITOR_TEXT[status]}: ${detail}\n` : `${VISITOR_TEXT[status]}\n`;
-  return new Response(head ? null : text, {
+  const bytes = new TextEncoder().encode(text);
+  return new Response(head ? null : bytes, {
     status,
-    headers: { "content-type": "text/plain; charset=utf-8", ...headers },
+    headers: { "content-type": "text/plain; charset=utf-8", "content-length": String(bytes.length), ...headers },
   });
 }
 

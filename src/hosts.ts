@@ -17,6 +17,20 @@ export type HostRoute =
 
 const LOOPBACK = new Set(["127.0.0.1", "[::1]", "::1"]);
 
+/**
+ * The one form of a request's host that dispatch, `_headers` host rules and
+ * cookies all use: lowercase, without a trailing dot or a port. Null when
+ * the Host header (or the URL) carries userinfo (`alpha.<root>@beta.<root>`),
+ * which no browser sends: the runtime keeps only what follows the `@` in
+ * the URL, so the request would be served by a host it did not name.
+ */
+export function canonicalHostname(url: URL, hostHeader: string | null): string | null {
+  if (url.username !== "" || url.password !== "" || hostHeader?.includes("@")) {
+    return null;
+  }
+  return url.hostname.toLowerCase().replace(/\.$/, "");
+}
+
 export function routeHost(hostname: string, rootDomain: string): HostRoute {
   const host = hostname.toLowerCase().replace(/\.$/, "");
   const root = rootDomain.toLowerCase();

@@ -9,8 +9,8 @@
 import { handleApi } from "./api/router.ts";
 import { serveConsole } from "./console/serve.ts";
 import type { Env } from "./env.ts";
-import { toVisitorFailure, visitorError } from "./errors.ts";
-import { routeHost } from "./hosts.ts";
+import { AppError, toErrorResponse, toVisitorFailure, visitorError } from "./errors.ts";
+import { canonicalHostname, routeHost } from "./hosts.ts";
 import type { Target } from "./manifest/contract.ts";
 import { registryStats, registryView } from "./registry/view.ts";
 import { serveProject } from "./serve/serve-project.ts";
@@ -21,9 +21,21 @@ export { ProjectRegistry } from "./registry/project-registry.ts";
 export { AssetBinding } from "./serve/asset-binding.ts";
 
 export default {
-  async fetch(request, env, ctx): Promise<Response> {
-    const url = new URL(request.url);
-    const route = routeHost(url.hostname, env.ROOT_DOMAIN);
+  async fetch(original, env, ctx): Promise<Response> {
+    const url = new URL(original.url);
+    const hostname = canonicalHostname(url, original.headers.get("host"));
+    if (hostname === null) {
+      const message = "the Host header carries userinfo (user@host), which names no host";
+      return url.pathname.startsWith("/api")
+        ? toErrorResponse(new AppError("bad_request", message))
+        : visitorError(400, { head: original.method === "HEAD", detail: message });
+    }
+    let request = original;
+    if (hostname !== url.hostname) {
+      url.hostname = hostname;
+      request = new Request(url, original);
+    }
+    const route = routeHost(hostname, env.ROOT_DOMAIN);
     if (route.kind === "control") {
       return url.pathname === "/api" || url.pathname.startsWith("/api/")
         ? handleApi(request, { env, ctx, stats: { ...stats, ...registryStats } })

@@ -7,3 +7,7 @@ ALTER TABLE project ADD COLUMN incarnation TEXT;
 -- below the manage scope prunes only versions it made itself and that were
 -- never live (see src/manifest/retention.ts).
 ALTER TABLE versions ADD COLUMN created_by TEXT;
+
+-- The most bytes of blobs the project may keep in R2, listed by a version
+-- or not; NULL: the platform's default (see src/shared/limits.ts).
+ALTER TABLE project ADD COLUMN max_stored_bytes INTEGER;

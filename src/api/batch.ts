@@ -64,7 +64,7 @@ export async function uploadBatch(request: IRequest, ctx: ApiContext): Promise<R
   const { present } = unwrap(
     await scope.manifest.prepareBatch(
       scope.authority,
-      blobs.map((blob) => blob.hash),
+      blobs.map(({ hash, size }) => ({ hash, size })),
     ),
   );
   const stored = new Set(present);

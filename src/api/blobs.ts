@@ -19,7 +19,7 @@ export async function uploadBlob(request: IRequest, ctx: ApiContext): Promise<Re
   const size = declaredLength(request);
 
   // 1. Already stored? Then there is nothing to send.
-  const { present } = unwrap(await scope.manifest.prepareUpload(scope.authority, hash));
+  const { present } = unwrap(await scope.manifest.prepareUpload(scope.authority, hash, size));
   if (present) {
     await request.body?.cancel();
     return Response.json({ hash, size, stored: true, uploaded: false });

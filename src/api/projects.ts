@@ -5,7 +5,8 @@ import { DEFAULT_TOKEN_SCOPE, MAX_JSON_BODY_BYTES, TOKEN_SCOPES, type TokenScope
 import { mapLimit } from "../shared/pool.ts";
 import { registryStub } from "../registry/view.ts";
 import { newDeployToken, requireAdmin } from "./auth.ts";
-import { badField, isPlainObject, optionalInteger, optionalString, readJson } from "./body.ts";
+import { badField, isPlainObject, optionalBoolean, optionalInteger, optionalString, readJson } from "./body.ts";
+import { isReservedHyphenLabel } from "../shared/names.ts";
 import { callerOf, manifestOf, openProject, settle, siteUrl, type ApiContext } from "./context.ts";
 
 /** Projects asked about their state at once, listing. */
@@ -25,6 +26,12 @@ export async function createProject(request: IRequest, ctx: ApiContext): Promise
   const scope = await openProject(request, ctx, "admin", "create projects", { exists: false });
   const body = await readJson(request, MAX_JSON_BODY_BYTES);
   const retention = optionalInteger(body, "retention");
+  if (isReservedHyphenLabel(scope.name) && optionalBoolean(body, "allowPunycode") !== true) {
+    throw badField(
+      "project",
+      `${scope.name} has "--" in its third and fourth characters, as punycode names (xn--) do, which browsers show as lookalikes of other names; send "allowPunycode": true to create it anyway`,
+    );
+  }
   const registered = unwrap(await registryStub(ctx.env).register(scope.name));
   const { created, project } = unwrap(await scope.manifest.createProject(scope.name, retention));
   if (registered.created) {

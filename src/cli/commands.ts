@@ -151,6 +151,7 @@ export async function settings(client: ApiClient, project: string, change: Setti
     ["open deploys, at most", String(info.quotas.openDeploys)],
     ["open multipart uploads, at most", String(info.quotas.openUploads)],
     ["bytes they may declare", formatBytes(info.quotas.uploadBytes)],
+    ["bytes of blobs kept, at most", formatBytes(info.quotas.storedBytes)],
     ["created", info.createdAt],
   ]);
   return { json: info, text };

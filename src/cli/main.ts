@@ -67,6 +67,7 @@ Running the platform:
       --max-open-deploys <n>        Quotas (admin): deploys open at once,
       --max-open-uploads <n>        multipart uploads open at once,
       --max-upload-bytes <n>        and the bytes those may declare
+      --max-stored-bytes <n>        bytes of blobs the project may keep
 
 Options:
   --url <url>      Platform URL (env R2_ASSETS_URL, default ${DEFAULT_URL})
@@ -98,6 +99,7 @@ const OPTIONS = {
   "max-open-deploys": { type: "string" },
   "max-open-uploads": { type: "string" },
   "max-upload-bytes": { type: "string" },
+  "max-stored-bytes": { type: "string" },
   concurrency: { type: "string" },
   "multipart-threshold": { type: "string" },
   cache: { type: "boolean" },
@@ -245,6 +247,7 @@ function settingsChange(values: Values): commands.SettingsChange {
     openDeploys: positiveInteger(values["max-open-deploys"], "--max-open-deploys", 1, 1_000_000),
     openUploads: positiveInteger(values["max-open-uploads"], "--max-open-uploads", 1, 1_000_000),
     uploadBytes: positiveInteger(values["max-upload-bytes"], "--max-upload-bytes", 1, Number.MAX_SAFE_INTEGER),
+    storedBytes: positiveInteger(values["max-stored-bytes"], "--max-stored-bytes", 1, Number.MAX_SAFE_INTEGER),
   };
   const given = Object.fromEntries(Object.entries(quotas).filter(([, value]) => value !== undefined));
   return { retention: retainOption(values), quotas: Object.keys(given).length > 0 ? given : undefined };

@@ -31,6 +31,8 @@ export interface Quotas {
   openUploads: number;
   /** Bytes the open multipart uploads declare, together. */
   uploadBytes: number;
+  /** Bytes of blobs the project keeps in R2, listed by a version or not. */
+  storedBytes: number;
 }
 
 export type VersionState = "staged" | "ready" | "pruned" | "deleted" | "expired";
@@ -248,18 +250,19 @@ export interface ManifestRpc {
 
   /** Which of `hashes` the project does not have stored. */
   missingOf(hashes: string[]): Outcome<string[]>;
-  prepareUpload(by: Authority, hash: string): Promise<Outcome<{ present: boolean }>>;
-  recordUpload(by: Authority, hash: string, size: number): Outcome<{ hash: string; size: number }>;
+  /** Before a blob of `size` bytes is uploaded: whether it is stored; if not, it is leased. */
+  prepareUpload(by: Authority, hash: string, size: number): Promise<Outcome<{ present: boolean }>>;
+  recordUpload(by: Authority, hash: string, size: number): Promise<Outcome<{ hash: string; size: number }>>;
   releaseUpload(hash: string): void;
   /** Before a batch of small blobs is uploaded: which are stored; the rest are leased. */
-  prepareBatch(by: Authority, hashes: string[]): Promise<Outcome<{ present: string[] }>>;
+  prepareBatch(by: Authority, blobs: { hash: string; size: number }[]): Promise<Outcome<{ present: string[] }>>;
   /** Records a stored pack and the blobs in it, and releases the batch's leases. */
   recordBatch(
     by: Authority,
     pack: { id: string; size: number },
     blobs: { hash: string; size: number; offset: number }[],
     leased: string[],
-  ): Outcome<{ recorded: string[] }>;
+  ): Promise<Outcome<{ recorded: string[] }>>;
   /** Releases the leases of a batch that failed. */
   releaseBatch(hashes: string[]): void;
 

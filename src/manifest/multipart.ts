@@ -12,7 +12,7 @@ import { joinDigests, splitDigests } from "../shared/blocks.ts";
 import { isValidPartSize, MAX_PARTS, MULTIPART_TTL_MS, partCountOf } from "../shared/limits.ts";
 import type { BlobLedger } from "./blob-ledger.ts";
 import type { UploadSession } from "./contract.ts";
-import { quotasOf, requireProject } from "./project.ts";
+import { checkStoredQuota, quotasOf, requireProject } from "./project.ts";
 import type { Db } from "../storage/db.ts";
 
 interface SessionRow extends Record<string, SqlStorageValue> {
@@ -69,7 +69,7 @@ export class MultipartUploads {
           field: "partSize",
         });
       }
-      const quota = this.#withinQuota(size);
+      const quota = this.#ledger.has(hash) ? succeed(null) : this.#withinQuota(size);
       if (!quota.ok) {
         return quota;
       }
@@ -113,7 +113,7 @@ export class MultipartUploads {
         { field: "size", quota: "uploadBytes", limit: quotas.uploadBytes },
       );
     }
-    return succeed(null);
+    return checkStoredQuota(this.#db, bytes + size);
   }
 
   /** The upload of `hash` under way, if any. */

@@ -12,7 +12,7 @@ import { BlobStore } from "../blob/r2-store.ts";
 import type { Env } from "../env.ts";
 import { fail, succeed, type Outcome } from "../errors.ts";
 import type { ServingConfig } from "../rules/config.ts";
-import { DEFAULT_RETENTION, type TokenScope } from "../shared/limits.ts";
+import { COLLECT_UNLISTED_AFTER_MS, DEFAULT_RETENTION, type TokenScope } from "../shared/limits.ts";
 import { activate, deleteAlias, history, rollback, setAlias } from "./pointers.ts";
 import { BlobLedger } from "./blob-ledger.ts";
 import { Db } from "../storage/db.ts";
@@ -20,7 +20,15 @@ import { addFiles, finalize, nextExpiry, startDeploy } from "./deploys.ts";
 import { lookup } from "./lookup.ts";
 import { applyMigrations, isInitialized } from "./migrations.ts";
 import { MultipartUploads } from "./multipart.ts";
-import { checkRetention, getProject, insertProject, setQuotas, projectInfo, type ProjectRow } from "./project.ts";
+import {
+  checkRetention,
+  checkStoredQuota,
+  getProject,
+  insertProject,
+  setQuotas,
+  projectInfo,
+  type ProjectRow,
+} from "./project.ts";
 import { deleteVersion, pruneVersions, setPinned } from "./retention.ts";
 import { addToken, listTokens, revokeToken, tokenOf } from "./tokens.ts";
 import { checkAuthority, incarnationOf, newIncarnation, type Actor, type Need } from "./authority.ts";
@@ -177,30 +185,46 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
     return this.#withProject(() => succeed(hashes.filter((hash) => !this.#blobLedger().has(hash))));
   }
 
-  async prepareUpload(by: Authority, hash: string): Promise<Outcome<{ present: boolean }>> {
-    const ledger = this.#as(by, "deploy", () => succeed(this.#blobLedger()));
+  async prepareUpload(by: Authority, hash: string, size: number): Promise<Outcome<{ present: boolean }>> {
+    const ledger = this.#as(by, "deploy", () => {
+      const fits = this.#blobLedger().has(hash) ? succeed(null) : checkStoredQuota(this.#db, size);
+      return fits.ok ? succeed(this.#blobLedger()) : fits;
+    });
     if (!ledger.ok) {
       return ledger;
     }
     return succeed(await ledger.value.prepareUpload(hash, Date.now()));
   }
 
-  recordUpload(by: Authority, hash: string, size: number): Outcome<{ hash: string; size: number }> {
-    return this.#as(by, "deploy", () => this.#blobLedger().recordUpload(hash, size, Date.now()));
+  async recordUpload(by: Authority, hash: string, size: number): Promise<Outcome<{ hash: string; size: number }>> {
+    return this.#collectingLater(this.#as(by, "deploy", () => this.#blobLedger().recordUpload(hash, size, Date.now())));
   }
 
-  async prepareBatch(by: Authority, hashes: string[]): Promise<Outcome<{ present: string[] }>> {
-    const ledger = this.#as(by, "deploy", () => succeed(this.#blobLedger()));
-    return ledger.ok ? succeed(await ledger.value.prepareBatch(hashes, Date.now())) : ledger;
+  async prepareBatch(by: Authority, blobs: { hash: string; size: number }[]): Promise<Outcome<{ present: string[] }>> {
+    const ledger = this.#as(by, "deploy", () => {
+      const incoming = blobs.filter((blob) => !this.#blobLedger().has(blob.hash)).reduce((sum, b) => sum + b.size, 0);
+      const fits = checkStoredQuota(this.#db, incoming);
+      return fits.ok ? succeed(this.#blobLedger()) : fits;
+    });
+    return ledger.ok
+      ? succeed(
+          await ledger.value.prepareBatch(
+            blobs.map((blob) => blob.hash),
+            Date.now(),
+          ),
+        )
+      : ledger;
   }
 
-  recordBatch(
+  async recordBatch(
     by: Authority,
     pack: { id: string; size: number },
     blobs: { hash: string; size: number; offset: number }[],
     leased: string[],
-  ): Outcome<{ recorded: string[] }> {
-    return this.#as(by, "deploy", () => succeed(this.#blobLedger().recordBatch(pack, blobs, leased, Date.now())));
+  ): Promise<Outcome<{ recorded: string[] }>> {
+    return this.#collectingLater(
+      this.#as(by, "deploy", () => succeed(this.#blobLedger().recordBatch(pack, blobs, leased, Date.now()))),
+    );
   }
 
   releaseBatch(hashes: string[]): void {
@@ -426,6 +450,18 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
       const actor = checkAuthority(this.#db, row, by, need);
       return actor.ok ? change(actor.value) : actor;
     });
+  }
+
+  /**
+   * After an upload is recorded: blobs no version or open deploy lists are
+   * collected within COLLECT_UNLISTED_AFTER_MS, rather than kept until
+   * someone runs gc, so that uploads cannot pile up outside any deploy.
+   */
+  async #collectingLater<T>(recorded: Outcome<T>): Promise<Outcome<T>> {
+    if (recorded.ok) {
+      await this.#scheduleAlarm(Date.now() + COLLECT_UNLISTED_AFTER_MS);
+    }
+    return recorded;
   }
 
   #withProject<T>(body: (row: ProjectRow) => Outcome<T>): Outcome<T> {

@@ -3,6 +3,7 @@ import { fail, succeed, type Outcome } from "../errors.ts";
 import {
   DEFAULT_MAX_OPEN_DEPLOYS,
   DEFAULT_MAX_OPEN_UPLOADS,
+  DEFAULT_MAX_STORED_BYTES,
   DEFAULT_MAX_UPLOAD_BYTES,
   MAX_RETENTION,
 } from "../shared/limits.ts";
@@ -17,6 +18,7 @@ export interface ProjectRow extends Record<string, SqlStorageValue> {
   max_open_deploys: number | null;
   max_open_uploads: number | null;
   max_upload_bytes: number | null;
+  max_stored_bytes: number | null;
   /** 1 while the project is being deleted. */
   deleting: number;
   /** See authority.ts; null for projects created before it existed. */
@@ -25,7 +27,7 @@ export interface ProjectRow extends Record<string, SqlStorageValue> {
 
 export function getProject(db: Db): ProjectRow | null {
   return db.first<ProjectRow>(
-    `SELECT name, created_at, retention, active_version, max_open_deploys, max_open_uploads, max_upload_bytes, deleting, incarnation
+    `SELECT name, created_at, retention, active_version, max_open_deploys, max_open_uploads, max_upload_bytes, max_stored_bytes, deleting, incarnation
      FROM project WHERE id = 1`,
   );
 }
@@ -36,6 +38,7 @@ export function quotasOf(row: ProjectRow): Quotas {
     openDeploys: row.max_open_deploys ?? DEFAULT_MAX_OPEN_DEPLOYS,
     openUploads: row.max_open_uploads ?? DEFAULT_MAX_OPEN_UPLOADS,
     uploadBytes: row.max_upload_bytes ?? DEFAULT_MAX_UPLOAD_BYTES,
+    storedBytes: row.max_stored_bytes ?? DEFAULT_MAX_STORED_BYTES,
   };
 }
 
@@ -45,6 +48,7 @@ export function setQuotas(db: Db, quotas: Partial<Quotas>): Outcome<Quotas> {
     openDeploys: "max_open_deploys",
     openUploads: "max_open_uploads",
     uploadBytes: "max_upload_bytes",
+    storedBytes: "max_stored_bytes",
   } as const;
   for (const [key, value] of Object.entries(quotas)) {
     if (!(key in columns) || typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
@@ -82,7 +86,6 @@ export function insertProject(db: Db, name: string, retention: number, incarnati
 /** The project as the API shows it. */
 export function projectInfo(db: Db, row: ProjectRow): ProjectInfo {
   const aliases = db.all<{ name: string; version_id: string }>("SELECT name, version_id FROM aliases ORDER BY name");
-  const stored = db.first<{ bytes: number | null }>("SELECT SUM(size) AS bytes FROM blobs WHERE deleting = 0");
   return {
     name: row.name,
     createdAt: new Date(row.created_at).toISOString(),
@@ -90,8 +93,27 @@ export function projectInfo(db: Db, row: ProjectRow): ProjectInfo {
     activeVersion: row.active_version,
     aliases: Object.fromEntries(aliases.map((alias) => [alias.name, alias.version_id])),
     quotas: quotasOf(row),
-    storedBytes: stored?.bytes ?? 0,
+    storedBytes: storedBytes(db),
   };
+}
+
+/** Bytes of the blobs the project keeps. */
+export function storedBytes(db: Db): number {
+  return db.first<{ bytes: number | null }>("SELECT SUM(size) AS bytes FROM blobs WHERE deleting = 0")?.bytes ?? 0;
+}
+
+/** Whether `incoming` more bytes of blobs fit the project's stored-bytes quota. */
+export function checkStoredQuota(db: Db, incoming: number): Outcome<null> {
+  const limit = quotasOf(requireProject(db)).storedBytes;
+  const stored = storedBytes(db);
+  if (incoming > 0 && stored + incoming > limit) {
+    return fail(
+      "quota_exceeded",
+      `this project keeps ${stored} bytes of blobs and this upload would take it past its limit of ${limit}; run gc (blobs no version lists are collected within an hour of their upload), delete versions, or have an admin raise quotas.storedBytes`,
+      { quota: "storedBytes", limit, stored },
+    );
+  }
+  return succeed(null);
 }
 
 /** Checks a retention setting. */

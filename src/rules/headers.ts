@@ -20,7 +20,11 @@ export const MAX_HEADER_RULES = 100;
 
 export interface HeaderRule {
   path: string;
-  /** Lowercase name → value (repeated names joined with ", "). */
+  /**
+   * Lowercase name → value. Repeated names are joined with ", ", except
+   * Set-Cookie, whose values are joined with a newline (which no value can
+   * hold) and sent as a header line each.
+   */
   set: Record<string, string>;
   unset: string[];
   line: number;
@@ -28,6 +32,8 @@ export interface HeaderRule {
 
 /** A change to make to a response's headers, in order. */
 export type HeaderOp = { op: "set" | "append"; name: string; value: string } | { op: "delete"; name: string };
+
+const SET_COOKIE = "set-cookie";
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
@@ -104,7 +110,7 @@ export function parseHeaders(text: string): { rules: HeaderRule[]; invalid: Rule
       continue;
     }
     const existing = current.set[name];
-    current.set[name] = existing ? `${existing}, ${value}` : value;
+    current.set[name] = existing ? `${existing}${name === SET_COOKIE ? "\n" : ", "}${value}` : value;
   }
   close();
   return { rules, invalid };
@@ -156,9 +162,11 @@ export function matchHeaders(
       ops.push({ op: "delete", name });
     }
     for (const [name, template] of Object.entries(rule.set)) {
-      const value = substitute(template, groups);
-      ops.push({ op: setByRules.has(name) ? "append" : "set", name, value });
-      setByRules.add(name);
+      const values = name === SET_COOKIE ? template.split("\n") : [template];
+      for (const value of values) {
+        ops.push({ op: setByRules.has(name) ? "append" : "set", name, value: substitute(value, groups) });
+        setByRules.add(name);
+      }
     }
   }
   return ops;

@@ -34,7 +34,7 @@ export interface Routed {
  */
 export function route(url: URL, compiled: CompiledConfig, exists: Exists, { notFound = true } = {}): Routed {
   const { config } = compiled;
-  const headers = matchHeaders(config.headers, compiled.headerPatterns, url.host, url.pathname);
+  const headers = matchHeaders(config.headers, compiled.headerPatterns, url.hostname, url.pathname);
   const redirected = applyRedirects(url, compiled);
   if (redirected.kind === "redirect") {
     return { intent: { ...redirected, rule: true }, headers };

@@ -59,7 +59,7 @@ async function respond(
       }
       const location = addQuery(decided.location, new URL(request.url).search);
       return withHeaders(
-        new Response(null, { status: decided.status, headers: { location, ...tags } }),
+        new Response(null, { status: decided.status, headers: { location, "content-length": "0", ...tags } }),
         decided.headers,
       );
     }

@@ -102,7 +102,7 @@ export async function resolve(env: Env, request: ResolveRequest): Promise<Resolu
     stats.answerHits += 1;
     return cached;
   }
-  const flightKey = [targetKey, request.via, request.navigate, request.url.host, request.url.pathname].join("\n");
+  const flightKey = [targetKey, request.via, request.navigate, request.url.hostname, request.url.pathname].join("\n");
   const leased = state?.version;
   return inflight.run(flightKey, () => ask(env, request, targetKey, leased));
 }
@@ -234,7 +234,7 @@ function shapeOf(request: ResolveRequest, routing: VersionRouting): RequestShape
 /** What an answer depends on, beside the version: nothing else may go into it. */
 function answerKey(request: ResolveRequest, version: string, routing: VersionRouting): string {
   const shape = shapeOf(request, routing);
-  const host = routing.compiled.hostRules ? request.url.host : "";
+  const host = routing.compiled.hostRules ? request.url.hostname : "";
   return [request.project, version, request.via, shape.navigate ? "nav" : "", host, request.url.pathname].join("\n");
 }
 

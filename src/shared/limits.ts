@@ -150,6 +150,10 @@ export const DEFAULT_MAX_OPEN_DEPLOYS = 10;
 export const DEFAULT_MAX_OPEN_UPLOADS = 20;
 /** Bytes the open multipart uploads may declare, together. */
 export const DEFAULT_MAX_UPLOAD_BYTES = 1024 * 1024 * 1024 * 1024;
+/** Bytes of blobs a project may keep in R2, whether a version lists them or not. */
+export const DEFAULT_MAX_STORED_BYTES = 1024 * 1024 * 1024 * 1024;
+/** A blob no version or open deploy lists is collected within this long of its upload. */
+export const COLLECT_UNLISTED_AFTER_MS = 60 * 60 * 1000;
 
 /** What deploy tokens may do; each scope includes the ones before it. */
 export const TOKEN_SCOPES = ["deploy", "activate", "manage"] as const;

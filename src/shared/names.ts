@@ -33,6 +33,15 @@ export function isProjectName(name: string): boolean {
   return DNS_LABEL.test(name);
 }
 
+/**
+ * Whether `name` is a reserved-hyphen label (`xn--…` and the like, RFC 5891
+ * §4.2.3.1): such a name is shown by browsers as another script, so that
+ * `xn--pple-43d` reads as a lookalike of `apple`.
+ */
+export function isReservedHyphenLabel(name: string): boolean {
+  return name.slice(2, 4) === "--";
+}
+
 /** Whether `value` is a content hash: 64 lowercase hex digits. */
 export function isContentHash(value: string): boolean {
   return CONTENT_HASH.test(value);

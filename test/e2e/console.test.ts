@@ -37,6 +37,8 @@ async function deploy(project: string, text: string, extra: string[] = []): Prom
 it("signs in, rolls a project back, and the site changes", async ({ expect }) => {
   const v1 = await deploy("blog", "first post");
   const v2 = await deploy("blog", "second post");
+  // A long unbroken message wraps instead of pushing the actions off-screen (#19).
+  await deploy("wide", "x".repeat(1000));
   await platform.cli(["alias", "set", "staging", v1.version, "--project", "blog"]);
   await deploy("shop", "the shop");
 
@@ -47,7 +49,13 @@ it("signs in, rolls a project back, and the site changes", async ({ expect }) =>
   await page.fill("#token", platform.token);
   await page.click("#sign-in-form button[type=submit]");
   await page.waitForSelector("#projects:not([hidden]) a[href='#/projects/blog']");
-  expect(await page.locator("#project-rows tr").count()).toBe(2);
+  expect(await page.locator("#project-rows tr").count()).toBe(3);
+
+  await page.click("a[href='#/projects/wide']");
+  await page.waitForSelector("#version-rows tr.live");
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1200);
+  await page.click("#back");
+  await page.waitForSelector("#projects:not([hidden]) a[href='#/projects/blog']");
 
   await page.click("a[href='#/projects/blog']");
   await page.waitForSelector(`tr.live[data-version='${v2.version}']`);

@@ -7,7 +7,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { runCli, startPlatform, writeFiles, writeSite, type Platform } from "./platform.ts";
+import { httpRequest, runCli, startPlatform, workerdPort, writeFiles, writeSite, type Platform } from "./platform.ts";
 
 let platform: Platform;
 
@@ -47,6 +47,24 @@ describe("projects", () => {
     // The name is free again.
     await json(["deploy", site, "--project", "goner"]);
     expect((await platform.request("goner", "/")).body.toString()).toBe("bye");
+  });
+});
+
+describe("hosts", () => {
+  // #19: `alpha.<root>@beta.<root>` parsed as userinfo and served beta.
+  it("answers a Host with userinfo with 400, never another project's site", async ({ expect }) => {
+    await json(["deploy", await writeSite({ "index.html": "beta's page" }), "--project", "beta"]);
+    // wrangler dev's proxy rewrites such a Host to what follows the "@"
+    // before the Worker sees it; workerd itself, as on Cloudflare, passes
+    // the header through, so ask it directly.
+    const port = await workerdPort(platform.processGroup, platform.port, async (candidate) => {
+      return (await fetch(`http://127.0.0.1:${candidate}/api/health`)).ok;
+    });
+    const site = await httpRequest(port, `alpha.localhost@beta.localhost:${port}`, "/", {});
+    expect(site.status).toBe(400);
+    expect(site.body.toString()).not.toContain("beta's page");
+    const control = await httpRequest(port, `x@localhost:${port}`, "/api/health", {});
+    expect([control.status, JSON.parse(control.body.toString()).error.code]).toEqual([400, "bad_request"]);
   });
 });
 

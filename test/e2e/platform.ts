@@ -229,7 +229,8 @@ export function killGroup(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL
   }
 }
 
-function httpRequest(
+/** A request to 127.0.0.1:`port` with `host` as its Host header, exactly as given. */
+export function httpRequest(
   port: number,
   host: string,
   path: string,
