@@ -38,6 +38,17 @@ export function pointerLeaseMs(env: Pick<Env, "POINTER_LEASE_MS">): number {
     : DEFAULT_POINTER_LEASE_MS;
 }
 
+/**
+ * Waits out the serving isolates' lease (see src/serve/lease.ts) after a
+ * committed change to a pointer, a version, a project or a domain. The
+ * Durable Object that commits such a change calls it before it answers, so
+ * that once the call returns no isolate anywhere starts a request on what
+ * the change replaced, and no route can forget to wait.
+ */
+export async function waitOutLease(env: Pick<Env, "POINTER_LEASE_MS">): Promise<void> {
+  await scheduler.wait(pointerLeaseMs(env));
+}
+
 /** Props of an AssetBinding: the project it serves and, optionally, a pinned version. */
 export interface AssetBindingProps {
   projectId: string;

@@ -9,7 +9,7 @@ import { AppError, unwrap } from "../errors.ts";
 import { MAX_JSON_BODY_BYTES } from "../shared/limits.ts";
 import { isAliasName } from "../shared/names.ts";
 import { badField, optionalString, readJson } from "./body.ts";
-import { openProject, settle, siteUrl, type ApiContext } from "./context.ts";
+import { openProject, siteUrl, type ApiContext } from "./context.ts";
 
 /** Moves of pointers one history request returns at most. */
 const MAX_HISTORY = 1000;
@@ -22,16 +22,12 @@ export async function setAlias(request: IRequest, ctx: ApiContext): Promise<Resp
     throw badField("version", "is required");
   }
   const result = unwrap(await scope.manifest.setAlias(scope.authority, alias, version));
-  if (result.previous !== result.version) {
-    await settle(ctx.env);
-  }
   return Response.json({ project: scope.name, ...result, url: aliasUrl(request, ctx, scope.name, alias) });
 }
 
 export async function deleteAlias(request: IRequest, ctx: ApiContext): Promise<Response> {
   const scope = await openProject(request, ctx, "activate", "remove aliases");
   const result = unwrap(await scope.manifest.deleteAlias(scope.authority, aliasParam(request)));
-  await settle(ctx.env);
   return Response.json({ project: scope.name, ...result });
 }
 

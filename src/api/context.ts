@@ -4,7 +4,7 @@
  */
 import type { IRequest } from "itty-router";
 import { BlobStore } from "../blob/r2-store.ts";
-import { pointerLeaseMs, type Env, type ManifestStub } from "../env.ts";
+import type { Env, ManifestStub } from "../env.ts";
 import type { Authority } from "../manifest/contract.ts";
 import type { ServingStats } from "../serve/stats.ts";
 import { AppError } from "../errors.ts";
@@ -96,13 +96,4 @@ export function siteUrl(request: Request, env: Env, project: string, version?: s
 export function maxFileBytes(env: Env): number {
   const configured = Number(env.MAX_FILE_BYTES);
   return env.MAX_FILE_BYTES && Number.isSafeInteger(configured) && configured > 0 ? configured : DEFAULT_MAX_FILE_BYTES;
-}
-
-/**
- * Waits out the serving isolates' lease after a change to a pointer or a
- * version (see src/serve/lease.ts), so that when the change's call returns
- * no isolate anywhere starts a request on what it replaced.
- */
-export async function settle(env: Env): Promise<void> {
-  await scheduler.wait(pointerLeaseMs(env));
 }

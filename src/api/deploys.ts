@@ -13,7 +13,7 @@ import { isAliasName, isVersionId } from "../shared/names.ts";
 import { checkServerDeploy } from "../shared/server-code.ts";
 import { badField, isPlainObject, optionalBoolean, optionalString, readJson, unwrapField } from "./body.ts";
 import { requireScope } from "./auth.ts";
-import { maxFileBytes, openProject, settle, siteUrl, type ApiContext } from "./context.ts";
+import { maxFileBytes, openProject, siteUrl, type ApiContext } from "./context.ts";
 import { parseManifestPage } from "./manifest-page.ts";
 
 /** POST /api/projects/:project/deploys: `{"message"?, "config"?, "server"?}` */
@@ -73,9 +73,6 @@ export async function finalizeDeploy(request: IRequest, ctx: ApiContext): Promis
   const result = unwrap(
     await scope.manifest.finalize(scope.authority, version, { activate, ...(alias === undefined ? {} : { alias }) }),
   );
-  if ((result.active && result.previous !== result.version) || result.alias !== null || result.pruned.length > 0) {
-    await settle(ctx.env);
-  }
   return Response.json({
     project: scope.name,
     ...result,

@@ -13,7 +13,7 @@ import { registryStub } from "../registry/view.ts";
 import { MAX_JSON_BODY_BYTES } from "../shared/limits.ts";
 import { isAliasName, isDomainName } from "../shared/names.ts";
 import { badField, optionalString, readJson } from "./body.ts";
-import { openProject, settle, type ApiContext } from "./context.ts";
+import { openProject, type ApiContext } from "./context.ts";
 
 export async function listDomains(request: IRequest, ctx: ApiContext): Promise<Response> {
   const scope = await openProject(request, ctx, "read", "list domains");
@@ -28,14 +28,12 @@ export async function addDomain(request: IRequest, ctx: ApiContext): Promise<Res
     throw badField("alias", `"${alias}" cannot name an alias`);
   }
   const domain = unwrap(await registryStub(ctx.env).addDomain(hostname, scope.name, alias));
-  await settle(ctx.env);
   return Response.json(domain, { status: 201 });
 }
 
 export async function removeDomain(request: IRequest, ctx: ApiContext): Promise<Response> {
   const scope = await openProject(request, ctx, "admin", "unmap domains");
   const removed = unwrap(await registryStub(ctx.env).removeDomain(hostnameParam(request, ctx), scope.name));
-  await settle(ctx.env);
   return Response.json({ project: scope.name, removed: removed.hostname });
 }
 

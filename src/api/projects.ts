@@ -7,7 +7,7 @@ import { registryStub } from "../registry/view.ts";
 import { newDeployToken, requireAdmin } from "./auth.ts";
 import { badField, isPlainObject, optionalBoolean, optionalInteger, optionalString, readJson } from "./body.ts";
 import { isReservedHyphenLabel } from "../shared/names.ts";
-import { callerOf, manifestOf, openProject, settle, siteUrl, type ApiContext } from "./context.ts";
+import { callerOf, manifestOf, openProject, siteUrl, type ApiContext } from "./context.ts";
 
 /** Projects asked about their state at once, listing. */
 const LIST_CONCURRENCY = 8;
@@ -32,11 +32,8 @@ export async function createProject(request: IRequest, ctx: ApiContext): Promise
       `${scope.name} has "--" in its third and fourth characters, as punycode names (xn--) do, which browsers show as lookalikes of other names; send "allowPunycode": true to create it anyway`,
     );
   }
-  const registered = unwrap(await registryStub(ctx.env).register(scope.name));
+  unwrap(await registryStub(ctx.env).register(scope.name));
   const { created, project } = unwrap(await scope.manifest.createProject(scope.name, retention));
-  if (registered.created) {
-    await settle(ctx.env);
-  }
   return Response.json({ ...project, url: siteUrl(request, ctx.env, scope.name) }, { status: created ? 201 : 200 });
 }
 
@@ -73,8 +70,6 @@ export async function deleteProject(request: IRequest, ctx: ApiContext): Promise
   }
   if (state === "active") {
     unwrap(await registry.beginDelete(scope.name));
-    // Nothing anywhere serves it, or deploys to it, once this returns.
-    await settle(ctx.env);
   }
   let deletedObjects = 0;
   for (let call = 0; call < PURGE_CALLS; call += 1) {
@@ -82,7 +77,6 @@ export async function deleteProject(request: IRequest, ctx: ApiContext): Promise
     deletedObjects += progress.deletedObjects;
     if (progress.state === "purged") {
       unwrap(await registry.finishDelete(scope.name));
-      await settle(ctx.env);
       return Response.json({ project: scope.name, deleted: true, deletedObjects });
     }
     if (progress.state === "waiting") {
@@ -120,9 +114,6 @@ export async function updateProject(request: IRequest, ctx: ApiContext): Promise
   let pruned: string[] = [];
   if (retention !== undefined) {
     pruned = unwrap(await scope.manifest.setRetention(scope.authority, retention)).pruned;
-    if (pruned.length > 0) {
-      await settle(ctx.env);
-    }
   }
   const project = unwrap(await scope.manifest.getProject());
   return Response.json({ ...project, pruned, url: siteUrl(request, ctx.env, scope.name) });

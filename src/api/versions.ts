@@ -4,7 +4,7 @@ import { AppError, unwrap } from "../errors.ts";
 import { MAX_JSON_BODY_BYTES } from "../shared/limits.ts";
 import { isVersionId } from "../shared/names.ts";
 import { badField, optionalString, readJson } from "./body.ts";
-import { openProject, settle, siteUrl, type ApiContext } from "./context.ts";
+import { openProject, siteUrl, type ApiContext } from "./context.ts";
 
 /** GET /api/projects/:project/versions: finalized versions, newest first. */
 export async function listVersions(request: IRequest, ctx: ApiContext): Promise<Response> {
@@ -21,9 +21,6 @@ export async function activateVersion(request: IRequest, ctx: ApiContext): Promi
     throw badField("version", "is required");
   }
   const result = unwrap(await scope.manifest.activate(scope.authority, version));
-  if (result.active !== result.previous) {
-    await settle(ctx.env);
-  }
   return Response.json({ project: scope.name, ...result, url: siteUrl(request, ctx.env, scope.name) });
 }
 
@@ -33,7 +30,6 @@ export async function rollbackVersion(request: IRequest, ctx: ApiContext): Promi
   const body = await readJson(request, MAX_JSON_BODY_BYTES);
   const to = optionalString(body, "to", 64) ?? null;
   const result = unwrap(await scope.manifest.rollback(scope.authority, to));
-  await settle(ctx.env);
   return Response.json({ project: scope.name, ...result, url: siteUrl(request, ctx.env, scope.name) });
 }
 
@@ -41,8 +37,6 @@ export async function rollbackVersion(request: IRequest, ctx: ApiContext): Promi
 export async function deleteVersion(request: IRequest, ctx: ApiContext): Promise<Response> {
   const scope = await openProject(request, ctx, "manage", "delete versions");
   const result = unwrap(await scope.manifest.deleteVersion(scope.authority, versionParam(request)));
-  // Its preview URL must 404 everywhere once this returns.
-  await settle(ctx.env);
   return Response.json({ project: scope.name, deleted: result.version });
 }
 

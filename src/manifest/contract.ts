@@ -284,15 +284,17 @@ export interface ManifestRpc {
   abortUpload(by: Authority, hash: string): Promise<Outcome<{ hash: string }>>;
 
   listVersions(): Outcome<VersionInfo[]>;
-  activate(by: Authority, version: string): Outcome<ActivationResult>;
-  rollback(by: Authority, to: string | null): Outcome<ActivationResult>;
-  setAlias(by: Authority, name: string, version: string): Outcome<AliasResult>;
-  deleteAlias(by: Authority, name: string): Outcome<AliasResult>;
+  // Changes that serving isolates hold leases on answer once those leases
+  // have run out (see src/env.ts#waitOutLease).
+  activate(by: Authority, version: string): Promise<Outcome<ActivationResult>>;
+  rollback(by: Authority, to: string | null): Promise<Outcome<ActivationResult>>;
+  setAlias(by: Authority, name: string, version: string): Promise<Outcome<AliasResult>>;
+  deleteAlias(by: Authority, name: string): Promise<Outcome<AliasResult>>;
   /** The activation history, newest first. */
   history(limit: number): Outcome<HistoryEntry[]>;
   /** Deletes the project a step at a time: call again until it says `purged`. */
   purge(): Promise<Outcome<PurgeProgress>>;
-  deleteVersion(by: Authority, version: string): Outcome<{ version: string }>;
+  deleteVersion(by: Authority, version: string): Promise<Outcome<{ version: string }>>;
   setPinned(by: Authority, version: string, pinned: boolean): Outcome<{ version: string; pinned: boolean }>;
   collectGarbage(by: Authority): Promise<Outcome<GcResult>>;
 

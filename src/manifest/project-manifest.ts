@@ -9,7 +9,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { BlobStore } from "../blob/r2-store.ts";
-import type { Env } from "../env.ts";
+import { waitOutLease, type Env } from "../env.ts";
 import { fail, succeed, type Outcome } from "../errors.ts";
 import type { ServingConfig } from "../rules/config.ts";
 import { COLLECT_UNLISTED_AFTER_MS, DEFAULT_RETENTION, type TokenScope } from "../shared/limits.ts";
@@ -128,7 +128,7 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
     if (result.ok) {
       await this.#afterPrune(result.value.pruned);
     }
-    return result;
+    return this.#settled(result, (value) => value.pruned.length > 0);
   }
 
   /** Sets some of the project's quotas (see Quotas). */
@@ -301,7 +301,10 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
     if (result.ok) {
       await this.#afterPrune(result.value.pruned);
     }
-    return result;
+    return this.#settled(
+      result,
+      (value) => (value.active && value.previous !== value.version) || value.alias !== null || value.pruned.length > 0,
+    );
   }
 
   // ── Versions ────────────────────────────────────────────────────────────
@@ -310,28 +313,31 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
     return this.#withProject(() => succeed(listVersions(this.#db)));
   }
 
-  activate(by: Authority, version: string): Outcome<ActivationResult> {
-    return this.#as(by, "activate", (actor) => activate(this.#db, version, actor.name, Date.now()));
+  activate(by: Authority, version: string): Promise<Outcome<ActivationResult>> {
+    const result = this.#as(by, "activate", (actor) => activate(this.#db, version, actor.name, Date.now()));
+    return this.#settled(result, (value) => value.active !== value.previous);
   }
 
-  rollback(by: Authority, to: string | null): Outcome<ActivationResult> {
-    return this.#as(by, "activate", (actor) => rollback(this.#db, to, actor.name, Date.now()));
+  rollback(by: Authority, to: string | null): Promise<Outcome<ActivationResult>> {
+    return this.#settled(this.#as(by, "activate", (actor) => rollback(this.#db, to, actor.name, Date.now())));
   }
 
-  setAlias(by: Authority, name: string, version: string): Outcome<AliasResult> {
-    return this.#as(by, "activate", (actor) => setAlias(this.#db, name, version, actor.name, Date.now()));
+  setAlias(by: Authority, name: string, version: string): Promise<Outcome<AliasResult>> {
+    const result = this.#as(by, "activate", (actor) => setAlias(this.#db, name, version, actor.name, Date.now()));
+    return this.#settled(result, (value) => value.version !== value.previous);
   }
 
-  deleteAlias(by: Authority, name: string): Outcome<AliasResult> {
-    return this.#as(by, "activate", (actor) => deleteAlias(this.#db, name, actor.name, Date.now()));
+  deleteAlias(by: Authority, name: string): Promise<Outcome<AliasResult>> {
+    return this.#settled(this.#as(by, "activate", (actor) => deleteAlias(this.#db, name, actor.name, Date.now())));
   }
 
   history(limit: number): Outcome<HistoryEntry[]> {
     return this.#withProject(() => succeed(history(this.#db, limit)));
   }
 
-  deleteVersion(by: Authority, version: string): Outcome<{ version: string }> {
-    return this.#as(by, "manage", () => deleteVersion(this.#db, version));
+  deleteVersion(by: Authority, version: string): Promise<Outcome<{ version: string }>> {
+    // Its preview URL must 404 everywhere once this returns.
+    return this.#settled(this.#as(by, "manage", () => deleteVersion(this.#db, version)));
   }
 
   setPinned(by: Authority, version: string, pinned: boolean): Outcome<{ version: string; pinned: boolean }> {
@@ -450,6 +456,18 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
       const actor = checkAuthority(this.#db, row, by, need);
       return actor.ok ? change(actor.value) : actor;
     });
+  }
+
+  /**
+   * Returns a committed change's outcome once every serving isolate's lease
+   * on what it replaced has run out (when `changed` says it replaced
+   * anything): the one place pointer moves and deletions wait.
+   */
+  async #settled<T>(outcome: Outcome<T>, changed: (value: T) => boolean = () => true): Promise<Outcome<T>> {
+    if (outcome.ok && changed(outcome.value)) {
+      await waitOutLease(this.env);
+    }
+    return outcome;
   }
 
   /**

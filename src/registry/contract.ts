@@ -32,16 +32,16 @@ export interface RegistrySnapshot {
 
 export interface RegistryRpc {
   /** Registers a project; registering one again changes nothing. */
-  register(name: string): Outcome<{ created: boolean }>;
+  register(name: string): Promise<Outcome<{ created: boolean }>>;
   /** The whole registry, or `unchanged` if it is still at `stamp`. */
   snapshot(stamp: number | null): RegistrySnapshot | { stamp: number; unchanged: true };
   state(name: string): "active" | "deleting" | null;
   listProjects(): RegisteredProject[];
   /** Marks a project as being deleted: it is no longer served, and no one can deploy to it. */
-  beginDelete(name: string): Outcome<{ state: "deleting" }>;
+  beginDelete(name: string): Promise<Outcome<{ state: "deleting" }>>;
   /** Forgets a deleted project and its domains; its name is free again. */
-  finishDelete(name: string): Outcome<{ deleted: true }>;
-  addDomain(hostname: string, project: string, alias: string | null): Outcome<DomainInfo>;
-  removeDomain(hostname: string, project: string): Outcome<{ hostname: string }>;
+  finishDelete(name: string): Promise<Outcome<{ deleted: true }>>;
+  addDomain(hostname: string, project: string, alias: string | null): Promise<Outcome<DomainInfo>>;
+  removeDomain(hostname: string, project: string): Promise<Outcome<{ hostname: string }>>;
   domainsOf(project: string): DomainInfo[];
 }

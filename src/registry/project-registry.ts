@@ -6,7 +6,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import init from "../../migrations/registry/0001_init.sql";
-import type { Env } from "../env.ts";
+import { waitOutLease, type Env } from "../env.ts";
 import { fail, succeed, type Outcome } from "../errors.ts";
 import { Db } from "../storage/db.ts";
 import { applyMigrations, type Migration } from "../storage/migrate.ts";
@@ -38,7 +38,7 @@ export class ProjectRegistry extends DurableObject<Env> implements RegistryRpc {
     });
   }
 
-  register(name: string): Outcome<{ created: boolean }> {
+  async register(name: string): Promise<Outcome<{ created: boolean }>> {
     const row = this.#project(name);
     if (row?.state === "deleting") {
       return fail("conflict", `project ${name} is being deleted; create it again once that is done`);
@@ -48,6 +48,7 @@ export class ProjectRegistry extends DurableObject<Env> implements RegistryRpc {
     }
     this.#db.run("INSERT INTO projects (name, created_at) VALUES (?, ?)", name, Date.now());
     this.#bump();
+    await waitOutLease(this.env);
     return succeed({ created: true });
   }
 
@@ -82,25 +83,28 @@ export class ProjectRegistry extends DurableObject<Env> implements RegistryRpc {
     }));
   }
 
-  beginDelete(name: string): Outcome<{ state: "deleting" }> {
+  async beginDelete(name: string): Promise<Outcome<{ state: "deleting" }>> {
     if (!this.#project(name)) {
       return fail("project_not_found", `project ${name} does not exist`);
     }
     this.#db.run("UPDATE projects SET state = 'deleting' WHERE name = ?", name);
     this.#bump();
+    // Nothing anywhere serves it, or deploys to it, once this returns.
+    await waitOutLease(this.env);
     return succeed({ state: "deleting" });
   }
 
-  finishDelete(name: string): Outcome<{ deleted: true }> {
+  async finishDelete(name: string): Promise<Outcome<{ deleted: true }>> {
     this.#db.transaction(() => {
       this.#db.run("DELETE FROM domains WHERE project = ?", name);
       this.#db.run("DELETE FROM projects WHERE name = ?", name);
     });
     this.#bump();
+    await waitOutLease(this.env);
     return succeed({ deleted: true });
   }
 
-  addDomain(hostname: string, project: string, alias: string | null): Outcome<DomainInfo> {
+  async addDomain(hostname: string, project: string, alias: string | null): Promise<Outcome<DomainInfo>> {
     if (this.#project(project)?.state !== "active") {
       return fail("project_not_found", `project ${project} does not exist`);
     }
@@ -119,15 +123,17 @@ export class ProjectRegistry extends DurableObject<Env> implements RegistryRpc {
       Date.now(),
     );
     this.#bump();
+    await waitOutLease(this.env);
     const row = this.#db.first<DomainRow>("SELECT * FROM domains WHERE hostname = ?", hostname);
     return row ? succeed(toDomainInfo(row)) : fail("internal", `${hostname} was not recorded`);
   }
 
-  removeDomain(hostname: string, project: string): Outcome<{ hostname: string }> {
+  async removeDomain(hostname: string, project: string): Promise<Outcome<{ hostname: string }>> {
     if (this.#db.run("DELETE FROM domains WHERE hostname = ? AND project = ?", hostname, project) === 0) {
       return fail("not_found", `${hostname} is not a domain of project ${project}`, { field: "hostname" });
     }
     this.#bump();
+    await waitOutLease(this.env);
     return succeed({ hostname });
   }
 

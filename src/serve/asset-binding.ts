@@ -12,13 +12,17 @@ import { resolve } from "./resolver.ts";
 export class AssetBinding extends WorkerEntrypoint<Env, AssetBindingProps> {
   override async fetch(request: Request): Promise<Response> {
     const { projectId, version } = this.ctx.props;
-    const resolution = await resolve(this.env, {
-      project: projectId,
-      target: version === undefined ? { pointer: "live" } : { version },
-      via: "assets",
-      url: new URL(request.url),
-      navigate: request.headers.get("sec-fetch-mode") === "navigate",
-    });
+    const resolution = await resolve(
+      this.env,
+      {
+        project: projectId,
+        target: version === undefined ? { pointer: "live" } : { version },
+        via: "assets",
+        url: new URL(request.url),
+        navigate: request.headers.get("sec-fetch-mode") === "navigate",
+      },
+      (promise) => this.ctx.waitUntil(promise),
+    );
     return answer(request, this.env, this.ctx, projectId, resolution);
   }
 }

@@ -1,16 +1,38 @@
 /**
  * Leases on what can change: which version a pointer names, whether a
- * version still exists. An isolate that learns such a fact may act on it
- * for `leaseMs`, timed from before it asked; every change to one (an
- * activation, a deletion) returns only after a lease has run out since it
- * was committed. So once a change returns, no isolate anywhere starts a
- * request on what it replaced. Pure: the caller passes the time.
+ * version still exists, what a custom domain serves. An isolate that
+ * learns such a fact may act on it for `leaseMs`, timed from before the
+ * Durable Object was asked (`askedAt`); every change to one (an activation,
+ * a deletion) returns only after a lease has run out since it was
+ * committed (see ProjectManifest#settled). So once a change returns, no
+ * isolate anywhere starts a request on what it replaced.
+ *
+ * A lease is renewed ahead: once RENEW_AFTER of it has passed, the next
+ * request serves on it and renews it in the background, so steady traffic
+ * never waits; only a request that finds a lease already run out does.
+ * Pure: the caller passes the time.
  */
 import { Lru } from "./lru.ts";
 
-interface Leased<V> {
+/** The share of a lease after which it is renewed in the background. */
+export const RENEW_AFTER = 0.5;
+
+/** A fact and when the Durable Object was asked for it (ms since the epoch). */
+export interface Leased<V> {
   value: V;
   askedAt: number;
+}
+
+/** What a lease held at `now` allows: serve on it, serve on it and renew it, or nothing. */
+export type Freshness = "fresh" | "renew" | "expired";
+
+export function freshness(askedAt: number, now: number, leaseMs: number): Freshness {
+  const age = now - askedAt;
+  // Clocks that go backwards end the lease too: it cannot be trusted.
+  if (age >= leaseMs || age < 0) {
+    return "expired";
+  }
+  return age >= leaseMs * RENEW_AFTER ? "renew" : "fresh";
 }
 
 export class LeaseCache<V> {
@@ -22,16 +44,21 @@ export class LeaseCache<V> {
 
   /** The value for `key` if its lease has not run out at `now`. */
   get(key: string, now: number, leaseMs: number): V | undefined {
+    const entry = this.peek(key, now, leaseMs);
+    return entry?.value;
+  }
+
+  /** The lease on `key` unless it has run out at `now` (run-out leases are dropped). */
+  peek(key: string, now: number, leaseMs: number): Leased<V> | undefined {
     const entry = this.#entries.get(key);
     if (!entry) {
       return undefined;
     }
-    // Clocks that go backwards end the lease too: it cannot be trusted.
-    if (now - entry.askedAt >= leaseMs || now < entry.askedAt) {
+    if (freshness(entry.askedAt, now, leaseMs) === "expired") {
       this.#entries.delete(key);
       return undefined;
     }
-    return entry.value;
+    return entry;
   }
 
   /**

@@ -9,7 +9,9 @@
  *   for a version, kept in an LRU.
  * A cold request costs one call to the Durable Object (two when a
  * `_redirects` rewrite leads where the first could not foresee); a warm one
- * none, but for one lease refresh per target per lease.
+ * none. Leases are renewed ahead, in the background, and shared with the
+ * location's other isolates (location.ts), so that steady traffic never
+ * waits and a location asks about once a lease.
  */
 import { pointerLeaseMs, type Env, type ManifestStub } from "../env.ts";
 import type { FileRef, Lookup, LookupQuery, ServerRef, Target, Unavailable } from "../manifest/contract.ts";
@@ -25,7 +27,8 @@ import {
   CONFIG_CACHE_ENTRIES,
   LEASE_CACHE_ENTRIES,
 } from "../shared/limits.ts";
-import { LeaseCache } from "./lease.ts";
+import { freshness, LeaseCache, type Leased } from "./lease.ts";
+import { readShared, writeShared } from "./location.ts";
 import { Flights } from "../shared/flights.ts";
 import { Lru } from "./lru.ts";
 import { stats } from "./stats.ts";
@@ -79,19 +82,34 @@ const inflight = new Flights<Resolution>();
 /** Lease renewals under way, by target. */
 const renewals = new Flights<TargetState>();
 
-export async function resolve(env: Env, request: ResolveRequest): Promise<Resolution> {
+/** Work a request may leave running after it answers (ExecutionContext.waitUntil). */
+export type WaitUntil = (promise: Promise<unknown>) => void;
+
+export async function resolve(env: Env, request: ResolveRequest, waitUntil: WaitUntil): Promise<Resolution> {
   const targetKey = keyOf(
     request.project,
     "pointer" in request.target ? request.target.pointer : `@${request.target.version}`,
   );
-  let state = targets.get(targetKey, Date.now(), pointerLeaseMs(env));
+  const leaseMs = pointerLeaseMs(env);
+  const now = Date.now();
+  const held = targets.peek(targetKey, now, leaseMs);
+  let state = held?.value;
+  if (held && freshness(held.askedAt, now, leaseMs) === "renew") {
+    const guess = held.value.ok ? held.value.version : lastSeen.get(targetKey);
+    waitUntil(renewLease(env, request, targetKey, guess, waitUntil).catch(() => undefined));
+  }
+  if (!state) {
+    // Another isolate of this location may have asked lately.
+    state = (await adoptShared(env, targetKey, undefined))?.value;
+  }
   if (!state) {
     // Without a lease, the target most likely still names what it named
     // last: if this request's answer for that version is known, only the
     // lease needs renewing, once for every request that is waiting on it.
     const guess = lastSeen.get(targetKey);
     if (guess !== undefined && cachedAnswer(request, guess)) {
-      state = await renewLease(env, request, targetKey, guess);
+      stats.renewalWaits += 1;
+      state = await renewLease(env, request, targetKey, guess, waitUntil);
     }
   }
   if (state && !state.ok) {
@@ -104,25 +122,68 @@ export async function resolve(env: Env, request: ResolveRequest): Promise<Resolu
   }
   const flightKey = [targetKey, request.via, request.navigate, request.url.hostname, request.url.pathname].join("\n");
   const leased = state?.version;
-  return inflight.run(flightKey, () => ask(env, request, targetKey, leased));
+  return inflight.run(flightKey, () => ask(env, request, targetKey, leased, waitUntil));
 }
 
-/** Asks which version a target names now (and nothing else); one call per target at a time. */
-function renewLease(env: Env, request: ResolveRequest, targetKey: string, guess: string): Promise<TargetState> {
+/**
+ * Takes the location's lease on a target when it is newer than `held` and
+ * still fresh (or, with nothing held, not yet run out).
+ */
+async function adoptShared(
+  env: Env,
+  targetKey: string,
+  held: Leased<TargetState> | undefined,
+): Promise<Leased<TargetState> | null> {
+  const shared = await readShared<TargetState>(targetKey);
+  const leaseMs = pointerLeaseMs(env);
+  const usable = shared ? freshness(shared.askedAt, Date.now(), leaseMs) : "expired";
+  if (!shared || usable === "expired" || (held && (usable !== "fresh" || shared.askedAt <= held.askedAt))) {
+    return null;
+  }
+  stats.locationHits += 1;
+  learn(targetKey, shared.value, shared.askedAt);
+  return shared;
+}
+
+/** Records what a target names, learned at `askedAt`. */
+function learn(targetKey: string, state: TargetState, askedAt: number): void {
+  targets.set(targetKey, state, askedAt);
+  if (state.ok) {
+    lastSeen.set(targetKey, state.version);
+  }
+}
+
+/**
+ * Renews the lease on a target: from the location if another isolate asked
+ * lately, else by asking which version it names now (and nothing else).
+ * One renewal per target at a time, whoever waits on it.
+ */
+function renewLease(
+  env: Env,
+  request: ResolveRequest,
+  targetKey: string,
+  guess: string | undefined,
+  waitUntil: WaitUntil,
+): Promise<TargetState> {
   return renewals.run(targetKey, async (): Promise<TargetState> => {
+    const leaseMs = pointerLeaseMs(env);
+    const shared = await adoptShared(env, targetKey, targets.peek(targetKey, Date.now(), leaseMs));
+    if (shared) {
+      return shared.value;
+    }
     const askedAt = Date.now();
     const outcome = await callLookup(env.MANIFEST.getByName(request.project), {
       target: request.target,
       paths: [],
-      known: [guess],
+      known: guess === undefined ? [] : [guess],
     });
     stats.leaseRefreshes += 1;
     const state: TargetState = outcome.ok
       ? { ok: true, version: outcome.value.version }
       : { ok: false, reason: unavailableReason(outcome.failure.details?.reason) };
-    targets.set(targetKey, state, askedAt);
-    if (outcome.ok) {
-      lastSeen.set(targetKey, outcome.value.version);
+    learn(targetKey, state, askedAt);
+    waitUntil(writeShared(targetKey, { value: state, askedAt }, leaseMs));
+    if (outcome.ok && outcome.value.config) {
       routingOf(request.project, outcome.value);
     }
     return state;
@@ -134,6 +195,7 @@ async function ask(
   request: ResolveRequest,
   targetKey: string,
   leased: string | undefined,
+  waitUntil: WaitUntil,
 ): Promise<Resolution> {
   const manifest = env.MANIFEST.getByName(request.project);
   const url = withoutQuery(request.url);
@@ -152,16 +214,18 @@ async function ask(
     if (leased !== undefined && "pointer" in request.target) {
       // The leased version has gone since (pruned or deleted): ask the pointer again.
       targets.delete(targetKey);
-      return ask(env, request, targetKey, undefined);
+      return ask(env, request, targetKey, undefined, waitUntil);
     }
     const reason = unavailableReason(outcome.failure.details?.reason);
-    targets.set(targetKey, { ok: false, reason }, askedAt);
+    learn(targetKey, { ok: false, reason }, askedAt);
+    waitUntil(writeShared(targetKey, { value: { ok: false, reason }, askedAt }, pointerLeaseMs(env)));
     return { kind: "unavailable", reason };
   }
   const found = outcome.value;
   if (leased === undefined || "version" in request.target) {
-    targets.set(targetKey, { ok: true, version: found.version }, askedAt);
-    lastSeen.set(targetKey, found.version);
+    const state: TargetState = { ok: true, version: found.version };
+    learn(targetKey, state, askedAt);
+    waitUntil(writeShared(targetKey, { value: state, askedAt }, pointerLeaseMs(env)));
   }
   const routing = routingOf(request.project, found);
   const cached = cachedAnswer(request, found.version);

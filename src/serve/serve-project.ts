@@ -17,7 +17,11 @@ export async function serveProject(
   target: Target,
 ): Promise<Response> {
   const navigate = request.headers.get("sec-fetch-mode") === "navigate";
-  const resolution = await resolve(env, { project, target, via: "site", url: new URL(request.url), navigate });
+  const resolution = await resolve(
+    env,
+    { project, target, via: "site", url: new URL(request.url), navigate },
+    (promise) => ctx.waitUntil(promise),
+  );
   if (resolution.kind === "resolved" && resolution.answer.kind === "server" && resolution.routing.server) {
     return runServerCode(request, env, ctx, {
       projectId: project,

@@ -5,8 +5,12 @@
 export interface ServingStats {
   /** Calls to projects' Durable Objects to serve requests. */
   manifestCalls: number;
-  /** Of those, calls made only because a pointer's or version's lease ran out. */
+  /** Of those, calls made only to renew a pointer's or version's lease (ahead of time, or once it ran out). */
   leaseRefreshes: number;
+  /** Requests that waited for a lease to be renewed because it had run out (steady traffic renews ahead). */
+  renewalWaits: number;
+  /** Leases taken from what another isolate of this location learned (the Cache API), with no call. */
+  locationHits: number;
   /** Routing answers found in the isolate's cache, and computed afresh. */
   answerHits: number;
   answerMisses: number;
@@ -19,6 +23,8 @@ export interface ServingStats {
 export const stats: ServingStats = {
   manifestCalls: 0,
   leaseRefreshes: 0,
+  renewalWaits: 0,
+  locationHits: 0,
   answerHits: 0,
   answerMisses: 0,
   bodyMemoryHits: 0,

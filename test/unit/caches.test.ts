@@ -4,7 +4,7 @@
  * serving one project while its live version flips.
  */
 import { describe, it } from "vitest";
-import { LeaseCache } from "../../src/serve/lease.ts";
+import { freshness, LeaseCache, RENEW_AFTER, type Leased } from "../../src/serve/lease.ts";
 import { Lru } from "../../src/serve/lru.ts";
 
 describe("Lru", () => {
@@ -54,6 +54,15 @@ describe("LeaseCache", () => {
     const leases = new LeaseCache<string>(10);
     leases.set("p", "v1", 5000);
     expect(leases.get("p", 4000, 1000)).toBeUndefined();
+  });
+
+  it("is renewed ahead once RENEW_AFTER of it has passed, and trusted until it runs out (#20)", ({ expect }) => {
+    expect(freshness(1000, 1000, 1000)).toBe("fresh");
+    expect(freshness(1000, 1000 + 1000 * RENEW_AFTER - 1, 1000)).toBe("fresh");
+    expect(freshness(1000, 1000 + 1000 * RENEW_AFTER, 1000)).toBe("renew");
+    expect(freshness(1000, 1999, 1000)).toBe("renew");
+    expect(freshness(1000, 2000, 1000)).toBe("expired");
+    expect(freshness(1000, 999, 1000)).toBe("expired");
   });
 });
 
@@ -110,7 +119,94 @@ function simulate(seed: number, timedFrom: "ask" | "answer"): { violations: numb
   return { violations, requests };
 }
 
+/**
+ * The same promise with leases renewed ahead in the background and shared
+ * by the isolates of a location (#20). The location's store is weakly
+ * consistent: a read returns the latest entry, or any written before, or
+ * nothing (evicted). Returns also how many requests waited and how many questions
+ * reached the Durable Object.
+ */
+function simulateTiers(seed: number): { violations: number; requests: number; waits: number; calls: number } {
+  const next = random(seed);
+  const lease = 1000;
+  const isolates = Array.from({ length: 4 }, () => new LeaseCache<number>(10));
+  const written: Leased<number>[] = [];
+  const readShared = (): Leased<number> | undefined => {
+    const roll = next();
+    // Mostly the latest entry; sometimes nothing (evicted), sometimes any older one.
+    return roll < 0.1 ? undefined : roll < 0.2 ? written[Math.floor(next() * written.length)] : written.at(-1);
+  };
+  const history: [number, number][] = [[0, 0]];
+  const liveAt = (time: number): number => history.filter(([at]) => at <= time).at(-1)?.[1] ?? 0;
+  const returned: [number, number][] = [];
+  // Background renewals under way: when each lands, in which isolate, with what.
+  let pending: { at: number; isolate: LeaseCache<number>; entry: Leased<number> }[] = [];
+  let requests = 0;
+  let violations = 0;
+  let waits = 0;
+  let calls = 0;
+  /** A renewal started at `time`: from the location when it knows better, else from the Durable Object. */
+  const renew = (time: number, held: Leased<number> | undefined): { entry: Leased<number>; done: number } => {
+    const shared = readShared();
+    if (shared && freshness(shared.askedAt, time, lease) === "fresh" && (!held || shared.askedAt > held.askedAt)) {
+      return { entry: shared, done: time + 1 };
+    }
+    calls += 1;
+    const done = time + Math.floor(next() * 250);
+    const entry = { value: liveAt(time + Math.floor(next() * (done - time))), askedAt: time };
+    written.push(entry);
+    return { entry, done };
+  };
+  for (let time = 0, version = 0; time < 60_000; time += Math.floor(next() * 20)) {
+    if (next() < 0.005) {
+      version += 1;
+      history.push([time, version]);
+      returned.push([time + lease, version]);
+    }
+    for (const landed of pending.filter((p) => p.at <= time)) {
+      landed.isolate.set("live", landed.entry.value, landed.entry.askedAt);
+    }
+    pending = pending.filter((p) => p.at > time);
+    const isolate = isolates[Math.floor(next() * isolates.length)] as LeaseCache<number>;
+    const held = isolate.peek("live", time, lease);
+    let served = held?.value;
+    if (held && freshness(held.askedAt, time, lease) === "renew" && !pending.some((p) => p.isolate === isolate)) {
+      const { entry, done } = renew(time, held);
+      pending.push({ at: done, isolate, entry });
+    }
+    if (served === undefined) {
+      waits += 1;
+      const { entry } = renew(time, undefined);
+      if (freshness(entry.askedAt, time, lease) !== "expired") {
+        isolate.set("live", entry.value, entry.askedAt);
+        served = entry.value;
+      }
+    }
+    if (served === undefined) {
+      continue;
+    }
+    requests += 1;
+    const promised = returned.filter(([at]) => at <= time).at(-1)?.[1] ?? 0;
+    if (served < promised) {
+      violations += 1;
+    }
+  }
+  return { violations, requests, waits, calls };
+}
+
 describe("leases across isolates", () => {
+  it("keep the promise when renewed ahead and shared through a weakly consistent location store", ({ expect }) => {
+    for (let seed = 1; seed <= 30; seed += 1) {
+      const { violations, requests, waits, calls } = simulateTiers(seed);
+      expect(requests).toBeGreaterThan(3000);
+      expect(violations, `seed ${seed}`).toBe(0);
+      // Steady traffic renews ahead: only the very first requests wait.
+      expect(waits, `seed ${seed}`).toBeLessThan(10);
+      // Four isolates ask about as often as one would (a minute of 1 s leases).
+      expect(calls, `seed ${seed}`).toBeLessThan(4 * 60);
+    }
+  });
+
   it("never start a request on a version an activation replaced once that activation returned", ({ expect }) => {
     for (let seed = 1; seed <= 50; seed += 1) {
       const { violations, requests } = simulate(seed, "ask");

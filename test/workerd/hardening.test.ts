@@ -259,7 +259,12 @@ describe("quotas", () => {
     await apiJson("PATCH", `/api/projects/${project}`, { body: { quotas: { openDeploys: 3 } } });
     await apiJson("POST", `/api/projects/${project}/deploys`, { status: 201 });
     const info = await apiJson<{ quotas: Record<string, number> }>("GET", `/api/projects/${project}`);
-    expect(info.quotas).toEqual({ openDeploys: 3, openUploads: 1, uploadBytes: 100 * MIB });
+    expect(info.quotas).toEqual({
+      openDeploys: 3,
+      openUploads: 1,
+      uploadBytes: 100 * MIB,
+      storedBytes: 1024 * 1024 * MIB,
+    });
   });
 });
 
