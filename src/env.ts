@@ -30,7 +30,7 @@ export interface Env {
 
 export type ManifestStub = DurableObjectStub<ProjectManifest>;
 
-/** The lease on pointers and versions (see src/serve/lease.ts). */
+/** The lease on pointers and versions (see src/shared/lease.ts). */
 export function pointerLeaseMs(env: Pick<Env, "POINTER_LEASE_MS">): number {
   const configured = Number(env.POINTER_LEASE_MS);
   return env.POINTER_LEASE_MS !== undefined && Number.isSafeInteger(configured) && configured >= 0
@@ -39,7 +39,7 @@ export function pointerLeaseMs(env: Pick<Env, "POINTER_LEASE_MS">): number {
 }
 
 /**
- * Waits out the serving isolates' lease (see src/serve/lease.ts) after a
+ * Waits out the serving isolates' lease (see src/shared/lease.ts) after a
  * committed change to a pointer, a version, a project or a domain. The
  * Durable Object that commits such a change calls it before it answers, so
  * that once the call returns no isolate anywhere starts a request on what

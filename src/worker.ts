@@ -4,7 +4,8 @@
  * serves a project (its assets and server code), `<version>.<project>.<root>`
  * one version of it, `<alias>.<project>.<root>` the version an alias names,
  * and a custom domain what it is mapped to. Hosts that name no project are
- * answered from this isolate's copy of the registry.
+ * answered from this isolate's filter of every host (src/registry/view.ts),
+ * with no call.
  */
 import { handleApi } from "./api/router.ts";
 import { serveConsole } from "./console/serve.ts";
@@ -12,7 +13,7 @@ import type { Env } from "./env.ts";
 import { AppError, toErrorResponse, toVisitorFailure, visitorError } from "./errors.ts";
 import { canonicalHostname, routeHost } from "./hosts.ts";
 import type { Target } from "./manifest/contract.ts";
-import { registryStats, registryView } from "./registry/view.ts";
+import { domainOf, mayServe, registryStats, type WaitUntil } from "./registry/view.ts";
 import { serveProject } from "./serve/serve-project.ts";
 import { stats } from "./serve/stats.ts";
 
@@ -43,7 +44,7 @@ export default {
     }
     const head = request.method === "HEAD";
     try {
-      const site = route.kind === "unknown" ? null : await siteOf(route, env);
+      const site = route.kind === "unknown" ? null : await siteOf(route, env, (promise) => ctx.waitUntil(promise));
       if (!site) {
         return visitorError(404, { head, detail: `no project is served at ${url.hostname}` });
       }
@@ -58,13 +59,17 @@ export default {
 async function siteOf(
   route: Exclude<ReturnType<typeof routeHost>, { kind: "control" | "unknown" }>,
   env: Env,
+  waitUntil: WaitUntil,
 ): Promise<{ project: string; target: Target } | null> {
-  const registry = await registryView(env);
+  // A host the filter does not hold names nothing: no Durable Object is asked.
   if (route.kind === "domain") {
-    const mapped = registry.domain(route.hostname);
+    const mapped = (await mayServe(env, route.hostname, waitUntil))
+      ? await domainOf(env, route.hostname, waitUntil)
+      : null;
     return mapped ? { project: mapped.project, target: { pointer: mapped.alias ?? "live" } } : null;
   }
-  if (!registry.hasProject(route.project)) {
+  // The project's Durable Object says whether a project the filter may hold exists.
+  if (!(await mayServe(env, route.project, waitUntil))) {
     return null;
   }
   const target: Target = route.version ? { version: route.version } : { pointer: route.alias ?? "live" };

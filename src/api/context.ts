@@ -10,7 +10,7 @@ import type { ServingStats } from "../serve/stats.ts";
 import { AppError } from "../errors.ts";
 import { DEFAULT_MAX_FILE_BYTES, type TokenScope } from "../shared/limits.ts";
 import { isProjectName } from "../shared/names.ts";
-import { registryView } from "../registry/view.ts";
+import { projectMayExist } from "../registry/view.ts";
 import { authenticate, authorize, requireAdmin, requireScope, type Principal } from "./auth.ts";
 
 export interface ApiContext {
@@ -43,13 +43,14 @@ export type Need = "read" | TokenScope | "admin";
 /**
  * Checks the :project parameter, that the caller's token may `action` (as
  * `need` says), and that the project exists (unless `exists` is false: it
- * is being created). The registry answers that from this isolate's copy,
- * so that no token, however shaped, starts a Durable Object for a project
- * that does not exist.
+ * is being created). This isolate's host filter answers that (or the
+ * registry, for a project newer than the filter), so that no token,
+ * however shaped, starts a Durable Object for a project that does not
+ * exist.
  */
 export async function openProject(
   request: IRequest,
-  { env }: ApiContext,
+  { env, ctx }: ApiContext,
   need: Need,
   action: string,
   { exists = true } = {},
@@ -60,14 +61,14 @@ export async function openProject(
       field: "project",
     });
   }
-  const principal = await callerOf(request, env);
+  const principal = await callerOf(request, env, ctx);
   authorize(principal, name);
   if (need === "admin") {
     requireAdmin(principal, action);
   } else if (need !== "read") {
     requireScope(principal, need, action);
   }
-  if (exists && !(await registryView(env)).hasProject(name)) {
+  if (exists && !(await projectMayExist(env, name, (promise) => ctx.waitUntil(promise)))) {
     throw new AppError("project_not_found", `project does not exist: ${name}`);
   }
   const manifest = manifestOf(env, name);
@@ -79,9 +80,11 @@ export async function openProject(
 }
 
 /** Who is calling: the admin, or a deploy token of a project that exists. */
-export function callerOf(request: Request, env: Env): Promise<Principal> {
+export function callerOf(request: Request, env: Env, ctx: ExecutionContext): Promise<Principal> {
   return authenticate(request, env.ADMIN_TOKEN, async (project, hash) =>
-    (await registryView(env)).hasProject(project) ? manifestOf(env, project).tokenOf(hash) : null,
+    (await projectMayExist(env, project, (promise) => ctx.waitUntil(promise)))
+      ? manifestOf(env, project).tokenOf(hash)
+      : null,
   );
 }
 

@@ -39,7 +39,7 @@ export async function createProject(request: IRequest, ctx: ApiContext): Promise
 
 /** GET /api/projects (admin): every project, with its live version, aliases, domains and stored bytes. */
 export async function listProjects(request: IRequest, ctx: ApiContext): Promise<Response> {
-  requireAdmin(await callerOf(request, ctx.env), "list projects");
+  requireAdmin(await callerOf(request, ctx.env, ctx.ctx), "list projects");
   const registered = await registryStub(ctx.env).listProjects();
   const projects = await mapLimit(registered, LIST_CONCURRENCY, async (entry) => {
     const info = entry.state === "active" ? await manifestOf(ctx.env, entry.name).getProject() : null;

@@ -78,8 +78,8 @@ router
   });
 
 /** GET /api/stats (admin): what this isolate's serving caches have done since it started. */
-async function serviceStats(request: IRequest, { env, stats }: ApiContext): Promise<Response> {
-  requireAdmin(await callerOf(request, env), "read the platform's statistics");
+async function serviceStats(request: IRequest, { env, ctx, stats }: ApiContext): Promise<Response> {
+  requireAdmin(await callerOf(request, env, ctx), "read the platform's statistics");
   return Response.json(stats);
 }
 

@@ -2,7 +2,7 @@
  * Pointers: which version is live, and which versions aliases name. Every
  * move of one is a single step of the Durable Object, recorded in the
  * activation history with what moved it and who. Serving isolates lease
- * what a pointer names (see src/serve/lease.ts), and the API returns from a
+ * what a pointer names (see src/shared/lease.ts), and the API returns from a
  * move only after that lease, so once it returns no request anywhere
  * starts on the version it replaced.
  */

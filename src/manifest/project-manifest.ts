@@ -9,7 +9,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { BlobStore } from "../blob/r2-store.ts";
-import { waitOutLease, type Env } from "../env.ts";
+import { pointerLeaseMs, waitOutLease, type Env } from "../env.ts";
 import { fail, succeed, type Outcome } from "../errors.ts";
 import type { ServingConfig } from "../rules/config.ts";
 import { COLLECT_UNLISTED_AFTER_MS, DEFAULT_RETENTION, type TokenScope } from "../shared/limits.ts";
@@ -301,9 +301,13 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
     if (result.ok) {
       await this.#afterPrune(result.value.pruned);
     }
+    // A project is registered without waiting for serving isolates' host
+    // filters to learn of it; its first versions wait for them instead.
+    const young = (this.#row()?.created_at ?? 0) + pointerLeaseMs(this.env) > Date.now();
     return this.#settled(
       result,
-      (value) => (value.active && value.previous !== value.version) || value.alias !== null || value.pruned.length > 0,
+      (value) =>
+        young || (value.active && value.previous !== value.version) || value.alias !== null || value.pruned.length > 0,
     );
   }
 
@@ -357,7 +361,7 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
   /** Which version a target names, its configuration if asked, and which of the paths it has. */
   lookup(query: LookupQuery): Outcome<Lookup> {
     const row = this.#row();
-    if (!row) {
+    if (!row || row.deleting === 1) {
       return fail("project_not_found", "project does not exist", { reason: "no-project" });
     }
     return lookup(this.#db, row, query, Date.now());

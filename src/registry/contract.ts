@@ -20,21 +20,37 @@ export interface RegisteredProject {
   domains: DomainInfo[];
 }
 
-/** What serving needs of the registry, all at once: small, and cached by every isolate. */
-export interface RegistrySnapshot {
-  /** Changes with every write. */
+/**
+ * Every host the platform serves, as a Bloom filter (see
+ * src/shared/bloom.ts): the names of active projects and the custom
+ * domains mapped to them. Every isolate holds one, so that a host naming
+ * nothing is answered without a call.
+ */
+export interface HostFilter {
+  /** Changes with every write to the registry. */
   stamp: number;
-  /** Active projects. */
-  projects: string[];
-  /** Hostname → what it serves. */
-  domains: Record<string, { project: string; alias: string | null }>;
+  bits: Uint8Array;
+  hashes: number;
+}
+
+/** What a custom domain serves. */
+export interface DomainTarget {
+  project: string;
+  alias: string | null;
 }
 
 export interface RegistryRpc {
-  /** Registers a project; registering one again changes nothing. */
-  register(name: string): Promise<Outcome<{ created: boolean }>>;
-  /** The whole registry, or `unchanged` if it is still at `stamp`. */
-  snapshot(stamp: number | null): RegistrySnapshot | { stamp: number; unchanged: true };
+  /**
+   * Registers a project; registering one again changes nothing. It does
+   * not wait for serving isolates to learn of it: a project serves nothing
+   * until its first version is finalized, which waits (see
+   * ProjectManifest#finalize).
+   */
+  register(name: string): Outcome<{ created: boolean }>;
+  /** The host filter, or `unchanged` if it is still at `stamp`. */
+  hosts(stamp: number | null): HostFilter | { stamp: number; unchanged: true };
+  /** What a custom domain serves, or null. */
+  domain(hostname: string): DomainTarget | null;
   state(name: string): "active" | "deleting" | null;
   listProjects(): RegisteredProject[];
   /** Marks a project as being deleted: it is no longer served, and no one can deploy to it. */

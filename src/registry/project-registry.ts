@@ -1,8 +1,11 @@
 /**
  * ProjectRegistry: one Durable Object for the whole platform (SQLite),
  * knowing every project and the custom domains mapped to them. Serving
- * isolates keep a copy (see view.ts), so no request to a project, known or
- * not, asks it; writes change a stamp that tells those copies to refresh.
+ * isolates never ask it on a request's behalf: each holds a Bloom filter
+ * of every host, renewed ahead of its lease and shared by the isolates of
+ * a location (see view.ts), and custom domains are looked up one at a
+ * time, leased the same way. Writes change a stamp that tells those
+ * filters to refresh.
  */
 import { DurableObject } from "cloudflare:workers";
 import init from "../../migrations/registry/0001_init.sql";
@@ -10,7 +13,8 @@ import { waitOutLease, type Env } from "../env.ts";
 import { fail, succeed, type Outcome } from "../errors.ts";
 import { Db } from "../storage/db.ts";
 import { applyMigrations, type Migration } from "../storage/migrate.ts";
-import type { DomainInfo, RegisteredProject, RegistryRpc, RegistrySnapshot } from "./contract.ts";
+import { buildBloom } from "../shared/bloom.ts";
+import type { DomainInfo, DomainTarget, HostFilter, RegisteredProject, RegistryRpc } from "./contract.ts";
 
 export const REGISTRY_MIGRATIONS: readonly Migration[] = [{ id: 1, name: "init", sql: init }];
 
@@ -29,6 +33,8 @@ interface DomainRow extends Record<string, SqlStorageValue> {
 
 export class ProjectRegistry extends DurableObject<Env> implements RegistryRpc {
   readonly #db: Db;
+  /** The filter at the current stamp, built once per write. */
+  #filter: HostFilter | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -38,7 +44,7 @@ export class ProjectRegistry extends DurableObject<Env> implements RegistryRpc {
     });
   }
 
-  async register(name: string): Promise<Outcome<{ created: boolean }>> {
+  register(name: string): Outcome<{ created: boolean }> {
     const row = this.#project(name);
     if (row?.state === "deleting") {
       return fail("conflict", `project ${name} is being deleted; create it again once that is done`);
@@ -48,25 +54,32 @@ export class ProjectRegistry extends DurableObject<Env> implements RegistryRpc {
     }
     this.#db.run("INSERT INTO projects (name, created_at) VALUES (?, ?)", name, Date.now());
     this.#bump();
-    await waitOutLease(this.env);
     return succeed({ created: true });
   }
 
-  snapshot(stamp: number | null): RegistrySnapshot | { stamp: number; unchanged: true } {
+  hosts(stamp: number | null): HostFilter | { stamp: number; unchanged: true } {
     const current = this.#stamp();
     if (stamp === current) {
       return { stamp: current, unchanged: true };
     }
-    const projects = this.#db
-      .all<{ name: string }>("SELECT name FROM projects WHERE state = 'active'")
-      .map((row) => row.name);
-    const domains: RegistrySnapshot["domains"] = {};
-    for (const row of this.#db.all<DomainRow>(
-      "SELECT d.* FROM domains d JOIN projects p ON p.name = d.project WHERE p.state = 'active'",
-    )) {
-      domains[row.hostname] = { project: row.project, alias: row.alias };
+    if (this.#filter?.stamp !== current) {
+      const names = this.#db
+        .all<{ name: string }>(
+          `SELECT name FROM projects WHERE state = 'active'
+           UNION ALL SELECT d.hostname FROM domains d JOIN projects p ON p.name = d.project WHERE p.state = 'active'`,
+        )
+        .map((row) => row.name);
+      this.#filter = { stamp: current, ...buildBloom(names) };
     }
-    return { stamp: current, projects, domains };
+    return this.#filter;
+  }
+
+  domain(hostname: string): DomainTarget | null {
+    return this.#db.first<DomainTarget & Record<string, SqlStorageValue>>(
+      `SELECT d.project, d.alias FROM domains d JOIN projects p ON p.name = d.project
+       WHERE d.hostname = ? AND p.state = 'active'`,
+      hostname,
+    );
   }
 
   state(name: string): "active" | "deleting" | null {

@@ -1,59 +1,162 @@
 /**
- * This isolate's copy of the registry, leased like a pointer (see
- * src/serve/lease.ts): requests to hosts that name no project, and tokens
- * shaped like a deploy token of no project, are answered from it without
- * starting a Durable Object. Renewing it costs one small call per isolate
- * per lease, answered with "unchanged" unless the registry was written.
+ * What serving and the control plane need of the registry, without asking
+ * it on a request's behalf:
+ * - a Bloom filter of every host (project names and custom domains), held
+ *   by each isolate under a lease like a pointer's (src/shared/lease.ts),
+ *   renewed ahead in the background and shared by a location's isolates
+ *   through the Cache API: a host naming nothing is answered at once,
+ *   without starting a Durable Object, at any tenant count;
+ * - what a custom domain serves, looked up one hostname at a time and
+ *   leased and shared the same way.
+ * `<project>.<root>` hosts need nothing more: the project's own Durable
+ * Object says whether it exists when its pointer is asked.
  */
 import { pointerLeaseMs, type Env } from "../env.ts";
-import type { RegistrySnapshot } from "./contract.ts";
-import type { ProjectRegistry } from "./project-registry.ts";
+import { mayContain, type BloomFilter } from "../shared/bloom.ts";
 import { Flights } from "../shared/flights.ts";
+import { freshness, LeaseCache, type Leased } from "../shared/lease.ts";
+import { LEASE_CACHE_ENTRIES } from "../shared/limits.ts";
+import { readShared, readSharedBytes, writeShared, writeSharedBytes } from "../storage/location.ts";
+import type { DomainTarget } from "./contract.ts";
+import type { ProjectRegistry } from "./project-registry.ts";
 
-export interface RegistryView {
-  hasProject(name: string): boolean;
-  /** What a custom domain serves, if it is one. */
-  domain(hostname: string): { project: string; alias: string | null } | undefined;
-}
+/** Work a request may leave running after it answers (ExecutionContext.waitUntil). */
+export type WaitUntil = (promise: Promise<unknown>) => void;
 
-interface Copy {
-  snapshot: RegistrySnapshot;
-  projects: Set<string>;
-  askedAt: number;
-}
-
-let copy: Copy | null = null;
-/** The renewal under way, shared by the requests that need it. */
-const renewing = new Flights<Copy>();
-
-/** Calls this isolate made to the registry, for GET /api/stats. */
-export const registryStats = { registryCalls: 0 };
+/** Calls this isolate made to the registry, and requests that waited for one, for GET /api/stats. */
+export const registryStats = { registryCalls: 0, registryWaits: 0 };
 
 export function registryStub(env: Env): DurableObjectStub<ProjectRegistry> {
   return env.REGISTRY.getByName("registry");
 }
 
-export async function registryView(env: Env): Promise<RegistryView> {
-  const now = Date.now();
-  const current = copy;
-  const fresh =
-    current && now >= current.askedAt && now - current.askedAt < pointerLeaseMs(env) ? current : await renew(env);
-  return {
-    hasProject: (name) => fresh.projects.has(name),
-    domain: (hostname) => fresh.snapshot.domains[hostname],
-  };
+interface HostsCopy {
+  stamp: number;
+  filter: BloomFilter;
 }
 
-function renew(env: Env): Promise<Copy> {
-  return renewing.run("registry", async () => {
+const HOSTS_KEY = "registry:hosts";
+
+let hosts: Leased<HostsCopy> | null = null;
+const renewingHosts = new Flights<HostsCopy>();
+const domains = new LeaseCache<DomainTarget | null>(LEASE_CACHE_ENTRIES);
+const renewingDomains = new Flights<DomainTarget | null>();
+
+/** The filter of every host the platform serves (no false negatives). */
+export async function hostFilter(env: Env, waitUntil: WaitUntil): Promise<BloomFilter> {
+  const held = hosts;
+  const state = held ? freshness(held.askedAt, Date.now(), pointerLeaseMs(env)) : "expired";
+  if (held && state === "renew") {
+    waitUntil(renewHosts(env, waitUntil).catch(() => undefined));
+  }
+  if (held && state !== "expired") {
+    return held.value.filter;
+  }
+  registryStats.registryWaits += 1;
+  return (await renewHosts(env, waitUntil)).filter;
+}
+
+/** False only if no project or custom domain is named `host` (a project name, or a domain's hostname). */
+export async function mayServe(env: Env, host: string, waitUntil: WaitUntil): Promise<boolean> {
+  return mayContain(await hostFilter(env, waitUntil), host);
+}
+
+/** What a custom domain serves, or null. */
+export async function domainOf(env: Env, hostname: string, waitUntil: WaitUntil): Promise<DomainTarget | null> {
+  const leaseMs = pointerLeaseMs(env);
+  const now = Date.now();
+  const held = domains.peek(hostname, now, leaseMs);
+  if (held && freshness(held.askedAt, now, leaseMs) === "renew") {
+    waitUntil(renewDomain(env, hostname, waitUntil).catch(() => undefined));
+  }
+  if (held) {
+    return held.value;
+  }
+  registryStats.registryWaits += 1;
+  return renewDomain(env, hostname, waitUntil);
+}
+
+/**
+ * Whether `name` is an active project, for the control plane: the filter
+ * answers most questions (a "perhaps" is settled by the project's own
+ * Durable Object); a project too new for this isolate's filter is asked of
+ * the registry.
+ */
+export async function projectMayExist(env: Env, name: string, waitUntil: WaitUntil): Promise<boolean> {
+  if (mayContain(await hostFilter(env, waitUntil), name)) {
+    return true;
+  }
+  registryStats.registryCalls += 1;
+  return (await registryStub(env).state(name)) === "active";
+}
+
+/** Whether a shared lease is worth taking over the one held. */
+function usable<V>(shared: Leased<V> | null, heldAskedAt: number | undefined, leaseMs: number): shared is Leased<V> {
+  if (!shared) {
+    return false;
+  }
+  const state = freshness(shared.askedAt, Date.now(), leaseMs);
+  return heldAskedAt === undefined ? state !== "expired" : state === "fresh" && shared.askedAt > heldAskedAt;
+}
+
+function adoptHosts(entry: Leased<HostsCopy>): HostsCopy {
+  if (!hosts || hosts.askedAt < entry.askedAt) {
+    hosts = entry;
+  }
+  return entry.value;
+}
+
+function renewHosts(env: Env, waitUntil: WaitUntil): Promise<HostsCopy> {
+  return renewingHosts.run("hosts", async () => {
+    const leaseMs = pointerLeaseMs(env);
+    const held = hosts;
+    // 1. Another isolate of this location may have asked lately.
+    const shared = await readShared<number>(HOSTS_KEY);
+    if (usable(shared, held?.askedAt, leaseMs)) {
+      const filter = shared.value === held?.value.stamp ? held.value.filter : await sharedFilter(shared.value);
+      if (filter) {
+        return adoptHosts({ value: { stamp: shared.value, filter }, askedAt: shared.askedAt });
+      }
+    }
+    // 2. Ask the registry, sending the stamp held so that an unchanged filter is not sent again.
     const askedAt = Date.now();
     registryStats.registryCalls += 1;
-    const answer = await registryStub(env).snapshot(copy?.snapshot.stamp ?? null);
-    const next: Copy =
-      "unchanged" in answer && copy
-        ? { ...copy, askedAt }
-        : { snapshot: answer as RegistrySnapshot, projects: new Set((answer as RegistrySnapshot).projects), askedAt };
-    copy = next;
-    return next;
+    const answer = await registryStub(env).hosts(held?.value.stamp ?? null);
+    const copy: HostsCopy =
+      "unchanged" in answer && held
+        ? held.value
+        : {
+            stamp: answer.stamp,
+            filter: { bits: (answer as BloomFilter).bits, hashes: (answer as BloomFilter).hashes },
+          };
+    waitUntil(writeShared(HOSTS_KEY, { value: copy.stamp, askedAt }, leaseMs));
+    if (!("unchanged" in answer)) {
+      waitUntil(writeSharedBytes(`registry:filter:${copy.stamp}`, copy.filter.bits, String(copy.filter.hashes)));
+    }
+    return adoptHosts({ value: copy, askedAt });
+  });
+}
+
+async function sharedFilter(stamp: number): Promise<BloomFilter | null> {
+  const shared = await readSharedBytes(`registry:filter:${stamp}`);
+  const hashes = Number(shared?.meta);
+  return shared && Number.isInteger(hashes) && hashes > 0 ? { bits: shared.bytes, hashes } : null;
+}
+
+function renewDomain(env: Env, hostname: string, waitUntil: WaitUntil): Promise<DomainTarget | null> {
+  return renewingDomains.run(hostname, async () => {
+    const leaseMs = pointerLeaseMs(env);
+    const key = `registry:domain:${hostname}`;
+    const shared = await readShared<DomainTarget | null>(key);
+    if (usable(shared, domains.peek(hostname, Date.now(), leaseMs)?.askedAt, leaseMs)) {
+      domains.set(hostname, shared.value, shared.askedAt);
+      return shared.value;
+    }
+    const askedAt = Date.now();
+    registryStats.registryCalls += 1;
+    const target = await registryStub(env).domain(hostname);
+    domains.set(hostname, target, askedAt);
+    waitUntil(writeShared(key, { value: target, askedAt }, leaseMs));
+    return target;
   });
 }

@@ -8,7 +8,7 @@
 import type { BlobStore } from "../blob/r2-store.ts";
 import type { FileRef } from "../manifest/contract.ts";
 import { CACHED_BODY_MAX_BYTES, MEMORY_BODY_CACHE_BYTES, MEMORY_BODY_MAX_BYTES } from "../shared/limits.ts";
-import { Lru } from "./lru.ts";
+import { Lru } from "../shared/lru.ts";
 import { stats } from "./stats.ts";
 
 const memory = new Lru<Uint8Array>({

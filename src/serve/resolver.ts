@@ -27,10 +27,10 @@ import {
   CONFIG_CACHE_ENTRIES,
   LEASE_CACHE_ENTRIES,
 } from "../shared/limits.ts";
-import { freshness, LeaseCache, type Leased } from "./lease.ts";
-import { readShared, writeShared } from "./location.ts";
+import { freshness, LeaseCache, type Leased } from "../shared/lease.ts";
+import { readShared, writeShared } from "../storage/location.ts";
 import { Flights } from "../shared/flights.ts";
-import { Lru } from "./lru.ts";
+import { Lru } from "../shared/lru.ts";
 import { stats } from "./stats.ts";
 
 /** A version's configuration, compiled for matching. */
@@ -172,12 +172,12 @@ function renewLease(
       return shared.value;
     }
     const askedAt = Date.now();
+    stats.leaseRefreshes += 1;
     const outcome = await callLookup(env.MANIFEST.getByName(request.project), {
       target: request.target,
       paths: [],
       known: guess === undefined ? [] : [guess],
     });
-    stats.leaseRefreshes += 1;
     const state: TargetState = outcome.ok
       ? { ok: true, version: outcome.value.version }
       : { ok: false, reason: unavailableReason(outcome.failure.details?.reason) };

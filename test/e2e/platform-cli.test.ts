@@ -50,6 +50,29 @@ describe("projects", () => {
   });
 });
 
+describe("leases", () => {
+  // #20: steady traffic never waits for a lease (200 ms here) to be renewed.
+  it("are renewed ahead, so that steady requests do not wait for them", async ({ expect }) => {
+    await json(["deploy", await writeSite({ "index.html": "steady" }), "--project", "steady"]);
+    expect((await platform.request("steady", "/")).status).toBe(200);
+    const stats = async (): Promise<{ renewalWaits: number; leaseRefreshes: number }> =>
+      (await platform.api("GET", "/api/stats")).json as { renewalWaits: number; leaseRefreshes: number };
+    const before = await stats();
+    const started = Date.now();
+    let requests = 0;
+    while (Date.now() - started < 2000) {
+      expect((await platform.request("steady", "/")).body.toString()).toBe("steady");
+      requests += 1;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const after = await stats();
+    expect(requests).toBeGreaterThan(50);
+    // Ten leases' worth of requests: renewed in the background, about twice a lease.
+    expect(after.leaseRefreshes - before.leaseRefreshes).toBeGreaterThanOrEqual(5);
+    expect(after.renewalWaits - before.renewalWaits).toBeLessThanOrEqual(2);
+  });
+});
+
 describe("hosts", () => {
   // #19: `alpha.<root>@beta.<root>` parsed as userinfo and served beta.
   it("answers a Host with userinfo with 400, never another project's site", async ({ expect }) => {

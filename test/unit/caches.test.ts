@@ -4,8 +4,8 @@
  * serving one project while its live version flips.
  */
 import { describe, it } from "vitest";
-import { freshness, LeaseCache, RENEW_AFTER, type Leased } from "../../src/serve/lease.ts";
-import { Lru } from "../../src/serve/lru.ts";
+import { freshness, LeaseCache, RENEW_AFTER, type Leased } from "../../src/shared/lease.ts";
+import { Lru } from "../../src/shared/lru.ts";
 
 describe("Lru", () => {
   it("evicts the least recently used entry past its entry bound", ({ expect }) => {

@@ -69,7 +69,7 @@ const ALLOWED: Record<string, string[]> = {
   storage: ["storage", "errors"],
   manifest: ["manifest", "rules", "blob", "storage", "shared", "errors", "env"],
   loader: ["loader", "rules", "blob", "shared", "errors", "env"],
-  serve: ["serve", "rules", "blob", "loader", "shared", "errors", "env"],
+  serve: ["serve", "rules", "blob", "loader", "storage", "shared", "errors", "env"],
   api: ["api", "registry", "rules", "blob", "loader", "shared", "errors", "env"],
   registry: ["registry", "storage", "shared", "errors", "env"],
   console: ["console", "errors"],

@@ -7,7 +7,7 @@
  * and eviction cost at most an extra question, never a request served on
  * what a change replaced. The URLs are under a domain no visitor can reach.
  */
-import type { Leased } from "./lease.ts";
+import type { Leased } from "../shared/lease.ts";
 
 const ORIGIN = "https://leases.r2-assets.invalid";
 
@@ -29,5 +29,21 @@ export async function readShared<V>(key: string): Promise<Leased<V> | null> {
 export async function writeShared<V>(key: string, entry: Leased<V>, leaseMs: number): Promise<void> {
   const seconds = Math.max(1, Math.ceil(leaseMs / 1000));
   const response = Response.json(entry, { headers: { "cache-control": `max-age=${seconds}` } });
+  await caches.default.put(urlOf(key), response).catch(() => undefined);
+}
+
+/** Immutable bytes shared by the location (a host filter at one stamp), or null. */
+export async function readSharedBytes(key: string): Promise<{ bytes: Uint8Array; meta: string } | null> {
+  const response = await caches.default.match(urlOf(key)).catch(() => undefined);
+  if (!response) {
+    return null;
+  }
+  const bytes = await response.arrayBuffer().catch(() => null);
+  return bytes ? { bytes: new Uint8Array(bytes), meta: response.headers.get("x-meta") ?? "" } : null;
+}
+
+/** Shares immutable bytes for an hour; `meta` travels with them. */
+export async function writeSharedBytes(key: string, bytes: Uint8Array, meta: string): Promise<void> {
+  const response = new Response(bytes.slice(), { headers: { "cache-control": "max-age=3600", "x-meta": meta } });
   await caches.default.put(urlOf(key), response).catch(() => undefined);
 }
