@@ -30,6 +30,9 @@ export interface Env {
 
 export type ManifestStub = DurableObjectStub<ProjectManifest>;
 
+/** The name of the one ProjectRegistry Durable Object. */
+export const REGISTRY_NAME = "registry";
+
 /** The lease on pointers and versions (see src/shared/lease.ts). */
 export function pointerLeaseMs(env: Pick<Env, "POINTER_LEASE_MS">): number {
   const configured = Number(env.POINTER_LEASE_MS);

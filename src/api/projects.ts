@@ -1,16 +1,19 @@
 /** Project endpoints: create, list, inspect, settings, delete, deploy tokens. */
 import type { IRequest } from "itty-router";
 import { AppError, unwrap } from "../errors.ts";
-import { DEFAULT_TOKEN_SCOPE, MAX_JSON_BODY_BYTES, TOKEN_SCOPES, type TokenScope } from "../shared/limits.ts";
-import { mapLimit } from "../shared/pool.ts";
+import {
+  DEFAULT_PROJECTS_PAGE,
+  DEFAULT_TOKEN_SCOPE,
+  MAX_JSON_BODY_BYTES,
+  MAX_PROJECTS_PAGE,
+  TOKEN_SCOPES,
+  type TokenScope,
+} from "../shared/limits.ts";
 import { registryStub } from "../registry/view.ts";
 import { newDeployToken, requireAdmin } from "./auth.ts";
 import { badField, isPlainObject, optionalBoolean, optionalInteger, optionalString, readJson } from "./body.ts";
-import { isReservedHyphenLabel } from "../shared/names.ts";
-import { callerOf, manifestOf, openProject, siteUrl, type ApiContext } from "./context.ts";
-
-/** Projects asked about their state at once, listing. */
-const LIST_CONCURRENCY = 8;
+import { isProjectName, isReservedHyphenLabel } from "../shared/names.ts";
+import { callerOf, openProject, siteUrl, type ApiContext } from "./context.ts";
 
 /** purge() calls one DELETE makes before it answers with its progress. */
 const PURGE_CALLS = 5;
@@ -34,24 +37,41 @@ export async function createProject(request: IRequest, ctx: ApiContext): Promise
   }
   unwrap(await registryStub(ctx.env).register(scope.name));
   const { created, project } = unwrap(await scope.manifest.createProject(scope.name, retention));
+  if (!created) {
+    // Brings the registry's summary of a project made before summaries existed up to date.
+    await scope.manifest.publishSummary();
+  }
   return Response.json({ ...project, url: siteUrl(request, ctx.env, scope.name) }, { status: created ? 201 : 200 });
 }
 
-/** GET /api/projects (admin): every project, with its live version, aliases, domains and stored bytes. */
+/**
+ * GET /api/projects?limit=&cursor=&prefix= (admin): a page of projects in
+ * name order, each with its live version, aliases, domains, stored bytes
+ * and last deploy, answered from the registry alone (each project's
+ * Durable Object keeps its summary there). `cursor` is null after the last
+ * page.
+ */
 export async function listProjects(request: IRequest, ctx: ApiContext): Promise<Response> {
   requireAdmin(await callerOf(request, ctx.env, ctx.ctx), "list projects");
-  const registered = await registryStub(ctx.env).listProjects();
-  const projects = await mapLimit(registered, LIST_CONCURRENCY, async (entry) => {
-    const info = entry.state === "active" ? await manifestOf(ctx.env, entry.name).getProject() : null;
-    return {
-      ...entry,
-      activeVersion: info?.ok ? info.value.activeVersion : null,
-      aliases: info?.ok ? info.value.aliases : {},
-      storedBytes: info?.ok ? info.value.storedBytes : 0,
-      url: siteUrl(request, ctx.env, entry.name),
-    };
+  const query = new URL(request.url).searchParams;
+  const limitText = query.get("limit") ?? String(DEFAULT_PROJECTS_PAGE);
+  const limit = Number(limitText);
+  if (!/^\d+$/.test(limitText) || limit < 1 || limit > MAX_PROJECTS_PAGE) {
+    throw badField("limit", `must be a whole number from 1 to ${MAX_PROJECTS_PAGE}`);
+  }
+  const cursor = query.get("cursor");
+  if (cursor !== null && !isProjectName(cursor)) {
+    throw badField("cursor", "must be the cursor a previous page returned");
+  }
+  const prefix = query.get("prefix") ?? "";
+  if (!/^[a-z0-9-]{0,63}$/.test(prefix)) {
+    throw badField("prefix", "must be the start of a project name (a-z, 0-9 and -)");
+  }
+  const page = await registryStub(ctx.env).listProjects({ limit, cursor, prefix });
+  return Response.json({
+    projects: page.projects.map((project) => ({ ...project, url: siteUrl(request, ctx.env, project.name) })),
+    cursor: page.cursor,
   });
-  return Response.json({ projects });
 }
 
 /**

@@ -54,7 +54,7 @@ Versions:
   gc --project <name>               Delete stored files no retained version uses
 
 Running the platform:
-  projects                          List every project (admin)
+  projects [--prefix <p>]           List every project, or those whose names start with <p> (admin)
   project create <name> [--retain <n>]         Create a project (admin)
   project delete <name> [--yes]     Delete a project, its versions and files (admin; asks first)
   domains add|list|remove [hostname] --project <p> [--alias <name>]   Custom domains (admin)
@@ -93,6 +93,7 @@ const OPTIONS = {
   "not-found-handling": { type: "string" },
   to: { type: "string" },
   limit: { type: "string" },
+  prefix: { type: "string" },
   yes: { type: "boolean" },
   retain: { type: "string" },
   scope: { type: "string" },
@@ -211,7 +212,7 @@ async function dispatch(
       return commands.gc(client, project());
     case "projects":
       expectArgs(command, args, []);
-      return platform.listProjects(client);
+      return platform.listProjects(client, values.prefix ?? "");
     case "project": {
       const [action, name] = expectArgs(command, args, ["create|delete", "<name>"]);
       if (action === "create") {

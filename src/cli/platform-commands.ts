@@ -13,15 +13,21 @@ import { formatBytes, formatTable } from "./format.ts";
 
 const projectPath = (project: string): string => `/api/projects/${project}`;
 
-type ListedProject = RegisteredProject & {
-  activeVersion: string | null;
-  aliases: Record<string, string>;
-  storedBytes: number;
-  url: string;
-};
+type ListedProject = RegisteredProject & { url: string };
 
-export async function listProjects(client: ApiClient): Promise<CommandOutput> {
-  const { projects } = await client.request<{ projects: ListedProject[] }>("GET", "/api/projects");
+/** Every project (or those whose names start with `prefix`), following the API's pages. */
+export async function listProjects(client: ApiClient, prefix = ""): Promise<CommandOutput> {
+  const projects: ListedProject[] = [];
+  let cursor: string | null = null;
+  do {
+    const query = new URLSearchParams({ limit: "1000", ...(prefix ? { prefix } : {}), ...(cursor ? { cursor } : {}) });
+    const page: { projects: ListedProject[]; cursor: string | null } = await client.request(
+      "GET",
+      `/api/projects?${query}`,
+    );
+    projects.push(...page.projects);
+    cursor = page.cursor;
+  } while (cursor !== null);
   if (projects.length === 0) {
     return { json: projects, text: "no projects yet" };
   }

@@ -110,11 +110,27 @@ function siteUrl(project, label) {
   return `${protocol}//${label ? `${label}.` : ""}${project}.${root}${port ? `:${port}` : ""}/`;
 }
 
+/** Projects a page of the list holds. */
+const PROJECTS_PAGE = 100;
+
+/** The first page of projects whose names start with the search box's text; "More" adds the next. */
 async function showProjects() {
-  const { projects } = await api("GET", "/api/projects");
-  const rows = $("project-rows");
-  rows.replaceChildren(
-    ...projects.map((project) => {
+  $("project-rows").replaceChildren();
+  await addProjects(null);
+  show("projects");
+}
+
+async function addProjects(cursor) {
+  const query = new URLSearchParams({ limit: String(PROJECTS_PAGE), prefix: $("project-prefix").value.trim() });
+  if (cursor) {
+    query.set("cursor", cursor);
+  }
+  const page = await api("GET", `/api/projects?${query}`);
+  const more = $("more-projects");
+  more.hidden = page.cursor === null;
+  more.onclick = () => void addProjects(page.cursor).catch(showError);
+  $("project-rows").append(
+    ...page.projects.map((project) => {
       const tr = document.createElement("tr");
       tr.append(
         cell(link(project.name, `#/projects/${project.name}`)),
@@ -126,7 +142,6 @@ async function showProjects() {
       return tr;
     }),
   );
-  show("projects");
 }
 
 async function showProject(name) {
@@ -335,6 +350,12 @@ $("sign-out").addEventListener("click", () => {
   showError(null);
   window.location.hash = "";
   void route();
+});
+
+$("project-search").addEventListener("submit", (event) => {
+  event.preventDefault();
+  showError(null);
+  void showProjects().catch(showError);
 });
 
 window.addEventListener("hashchange", () => void route());

@@ -9,7 +9,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { BlobStore } from "../blob/r2-store.ts";
-import { pointerLeaseMs, waitOutLease, type Env } from "../env.ts";
+import { pointerLeaseMs, REGISTRY_NAME, waitOutLease, type Env } from "../env.ts";
 import { fail, succeed, type Outcome } from "../errors.ts";
 import type { ServingConfig } from "../rules/config.ts";
 import { COLLECT_UNLISTED_AFTER_MS, DEFAULT_RETENTION, type TokenScope } from "../shared/limits.ts";
@@ -103,6 +103,31 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
     applyMigrations(this.#db);
     insertProject(this.#db, name, retention, newIncarnation(Date.now()), Date.now());
     return succeed({ created: true, project: projectInfo(this.#db, this.#requireRow()) });
+  }
+
+  /**
+   * Tells the registry this project's summary, so that the project list is
+   * answered from the registry alone. Best effort: a summary that fails to
+   * arrive is replaced by the next change's.
+   */
+  async publishSummary(): Promise<void> {
+    const row = this.#row();
+    if (!row || row.deleting === 1) {
+      return;
+    }
+    const info = projectInfo(this.#db, row);
+    const last = this.#db.first<{ at: number | null }>(
+      "SELECT MAX(finalized_at) AS at FROM versions WHERE state = 'ready'",
+    )?.at;
+    await this.env.REGISTRY.getByName(REGISTRY_NAME)
+      .setSummary(row.name, {
+        activeVersion: info.activeVersion,
+        aliases: info.aliases,
+        storedBytes: info.storedBytes,
+        lastDeployAt: last ? new Date(last).toISOString() : null,
+        at: Date.now(),
+      })
+      .catch((error: unknown) => console.error(`the summary of ${row.name} did not reach the registry:`, error));
   }
 
   getProject(): Outcome<ProjectInfo> {
@@ -353,7 +378,9 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
     if (!ledger.ok) {
       return ledger;
     }
-    return succeed(await ledger.value.collect(Date.now()));
+    const collected = await ledger.value.collect(Date.now());
+    await this.publishSummary();
+    return succeed(collected);
   }
 
   // ── Serving ─────────────────────────────────────────────────────────────
@@ -465,11 +492,12 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
   /**
    * Returns a committed change's outcome once every serving isolate's lease
    * on what it replaced has run out (when `changed` says it replaced
-   * anything): the one place pointer moves and deletions wait.
+   * anything), and the registry has the project's new summary: the one
+   * place pointer moves and deletions wait.
    */
   async #settled<T>(outcome: Outcome<T>, changed: (value: T) => boolean = () => true): Promise<Outcome<T>> {
-    if (outcome.ok && changed(outcome.value)) {
-      await waitOutLease(this.env);
+    if (outcome.ok) {
+      await Promise.all([changed(outcome.value) ? waitOutLease(this.env) : undefined, this.publishSummary()]);
     }
     return outcome;
   }

@@ -13,11 +13,29 @@ export interface DomainInfo {
   createdAt: string;
 }
 
-export interface RegisteredProject {
+/** What the project's Durable Object tells the registry about it whenever it changes. */
+export interface ProjectSummary {
+  activeVersion: string | null;
+  /** Alias name → the version it names. */
+  aliases: Record<string, string>;
+  storedBytes: number;
+  /** When a version was last finalized (ISO 8601), if ever. */
+  lastDeployAt: string | null;
+  /** When the summary was taken, ms since the epoch: an older one never replaces a newer. */
+  at: number;
+}
+
+export interface RegisteredProject extends Omit<ProjectSummary, "at"> {
   name: string;
   createdAt: string;
   state: "active" | "deleting";
   domains: DomainInfo[];
+}
+
+/** A page of the project list, in name order; `cursor` asks for the next, null after the last. */
+export interface ProjectPage {
+  projects: RegisteredProject[];
+  cursor: string | null;
 }
 
 /**
@@ -52,7 +70,10 @@ export interface RegistryRpc {
   /** What a custom domain serves, or null. */
   domain(hostname: string): DomainTarget | null;
   state(name: string): "active" | "deleting" | null;
-  listProjects(): RegisteredProject[];
+  /** Projects whose names follow `cursor` (and start with `prefix`), in name order, at most `limit`. */
+  listProjects(query: { limit: number; cursor: string | null; prefix: string }): ProjectPage;
+  /** Records a project's summary (from its own Durable Object). */
+  setSummary(name: string, summary: ProjectSummary): void;
   /** Marks a project as being deleted: it is no longer served, and no one can deploy to it. */
   beginDelete(name: string): Promise<Outcome<{ state: "deleting" }>>;
   /** Forgets a deleted project and its domains; its name is free again. */

@@ -9,19 +9,27 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import init from "../../migrations/registry/0001_init.sql";
+import summaries from "../../migrations/registry/0002_summaries.sql";
 import { waitOutLease, type Env } from "../env.ts";
 import { fail, succeed, type Outcome } from "../errors.ts";
 import { Db } from "../storage/db.ts";
 import { applyMigrations, type Migration } from "../storage/migrate.ts";
 import { buildBloom } from "../shared/bloom.ts";
-import type { DomainInfo, DomainTarget, HostFilter, RegisteredProject, RegistryRpc } from "./contract.ts";
+import type { DomainInfo, DomainTarget, HostFilter, ProjectPage, ProjectSummary, RegistryRpc } from "./contract.ts";
 
-export const REGISTRY_MIGRATIONS: readonly Migration[] = [{ id: 1, name: "init", sql: init }];
+export const REGISTRY_MIGRATIONS: readonly Migration[] = [
+  { id: 1, name: "init", sql: init },
+  { id: 2, name: "summaries", sql: summaries },
+];
 
 interface ProjectRow extends Record<string, SqlStorageValue> {
   name: string;
   created_at: number;
   state: "active" | "deleting";
+  live_version: string | null;
+  aliases: string;
+  stored_bytes: number;
+  last_deploy_at: number | null;
 }
 
 interface DomainRow extends Record<string, SqlStorageValue> {
@@ -86,14 +94,49 @@ export class ProjectRegistry extends DurableObject<Env> implements RegistryRpc {
     return this.#project(name)?.state ?? null;
   }
 
-  listProjects(): RegisteredProject[] {
-    const domains = this.#db.all<DomainRow>("SELECT * FROM domains ORDER BY hostname");
-    return this.#db.all<ProjectRow>("SELECT * FROM projects ORDER BY name").map((row) => ({
-      name: row.name,
-      createdAt: new Date(row.created_at).toISOString(),
-      state: row.state,
-      domains: domains.filter((domain) => domain.project === row.name).map(toDomainInfo),
-    }));
+  listProjects({ limit, cursor, prefix }: { limit: number; cursor: string | null; prefix: string }): ProjectPage {
+    // Keyset paging by name: a project created meanwhile is listed once, in
+    // its place, and none is skipped or listed twice.
+    const rows = this.#db.all<ProjectRow>(
+      // Names are DNS labels: every one that starts with `prefix` sorts before `prefix` + "~".
+      `SELECT * FROM projects WHERE name > ? AND name >= ? AND name < ? ORDER BY name LIMIT ?`,
+      cursor ?? "",
+      prefix,
+      `${prefix}~`,
+      limit + 1,
+    );
+    const page = rows.slice(0, limit);
+    const domains = new Map<string, DomainInfo[]>();
+    for (const row of page) {
+      domains.set(row.name, this.domainsOf(row.name));
+    }
+    return {
+      projects: page.map((row) => ({
+        name: row.name,
+        createdAt: new Date(row.created_at).toISOString(),
+        state: row.state,
+        activeVersion: row.live_version,
+        aliases: JSON.parse(row.aliases) as Record<string, string>,
+        storedBytes: row.stored_bytes,
+        lastDeployAt: row.last_deploy_at === null ? null : new Date(row.last_deploy_at).toISOString(),
+        domains: domains.get(row.name) ?? [],
+      })),
+      cursor: rows.length > limit ? (page.at(-1)?.name ?? null) : null,
+    };
+  }
+
+  setSummary(name: string, summary: ProjectSummary): void {
+    this.#db.run(
+      `UPDATE projects SET live_version = ?, aliases = ?, stored_bytes = ?, last_deploy_at = ?, summary_at = ?
+       WHERE name = ? AND summary_at <= ?`,
+      summary.activeVersion,
+      JSON.stringify(summary.aliases),
+      summary.storedBytes,
+      summary.lastDeployAt === null ? null : Date.parse(summary.lastDeployAt),
+      summary.at,
+      name,
+      summary.at,
+    );
   }
 
   async beginDelete(name: string): Promise<Outcome<{ state: "deleting" }>> {

@@ -11,7 +11,7 @@
  * `<project>.<root>` hosts need nothing more: the project's own Durable
  * Object says whether it exists when its pointer is asked.
  */
-import { pointerLeaseMs, type Env } from "../env.ts";
+import { pointerLeaseMs, REGISTRY_NAME, type Env } from "../env.ts";
 import { mayContain, type BloomFilter } from "../shared/bloom.ts";
 import { Flights } from "../shared/flights.ts";
 import { freshness, LeaseCache, type Leased } from "../shared/lease.ts";
@@ -27,7 +27,7 @@ export type WaitUntil = (promise: Promise<unknown>) => void;
 export const registryStats = { registryCalls: 0, registryWaits: 0 };
 
 export function registryStub(env: Env): DurableObjectStub<ProjectRegistry> {
-  return env.REGISTRY.getByName("registry");
+  return env.REGISTRY.getByName(REGISTRY_NAME);
 }
 
 interface HostsCopy {

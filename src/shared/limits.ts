@@ -112,6 +112,11 @@ export const MAX_MESSAGE_LENGTH = 1000;
  */
 export const DEFAULT_POINTER_LEASE_MS = 1000;
 
+/** Projects in a page of GET /api/projects, unless `limit` asks for fewer. */
+export const DEFAULT_PROJECTS_PAGE = 100;
+/** The most a page of GET /api/projects holds. */
+export const MAX_PROJECTS_PAGE = 1000;
+
 /** Pointers and versions an isolate holds leases on. */
 export const LEASE_CACHE_ENTRIES = 10_000;
 

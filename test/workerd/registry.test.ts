@@ -1,0 +1,94 @@
+/**
+ * The registry at any tenant count (#20): the project list is paged from
+ * the registry alone, with summaries each project's Durable Object keeps
+ * there, and stays stable under concurrent creation; serving asks the
+ * registry for nothing per request.
+ */
+import { describe, it } from "vitest";
+import { api, apiJson, createProject, deploy, site, uniqueProject } from "./helpers.ts";
+
+interface Listed {
+  name: string;
+  activeVersion: string | null;
+  aliases: Record<string, string>;
+  storedBytes: number;
+  lastDeployAt: string | null;
+}
+
+async function page(query: Record<string, string>): Promise<{ projects: Listed[]; cursor: string | null }> {
+  return apiJson("GET", `/api/projects?${new URLSearchParams(query)}`);
+}
+
+describe("the project list", () => {
+  it("pages by name, nothing listed twice or skipped while projects are created meanwhile", async ({ expect }) => {
+    const prefix = `page-${crypto.randomUUID().slice(0, 6)}-`;
+    const first = Array.from({ length: 24 }, (_, i) => `${prefix}${String(i).padStart(2, "0")}`);
+    await Promise.all(first.map((name) => createProject(name)));
+    const listed: string[] = [];
+    let cursor: string | null = null;
+    let created = 0;
+    do {
+      const next = await page({ limit: "5", prefix, ...(cursor ? { cursor } : {}) });
+      listed.push(...next.projects.map((project) => project.name));
+      cursor = next.cursor;
+      // Projects are created between pages, before and after the cursor.
+      await createProject(`${prefix}${String(created).padStart(2, "0")}x`);
+      created += 1;
+    } while (cursor !== null);
+    expect(new Set(listed).size).toBe(listed.length);
+    expect(listed).toEqual([...listed].sort());
+    expect(listed).toEqual(expect.arrayContaining(first));
+    expect(listed.every((name) => name.startsWith(prefix))).toBe(true);
+  });
+
+  it("shows each project's summary, kept up to date by the project itself", async ({ expect }) => {
+    const project = uniqueProject("summary");
+    await createProject(project);
+    const { version: one } = await deploy(project, { "/index.html": "one" });
+    const { version: two } = await deploy(project, { "/index.html": "two, longer" });
+    let [listed] = (await page({ prefix: project })).projects;
+    expect(listed).toMatchObject({ name: project, activeVersion: two, aliases: {} });
+    expect(listed?.storedBytes).toBeGreaterThan(0);
+    expect(listed?.lastDeployAt).not.toBeNull();
+    await apiJson("POST", `/api/projects/${project}/rollback`, { body: {} });
+    await apiJson("PUT", `/api/projects/${project}/aliases/staging`, { body: { version: two } });
+    [listed] = (await page({ prefix: project })).projects;
+    expect(listed).toMatchObject({ activeVersion: one, aliases: { staging: two } });
+  });
+
+  it("refuses a bad limit, cursor or prefix, naming the field", async ({ expect }) => {
+    for (const [query, field] of [
+      ["limit=0", "limit"],
+      ["limit=1001", "limit"],
+      ["limit=1e2", "limit"],
+      ["cursor=Not_A_Name", "cursor"],
+      ["prefix=UPPER", "prefix"],
+    ] as const) {
+      const response = await api("GET", `/api/projects?${query}`);
+      expect([query, response.status, (await response.json<{ error: { field: string } }>()).error.field]).toEqual([
+        query,
+        400,
+        field,
+      ]);
+    }
+  });
+});
+
+describe("serving", () => {
+  it("asks the registry nothing for requests to known and unknown hosts once its filter is held", async ({
+    expect,
+  }) => {
+    const project = uniqueProject("quiet");
+    await createProject(project);
+    await deploy(project, { "/index.html": "quiet" });
+    expect((await site(project, "/")).status).toBe(200);
+    const before = await apiJson<{ registryWaits: number }>("GET", "/api/stats");
+    for (let i = 0; i < 5; i += 1) {
+      expect((await site(project, "/")).status).toBe(200);
+      expect((await site(`nobody-${i}-${project}`, "/")).status).toBe(404);
+    }
+    const after = await apiJson<{ registryWaits: number }>("GET", "/api/stats");
+    // Only a filter whose 25 ms lease ran out between two requests can make one wait.
+    expect(after.registryWaits - before.registryWaits).toBeLessThanOrEqual(2);
+  });
+});
