@@ -23,7 +23,7 @@ export async function listProjects(client: ApiClient, prefix = ""): Promise<Comm
     const query = new URLSearchParams({ limit: "1000", ...(prefix ? { prefix } : {}), ...(cursor ? { cursor } : {}) });
     const page: { projects: ListedProject[]; cursor: string | null } = await client.request(
       "GET",
-      `/api/projects?${query}`,
+      `/api/projects?${query.toString()}`,
     );
     projects.push(...page.projects);
     cursor = page.cursor;

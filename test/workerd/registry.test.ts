@@ -16,7 +16,7 @@ interface Listed {
 }
 
 async function page(query: Record<string, string>): Promise<{ projects: Listed[]; cursor: string | null }> {
-  return apiJson("GET", `/api/projects?${new URLSearchParams(query)}`);
+  return apiJson("GET", `/api/projects?${new URLSearchParams(query).toString()}`);
 }
 
 describe("the project list", () => {
