@@ -6,6 +6,8 @@
  *   deploy  many small files with the CLI vs one R2 write per blob (deploy.ts)
  *   serve   requests per second vs a Worker that reads R2 directly (serve.ts)
  *   large   one large file up and down vs R2 (large.ts)
+ *   projects  creating many projects and paging the list (projects.ts;
+ *           R2_ASSETS_BENCH_PROJECTS, default 2000)
  *
  * R2_ASSETS_BENCH_FILES sets the deploy section's file counts (default
  * "10000,100000"); the serving section's large-manifest scenario uses the
@@ -18,15 +20,17 @@ import { startPlatform } from "../test/e2e/platform.ts";
 import { log } from "./common.ts";
 import { deployFigures, deployReport, type DeployFigures } from "./deploy.ts";
 import { largeSection } from "./large.ts";
+import { projectsSection } from "./projects.ts";
 import { serveSection } from "./serve.ts";
 
-const SECTIONS = new Set((process.env.R2_ASSETS_BENCH_SECTIONS ?? "deploy,serve,large").split(","));
+const SECTIONS = new Set((process.env.R2_ASSETS_BENCH_SECTIONS ?? "deploy,serve,large,projects").split(","));
+const PROJECTS = Number(process.env.R2_ASSETS_BENCH_PROJECTS ?? "2000");
 const FILE_COUNTS = (process.env.R2_ASSETS_BENCH_FILES ?? "10000,100000").split(",").map(Number);
 
 async function main(): Promise<void> {
   for (const section of SECTIONS) {
-    if (!["deploy", "serve", "large"].includes(section)) {
-      throw new Error(`R2_ASSETS_BENCH_SECTIONS: unknown section "${section}" (deploy, serve, large)`);
+    if (!["deploy", "serve", "large", "projects"].includes(section)) {
+      throw new Error(`R2_ASSETS_BENCH_SECTIONS: unknown section "${section}" (deploy, serve, large, projects)`);
     }
   }
   if (!FILE_COUNTS.every((count) => Number.isSafeInteger(count) && count > 0)) {
@@ -73,6 +77,16 @@ async function main(): Promise<void> {
   }
   if (SECTIONS.has("large")) {
     out.push(...(await largeSection()), "");
+  }
+  if (SECTIONS.has("projects")) {
+    const state = await mkdtemp(join(tmpdir(), "r2a-bench-p-"));
+    const platform = await startPlatform({ state, leaseMs: 1000 });
+    try {
+      out.push(...(await projectsSection(platform, PROJECTS)), "");
+    } finally {
+      await platform.stop();
+      await rm(state, { recursive: true, force: true });
+    }
   }
 }
 

@@ -100,8 +100,11 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
     if (!checked.ok) {
       return checked;
     }
-    applyMigrations(this.#db);
-    insertProject(this.#db, name, retention, newIncarnation(Date.now()), Date.now());
+    // A new database takes every migration and the project row in one transaction.
+    this.#db.transaction(() => {
+      applyMigrations(this.#db);
+      insertProject(this.#db, name, retention, newIncarnation(Date.now()), Date.now());
+    });
     return succeed({ created: true, project: projectInfo(this.#db, this.#requireRow()) });
   }
 

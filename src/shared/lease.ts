@@ -14,8 +14,23 @@
  */
 import { Lru } from "./lru.ts";
 
-/** The share of a lease after which it is renewed in the background. */
+/**
+ * The share of a lease after which it is renewed in the background: at
+ * least RENEW_AFTER, plus up to RENEW_SPREAD chosen once per isolate, so
+ * that the isolates of a location do not all renew at once and most take
+ * the renewal one of them shared (see src/storage/location.ts).
+ */
 export const RENEW_AFTER = 0.5;
+export const RENEW_SPREAD = 0.25;
+
+let spread: number | null = null;
+
+/** This isolate's renewal point, as a share of the lease. */
+function renewAfter(): number {
+  // Chosen on first use: randomness is not available while a Worker's global scope runs.
+  spread ??= Math.random() * RENEW_SPREAD;
+  return RENEW_AFTER + spread;
+}
 
 /** A fact and when the Durable Object was asked for it (ms since the epoch). */
 export interface Leased<V> {
@@ -26,13 +41,13 @@ export interface Leased<V> {
 /** What a lease held at `now` allows: serve on it, serve on it and renew it, or nothing. */
 export type Freshness = "fresh" | "renew" | "expired";
 
-export function freshness(askedAt: number, now: number, leaseMs: number): Freshness {
+export function freshness(askedAt: number, now: number, leaseMs: number, renewAt: number = renewAfter()): Freshness {
   const age = now - askedAt;
   // Clocks that go backwards end the lease too: it cannot be trusted.
   if (age >= leaseMs || age < 0) {
     return "expired";
   }
-  return age >= leaseMs * RENEW_AFTER ? "renew" : "fresh";
+  return age >= leaseMs * renewAt ? "renew" : "fresh";
 }
 
 export class LeaseCache<V> {

@@ -76,6 +76,10 @@ export interface PlatformOptions {
   state?: string;
   /** The serving isolates' lease on pointers, in ms (default 200). */
   leaseMs?: number;
+  /** More Workers to run in the same `wrangler dev`, each its own isolate (the network simulation's). */
+  extraConfigs?: string[];
+  /** The admin token (default: a new one). */
+  token?: string;
 }
 
 /** Starts `wrangler dev` and waits until the API answers. */
@@ -86,13 +90,14 @@ export async function startPlatform({
 }: PlatformOptions = {}): Promise<Platform> {
   const port = await freePort();
   const state = options.state ?? (await mkdtemp(join(tmpdir(), "r2a-e2e-state-")));
-  const token = `e2e-${randomUUID()}`;
+  const token = options.token ?? `e2e-${randomUUID()}`;
   const child = spawn(
     "npx",
     [
       "wrangler",
       "dev",
       ...(config ? ["--config", config] : []),
+      ...(options.extraConfigs ?? []).flatMap((extra) => ["--config", extra]),
       "--port",
       String(port),
       "--ip",

@@ -4,7 +4,7 @@
  * serving one project while its live version flips.
  */
 import { describe, it } from "vitest";
-import { freshness, LeaseCache, RENEW_AFTER, type Leased } from "../../src/shared/lease.ts";
+import { freshness, LeaseCache, RENEW_AFTER, RENEW_SPREAD, type Leased } from "../../src/shared/lease.ts";
 import { Lru } from "../../src/shared/lru.ts";
 
 describe("Lru", () => {
@@ -57,12 +57,15 @@ describe("LeaseCache", () => {
   });
 
   it("is renewed ahead once RENEW_AFTER of it has passed, and trusted until it runs out (#20)", ({ expect }) => {
-    expect(freshness(1000, 1000, 1000)).toBe("fresh");
+    expect(freshness(1000, 1000, 1000, RENEW_AFTER)).toBe("fresh");
+    expect(freshness(1000, 1000 + 1000 * RENEW_AFTER - 1, 1000, RENEW_AFTER)).toBe("fresh");
+    expect(freshness(1000, 1000 + 1000 * RENEW_AFTER, 1000, RENEW_AFTER)).toBe("renew");
+    expect(freshness(1000, 1999, 1000, RENEW_AFTER)).toBe("renew");
+    expect(freshness(1000, 2000, 1000, RENEW_AFTER)).toBe("expired");
+    expect(freshness(1000, 999, 1000, RENEW_AFTER)).toBe("expired");
+    // Each isolate renews somewhere in [RENEW_AFTER, RENEW_AFTER + RENEW_SPREAD) of the lease.
     expect(freshness(1000, 1000 + 1000 * RENEW_AFTER - 1, 1000)).toBe("fresh");
-    expect(freshness(1000, 1000 + 1000 * RENEW_AFTER, 1000)).toBe("renew");
-    expect(freshness(1000, 1999, 1000)).toBe("renew");
-    expect(freshness(1000, 2000, 1000)).toBe("expired");
-    expect(freshness(1000, 999, 1000)).toBe("expired");
+    expect(freshness(1000, 1000 + 1000 * (RENEW_AFTER + RENEW_SPREAD), 1000)).toBe("renew");
   });
 });
 
