@@ -1,7 +1,8 @@
 /**
  * A project's blobs in R2, content-addressed under
- * projects/<project>/blobs/<hash>. The only module that knows the key
- * scheme. Blobs are written once, after their body is verified, and never
+ * projects/<project>/blobs/<hash> (or in packs, projects/<project>/packs/<id>),
+ * and its versions' manifest snapshots, projects/<project>/manifests/<version>/<page>.
+ * The only module that knows the key scheme. Blobs are written once, after their body is verified, and never
  * overwritten.
  */
 import { fail, succeed, type Outcome } from "../errors.ts";
@@ -276,6 +277,29 @@ export class BlobStore {
     const sized = new FixedLengthStream(size);
     readable.pipeTo(sized.writable).catch(() => undefined);
     return { readable: sized.readable, verification };
+  }
+
+  /** Stores one page of a version's manifest snapshot (see src/shared/snapshot.ts). */
+  async putSnapshotPage(version: string, page: number, bytes: Uint8Array): Promise<void> {
+    await this.#bucket.put(this.#snapshotKey(version, page), bytes);
+  }
+
+  /** One page of a version's manifest snapshot, or null if it is not stored. */
+  async snapshotPage(version: string, page: number): Promise<Uint8Array | null> {
+    const object = await this.#bucket.get(this.#snapshotKey(version, page));
+    return object ? new Uint8Array(await object.arrayBuffer()) : null;
+  }
+
+  /** Deletes the `pages` pages of a version's manifest snapshot. */
+  async deleteSnapshot(version: string, pages: number): Promise<void> {
+    const keys = Array.from({ length: pages }, (_, page) => this.#snapshotKey(version, page));
+    for (let start = 0; start < keys.length; start += DELETE_BATCH) {
+      await this.#bucket.delete(keys.slice(start, start + DELETE_BATCH));
+    }
+  }
+
+  #snapshotKey(version: string, page: number): string {
+    return `${this.#projectPrefix}manifests/${version}/${page}`;
   }
 
   /** Deletes up to a batch of the project's objects in R2 (blobs, and any others under its prefix); returns how many. */

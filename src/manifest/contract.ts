@@ -189,6 +189,12 @@ export interface Lookup {
   config?: VersionConfig;
   /** The files among the paths asked for that exist. */
   files: FileRef[];
+  /**
+   * How the version's manifest snapshot is split (2^bits pages in R2; see
+   * src/shared/snapshot.ts), or null while it has none: then paths are
+   * asked of the Durable Object.
+   */
+  snapshotBits: number | null;
 }
 
 /** Why a target cannot be served (the `reason` detail of a failed lookup). */
@@ -298,6 +304,10 @@ export interface ManifestRpc {
   setPinned(by: Authority, version: string, pinned: boolean): Outcome<{ version: string; pinned: boolean }>;
   collectGarbage(by: Authority): Promise<Outcome<GcResult>>;
 
-  /** Serving: which version a target names, its configuration if asked, and the files asked for. */
+  /**
+   * Serving: which version a target names, its configuration if asked, and
+   * the files asked for. A finalized version without a snapshot (finalized
+   * before snapshots existed) gets one written in the background.
+   */
   lookup(query: LookupQuery): Outcome<Lookup>;
 }

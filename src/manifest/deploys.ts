@@ -12,6 +12,7 @@ import { deployLive, setAlias } from "./pointers.ts";
 import type { Db } from "../storage/db.ts";
 import { quotasOf, requireProject } from "./project.ts";
 import { pruneVersions } from "./retention.ts";
+import { pathHash } from "../shared/snapshot.ts";
 import type { Actor } from "./authority.ts";
 import type { FileEntry, FinalizeResult, PageResult, ServerRef, StartedDeploy } from "./contract.ts";
 import { saveServerRef } from "./server-code.ts";
@@ -100,7 +101,13 @@ export function addFiles(db: Db, id: string, entries: readonly FileEntry[], now:
     // The page goes to SQLite as one JSON parameter, and each step below is
     // one statement over all of it: a statement per file costs far more.
     const page = JSON.stringify(
-      entries.map((entry) => ({ path: entry.path, hash: entry.hash, size: entry.size, type: entry.contentType })),
+      entries.map((entry) => ({
+        path: entry.path,
+        hash: entry.hash,
+        size: entry.size,
+        type: entry.contentType,
+        ph: pathHash(entry.path),
+      })),
     );
     const conflict = db.first<{ idx: number; path: string }>(
       `${PAGE} SELECT page.idx, page.path FROM page CROSS JOIN files f ON f.version_id = ?2 AND f.path = page.path
@@ -147,8 +154,8 @@ export function addFiles(db: Db, id: string, entries: readonly FileEntry[], now:
       return fail("bad_request", `files: a version holds at most ${MAX_FILES_PER_VERSION} files`, { field: "files" });
     }
     db.run(
-      `${PAGE} INSERT INTO files (version_id, path, hash, size, content_type)
-        SELECT ?2, page.path, page.hash, page.size, page.type ${unlisted}`,
+      `${PAGE} INSERT INTO files (version_id, path, hash, size, content_type, path_hash)
+        SELECT ?2, page.path, page.hash, page.size, page.type, page.ph ${unlisted}`,
       page,
       id,
     );
@@ -164,7 +171,8 @@ export function addFiles(db: Db, id: string, entries: readonly FileEntry[], now:
  * table and look each row up in the page.
  */
 const PAGE = `WITH page AS MATERIALIZED (
-  SELECT key AS idx, value ->> 'path' AS path, value ->> 'hash' AS hash, value ->> 'size' AS size, value ->> 'type' AS type
+  SELECT key AS idx, value ->> 'path' AS path, value ->> 'hash' AS hash, value ->> 'size' AS size, value ->> 'type' AS type,
+    value ->> 'ph' AS ph
   FROM json_each(?1))`;
 
 /**

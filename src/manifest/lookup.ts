@@ -51,7 +51,10 @@ export function lookup(db: Db, project: ProjectRow, query: LookupQuery, now: num
   const config = query.known.includes(versionId)
     ? undefined
     : { serving: JSON.parse(row.config) as ServingConfig, server: serverRefOf(db, versionId) };
-  return succeed(config ? { version: versionId, config, files } : { version: versionId, files });
+  const snapshotBits = row.state === "ready" ? row.snapshot_bits : null;
+  return succeed(
+    config ? { version: versionId, config, files, snapshotBits } : { version: versionId, files, snapshotBits },
+  );
 }
 
 function unavailable(reason: Unavailable, message: string): Outcome<never> {

@@ -12,6 +12,7 @@ import scopesAndQuotas from "../../migrations/project/0006_scopes_and_quotas.sql
 import aliasesHistoryDeletion from "../../migrations/project/0007_aliases_history_deletion.sql";
 import packs from "../../migrations/project/0008_packs.sql";
 import authority from "../../migrations/project/0009_authority.sql";
+import snapshots from "../../migrations/project/0010_snapshots.sql";
 import { applyMigrations as apply, type Migration } from "../storage/migrate.ts";
 import type { Db } from "../storage/db.ts";
 
@@ -27,6 +28,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: 7, name: "aliases_history_deletion", sql: aliasesHistoryDeletion },
   { id: 8, name: "packs", sql: packs },
   { id: 9, name: "authority", sql: authority },
+  { id: 10, name: "snapshots", sql: snapshots },
 ];
 
 /** Applies the manifest's migrations not yet applied; returns their ids. */

@@ -18,6 +18,7 @@ import { BlobLedger } from "./blob-ledger.ts";
 import { Db } from "../storage/db.ts";
 import { addFiles, finalize, nextExpiry, startDeploy } from "./deploys.ts";
 import { lookup } from "./lookup.ts";
+import { dropSnapshots, writeSnapshot } from "./snapshots.ts";
 import { applyMigrations, isInitialized } from "./migrations.ts";
 import { MultipartUploads } from "./multipart.ts";
 import {
@@ -156,7 +157,7 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
     if (result.ok) {
       await this.#afterPrune(result.value.pruned);
     }
-    return this.#settled(result, (value) => value.pruned.length > 0);
+    return this.#dropEnded(await this.#settled(result, (value) => value.pruned.length > 0), (value) => value.pruned);
   }
 
   /** Sets some of the project's quotas (see Quotas). */
@@ -327,16 +328,19 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
     const need = options.activate || options.alias !== undefined ? "activate" : "deploy";
     const result = this.#as(by, need, (actor) => finalize(this.#db, version, options, actor, Date.now()));
     if (result.ok) {
+      // Written before the version is served anywhere: before this returns.
+      await writeSnapshot(this.#db, this.#blobStore(), version);
       await this.#afterPrune(result.value.pruned);
     }
     // A project is registered without waiting for serving isolates' host
     // filters to learn of it; its first versions wait for them instead.
     const young = (this.#row()?.created_at ?? 0) + pointerLeaseMs(this.env) > Date.now();
-    return this.#settled(
+    const settled = await this.#settled(
       result,
       (value) =>
         young || (value.active && value.previous !== value.version) || value.alias !== null || value.pruned.length > 0,
     );
+    return this.#dropEnded(settled, (value) => value.pruned);
   }
 
   // ── Versions ────────────────────────────────────────────────────────────
@@ -367,9 +371,10 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
     return this.#withProject(() => succeed(history(this.#db, limit)));
   }
 
-  deleteVersion(by: Authority, version: string): Promise<Outcome<{ version: string }>> {
+  async deleteVersion(by: Authority, version: string): Promise<Outcome<{ version: string }>> {
     // Its preview URL must 404 everywhere once this returns.
-    return this.#settled(this.#as(by, "manage", () => deleteVersion(this.#db, version)));
+    const settled = await this.#settled(this.#as(by, "manage", () => deleteVersion(this.#db, version)));
+    return this.#dropEnded(settled, (value) => [value.version]);
   }
 
   setPinned(by: Authority, version: string, pinned: boolean): Outcome<{ version: string; pinned: boolean }> {
@@ -394,7 +399,11 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
     if (!row || row.deleting === 1) {
       return fail("project_not_found", "project does not exist", { reason: "no-project" });
     }
-    return lookup(this.#db, row, query, Date.now());
+    const found = lookup(this.#db, row, query, Date.now());
+    if (found.ok && found.value.snapshotBits === null && getVersion(this.#db, found.value.version)?.state === "ready") {
+      this.#snapshotLater(found.value.version);
+    }
+    return found;
   }
 
   // ── Deletion ────────────────────────────────────────────────────────────
@@ -456,6 +465,32 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
     if (pruned.length > 0) {
       await this.#scheduleAlarm(Date.now() + COLLECT_AFTER_PRUNE_MS);
     }
+  }
+
+  /**
+   * Deletes the snapshots of the versions a change ended, once no isolate
+   * may read them any more (after the change settled).
+   */
+  async #dropEnded<T>(outcome: Outcome<T>, ended: (value: T) => readonly string[]): Promise<Outcome<T>> {
+    if (outcome.ok) {
+      await dropSnapshots(this.#db, this.#blobStore(), ended(outcome.value));
+    }
+    return outcome;
+  }
+
+  /** Versions whose snapshot is being written in the background. */
+  readonly #snapshotting = new Set<string>();
+
+  #snapshotLater(version: string): void {
+    if (this.#snapshotting.has(version)) {
+      return;
+    }
+    this.#snapshotting.add(version);
+    this.ctx.waitUntil(
+      writeSnapshot(this.#db, this.#blobStore(), version)
+        .catch((error: unknown) => console.error(`writing the snapshot of ${version} failed:`, error))
+        .finally(() => this.#snapshotting.delete(version)),
+    );
   }
 
   /** Sets the alarm to `time` unless it is already set to go off sooner. */

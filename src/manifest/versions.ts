@@ -17,6 +17,8 @@ export interface VersionRow extends Record<string, SqlStorageValue> {
   total_bytes: number;
   config: string;
   pinned: number;
+  /** See migrations/project/0010_snapshots.sql. */
+  snapshot_bits: number | null;
 }
 
 export function getVersion(db: Db, id: string): VersionRow | null {

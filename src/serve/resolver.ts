@@ -31,12 +31,15 @@ import { freshness, LeaseCache, type Leased } from "../shared/lease.ts";
 import { readShared, writeShared } from "../storage/location.ts";
 import { Flights } from "../shared/flights.ts";
 import { Lru } from "../shared/lru.ts";
+import { filesFromSnapshot } from "./snapshots.ts";
 import { stats } from "./stats.ts";
 
 /** A version's configuration, compiled for matching. */
 export interface VersionRouting {
   compiled: CompiledConfig;
   server: ServerRef | null;
+  /** How its manifest snapshot is split, once it has one (see snapshots.ts). */
+  snapshotBits: number | null;
   /** Roughly what it holds in memory. */
   bytes: number;
 }
@@ -107,7 +110,9 @@ export async function resolve(env: Env, request: ResolveRequest, waitUntil: Wait
     // last: if this request's answer for that version is known, only the
     // lease needs renewing, once for every request that is waiting on it.
     const guess = lastSeen.get(targetKey);
-    if (guess !== undefined && cachedAnswer(request, guess)) {
+    const guessSnapshot =
+      guess === undefined ? null : (routings.get(keyOf(request.project, guess))?.snapshotBits ?? null);
+    if (guess !== undefined && (cachedAnswer(request, guess) || guessSnapshot !== null)) {
       stats.renewalWaits += 1;
       state = await renewLease(env, request, targetKey, guess, waitUntil);
     }
@@ -197,8 +202,17 @@ async function ask(
   leased: string | undefined,
   waitUntil: WaitUntil,
 ): Promise<Resolution> {
-  const manifest = env.MANIFEST.getByName(request.project);
   const url = withoutQuery(request.url);
+  // A version known here with a snapshot answers for any path without a call.
+  const known = leased === undefined ? undefined : routings.get(keyOf(request.project, leased));
+  if (leased !== undefined && known && known.snapshotBits !== null) {
+    const target = { project: request.project, version: leased, bits: known.snapshotBits };
+    const files = await filesFromSnapshot(env, target, lookupsFor(url, known.compiled), waitUntil);
+    if (files) {
+      return decide(request, url, leased, known, files);
+    }
+  }
+  const manifest = env.MANIFEST.getByName(request.project);
   // The files to ask for follow the configuration of the version most
   // likely to answer: the leased one, or the one the target named last.
   const guess = leased ?? lastSeen.get(targetKey);
@@ -239,11 +253,11 @@ async function ask(
   const asked = new Set(paths);
   const needed = lookupsFor(url, routing.compiled).filter((path) => !asked.has(path));
   if (needed.length > 0) {
-    const more = await callLookup(manifest, {
-      target: { version: found.version },
-      paths: needed,
-      known: [found.version],
-    });
+    const target = { project: request.project, version: found.version, bits: routing.snapshotBits ?? 0 };
+    const fromSnapshot = routing.snapshotBits === null ? null : await filesFromSnapshot(env, target, needed, waitUntil);
+    const more = fromSnapshot
+      ? { ok: true as const, value: { files: [...fromSnapshot.values()] } }
+      : await callLookup(manifest, { target: { version: found.version }, paths: needed, known: [found.version] });
     if (!more.ok) {
       return { kind: "unavailable", reason: unavailableReason(more.failure.details?.reason) };
     }
@@ -251,6 +265,17 @@ async function ask(
       files.set(file.path, file);
     }
   }
+  return decide(request, url, found.version, routing, files);
+}
+
+/** Routes a request with the files it may need known, and keeps the answer for its shape. */
+function decide(
+  request: ResolveRequest,
+  url: URL,
+  version: string,
+  routing: VersionRouting,
+  files: ReadonlyMap<string, FileRef>,
+): Resolution {
   const decision = routeRequest(
     url,
     routing.compiled,
@@ -258,9 +283,9 @@ async function ask(
     shapeOf(request, routing),
   );
   const answer = toAnswer(decision, files);
-  answers.set(answerKey(request, found.version, routing), answer);
+  answers.set(answerKey(request, version, routing), answer);
   stats.answerMisses += 1;
-  return { kind: "resolved", version: found.version, routing, answer, cache: "miss" };
+  return { kind: "resolved", version, routing, answer, cache: "miss" };
 }
 
 function cachedAnswer(request: ResolveRequest, version: string): Resolution | undefined {
@@ -276,6 +301,8 @@ function routingOf(project: string, found: Lookup): VersionRouting {
   const key = keyOf(project, found.version);
   const known = routings.get(key);
   if (known) {
+    // A version finalized before snapshots existed gets one written later.
+    known.snapshotBits ??= found.snapshotBits;
     return known;
   }
   if (!found.config) {
@@ -284,6 +311,7 @@ function routingOf(project: string, found: Lookup): VersionRouting {
   const routing = {
     compiled: compileConfig(found.config.serving),
     server: found.config.server,
+    snapshotBits: found.snapshotBits,
     bytes: JSON.stringify(found.config).length,
   };
   routings.set(key, routing);

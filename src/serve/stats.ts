@@ -18,6 +18,10 @@ export interface ServingStats {
   bodyMemoryHits: number;
   bodyCacheHits: number;
   bodyReads: number;
+  /** Manifest snapshot pages found decoded in the isolate, in the Cache API, and read from R2. */
+  pageHits: number;
+  pageCacheHits: number;
+  pageReads: number;
 }
 
 export const stats: ServingStats = {
@@ -30,4 +34,7 @@ export const stats: ServingStats = {
   bodyMemoryHits: 0,
   bodyCacheHits: 0,
   bodyReads: 0,
+  pageHits: 0,
+  pageCacheHits: 0,
+  pageReads: 0,
 };

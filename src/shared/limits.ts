@@ -124,6 +124,10 @@ export const LEASE_CACHE_ENTRIES = 10_000;
 export const CONFIG_CACHE_ENTRIES = 64;
 export const CONFIG_CACHE_BYTES = 16 * 1024 * 1024;
 
+/** Manifest snapshot pages an isolate keeps decoded (a page is about 100 KiB for PAGE_ENTRIES files). */
+export const SNAPSHOT_CACHE_ENTRIES = 1024;
+export const SNAPSHOT_CACHE_BYTES = 32 * 1024 * 1024;
+
 /** Routing answers an isolate keeps, by (project, version, request shape). */
 export const ANSWER_CACHE_ENTRIES = 20_000;
 export const ANSWER_CACHE_BYTES = 16 * 1024 * 1024;

@@ -41,7 +41,7 @@ describe("projects", () => {
     expect((await platform.request("goner", "/")).status).toBe(200);
 
     const deleted = await json<{ deleted: boolean; deletedObjects: number }>(["project", "delete", "goner", "--yes"]);
-    expect(deleted).toMatchObject({ deleted: true, deletedObjects: 1 });
+    expect(deleted).toMatchObject({ deleted: true, deletedObjects: 2 }); // its blob and its version's snapshot page
     expect((await platform.request("goner", "/")).status).toBe(404);
     expect((await json<{ name: string }[]>(["projects"])).map((p) => p.name)).not.toContain("goner");
     // The name is free again.

@@ -61,10 +61,11 @@ describe("the registry", () => {
     await apiJson("POST", `/api/projects/${project}/tokens`, { status: 201 });
     await apiJson("PUT", `/api/projects/${project}/domains/doomed.example.net`, { status: 201 });
     const open = await apiJson<{ version: string }>("POST", `/api/projects/${project}/deploys`, { status: 201 });
-    expect((await env.BLOBS.list({ prefix: `projects/${project}/` })).objects.length).toBe(2);
+    // Two blobs and the version's manifest snapshot (one page).
+    expect((await env.BLOBS.list({ prefix: `projects/${project}/` })).objects.length).toBe(3);
 
     const deleted = await apiJson<{ deleted: boolean; deletedObjects: number }>("DELETE", `/api/projects/${project}`);
-    expect(deleted).toMatchObject({ deleted: true, deletedObjects: 2 });
+    expect(deleted).toMatchObject({ deleted: true, deletedObjects: 3 });
     expect((await env.BLOBS.list({ prefix: `projects/${project}/` })).objects).toEqual([]);
     expect((await site(project, "/")).status).toBe(404);
     expect((await host("doomed.example.net")).status).toBe(404);
