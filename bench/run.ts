@@ -6,6 +6,8 @@
  *   deploy  many small files with the CLI vs one R2 write per blob (deploy.ts)
  *   serve   requests per second vs a Worker that reads R2 directly (serve.ts)
  *   large   one large file up and down vs R2 (large.ts)
+ *   cold    each of 1,000 files asked for once by a fresh isolate: r2-assets,
+ *           plain R2 and Workers Static Assets (cold.ts)
  *   projects  creating many projects and paging the list (projects.ts;
  *           R2_ASSETS_BENCH_PROJECTS, default 2000)
  *
@@ -20,17 +22,18 @@ import { startPlatform } from "../test/e2e/platform.ts";
 import { log } from "./common.ts";
 import { deployFigures, deployReport, type DeployFigures } from "./deploy.ts";
 import { largeSection } from "./large.ts";
+import { coldSection } from "./cold.ts";
 import { projectsSection } from "./projects.ts";
 import { serveSection } from "./serve.ts";
 
-const SECTIONS = new Set((process.env.R2_ASSETS_BENCH_SECTIONS ?? "deploy,serve,large,projects").split(","));
+const SECTIONS = new Set((process.env.R2_ASSETS_BENCH_SECTIONS ?? "deploy,serve,cold,large,projects").split(","));
 const PROJECTS = Number(process.env.R2_ASSETS_BENCH_PROJECTS ?? "2000");
 const FILE_COUNTS = (process.env.R2_ASSETS_BENCH_FILES ?? "10000,100000").split(",").map(Number);
 
 async function main(): Promise<void> {
   for (const section of SECTIONS) {
-    if (!["deploy", "serve", "large", "projects"].includes(section)) {
-      throw new Error(`R2_ASSETS_BENCH_SECTIONS: unknown section "${section}" (deploy, serve, large, projects)`);
+    if (!["deploy", "serve", "cold", "large", "projects"].includes(section)) {
+      throw new Error(`R2_ASSETS_BENCH_SECTIONS: unknown section "${section}" (deploy, serve, cold, large, projects)`);
     }
   }
   if (!FILE_COUNTS.every((count) => Number.isSafeInteger(count) && count > 0)) {
@@ -74,6 +77,9 @@ async function main(): Promise<void> {
         await rm(state, { recursive: true, force: true });
       }
     }
+  }
+  if (SECTIONS.has("cold")) {
+    out.push(...(await coldSection()), "");
   }
   if (SECTIONS.has("large")) {
     out.push(...(await largeSection()), "");

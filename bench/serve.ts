@@ -254,7 +254,7 @@ async function putInParts(port: number, path: string, bytes: Uint8Array): Promis
   await put(port, `${path}?uploadId=${encodeURIComponent(uploadId)}`, Buffer.from(JSON.stringify(parts)), "POST");
 }
 
-function put(port: number, path: string, body: Uint8Array, method = "PUT"): Promise<string> {
+export function put(port: number, path: string, body: Uint8Array, method = "PUT"): Promise<string> {
   return new Promise((resolve, reject) => {
     const request = http.request(
       { host: "127.0.0.1", port, path, method, headers: { "content-length": body.byteLength } },

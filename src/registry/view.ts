@@ -14,9 +14,9 @@
 import { pointerLeaseMs, REGISTRY_NAME, type Env } from "../env.ts";
 import { mayContain, type BloomFilter } from "../shared/bloom.ts";
 import { Flights } from "../shared/flights.ts";
-import { freshness, LeaseCache, type Leased } from "../shared/lease.ts";
+import { freshness, LeaseCache, RENEW_SPREAD, type Leased } from "../shared/lease.ts";
 import { LEASE_CACHE_ENTRIES } from "../shared/limits.ts";
-import { readShared, readSharedBytes, writeShared, writeSharedBytes } from "../storage/location.ts";
+import { claimRenewal, readShared, readSharedBytes, writeShared, writeSharedBytes } from "../storage/location.ts";
 import type { DomainTarget } from "./contract.ts";
 import type { ProjectRegistry } from "./project-registry.ts";
 
@@ -118,7 +118,15 @@ function renewHosts(env: Env, waitUntil: WaitUntil): Promise<HostsCopy> {
         return adoptHosts({ value: { stamp: shared.value, filter }, askedAt: shared.askedAt });
       }
     }
-    // 2. Ask the registry, sending the stamp held so that an unchanged filter is not sent again.
+    // 2. Ahead of time, one isolate of the location asks for all of them.
+    if (
+      held &&
+      freshness(held.askedAt, Date.now(), leaseMs) !== "expired" &&
+      !(await claimRenewal(HOSTS_KEY, leaseMs * RENEW_SPREAD))
+    ) {
+      return held.value;
+    }
+    // 3. Ask the registry, sending the stamp held so that an unchanged filter is not sent again.
     const askedAt = Date.now();
     registryStats.registryCalls += 1;
     const answer = await registryStub(env).hosts(held?.value.stamp ?? null);

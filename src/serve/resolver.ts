@@ -27,8 +27,8 @@ import {
   CONFIG_CACHE_ENTRIES,
   LEASE_CACHE_ENTRIES,
 } from "../shared/limits.ts";
-import { freshness, LeaseCache, type Leased } from "../shared/lease.ts";
-import { readShared, writeShared } from "../storage/location.ts";
+import { freshness, LeaseCache, RENEW_SPREAD, type Leased } from "../shared/lease.ts";
+import { claimRenewal, readShared, writeShared } from "../storage/location.ts";
 import { Flights } from "../shared/flights.ts";
 import { Lru } from "../shared/lru.ts";
 import { filesFromSnapshot } from "./snapshots.ts";
@@ -172,9 +172,14 @@ function renewLease(
 ): Promise<TargetState> {
   return renewals.run(targetKey, async (): Promise<TargetState> => {
     const leaseMs = pointerLeaseMs(env);
-    const shared = await adoptShared(env, targetKey, targets.peek(targetKey, Date.now(), leaseMs));
+    const held = targets.peek(targetKey, Date.now(), leaseMs);
+    const shared = await adoptShared(env, targetKey, held);
     if (shared) {
       return shared.value;
+    }
+    // Ahead of time, one isolate of the location asks for all of them.
+    if (held && !(await claimRenewal(targetKey, leaseMs * RENEW_SPREAD))) {
+      return held.value;
     }
     const askedAt = Date.now();
     stats.leaseRefreshes += 1;

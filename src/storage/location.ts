@@ -47,3 +47,22 @@ export async function writeSharedBytes(key: string, bytes: Uint8Array, meta: str
   const response = new Response(bytes.slice(), { headers: { "cache-control": "max-age=3600", "x-meta": meta } });
   await caches.default.put(urlOf(key), response).catch(() => undefined);
 }
+
+/**
+ * Claims the next renewal of `key` for this isolate, unless another isolate
+ * of the location claimed it less than `forMs` ago: so that the isolates of
+ * a location, renewing ahead at about the same time, send one question
+ * between them. Best effort (the Cache API has no compare-and-set): two may
+ * both ask, and a lost claim only costs a question; an isolate that does
+ * not claim keeps serving on its lease and takes the shared answer.
+ */
+export async function claimRenewal(key: string, forMs: number): Promise<boolean> {
+  const claim = `${key}:renewing`;
+  const held = await readShared<null>(claim);
+  const now = Date.now();
+  if (held && now >= held.askedAt && now - held.askedAt < forMs) {
+    return false;
+  }
+  await writeShared(claim, { value: null, askedAt: now }, forMs);
+  return true;
+}

@@ -65,7 +65,7 @@ describe("manifest snapshot pages", () => {
     const bits = pageBitsFor(1_000_000);
     expect(2 ** bits).toBe(512);
     // Every hash falls in exactly the page whose range holds it, and pages are about even.
-    const counts = new Array<number>(2 ** bits).fill(0);
+    const counts = Array.from({ length: 2 ** bits }, () => 0);
     for (let n = 0; n < 1_000_000; n += 1) {
       const hash = pathHash(`/assets/chunk-${n}.js`);
       const page = pageOf(hash, bits);
