@@ -158,6 +158,15 @@ export class BlobStore {
     return object && "body" in object ? new Uint8Array(await object.arrayBuffer()) : null;
   }
 
+  /**
+   * Bytes `start` to `start + length` of a pack, or fewer where the pack
+   * ends first; null if the pack is not stored.
+   */
+  async packWindow(pack: string, start: number, length: number): Promise<Uint8Array | null> {
+    const object = await this.#bucket.get(this.packKey(pack), { range: { offset: start, length } });
+    return object && "body" in object ? new Uint8Array(await object.arrayBuffer()) : null;
+  }
+
   /** Stores a pack: the bytes of many small blobs, one after the other. */
   async putPack(id: string, pieces: readonly Uint8Array[]): Promise<void> {
     await this.#bucket.put(this.packKey(id), new Blob([...pieces]));

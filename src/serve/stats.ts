@@ -18,6 +18,9 @@ export interface ServingStats {
   bodyMemoryHits: number;
   bodyCacheHits: number;
   bodyReads: number;
+  /** Packed small bodies found in a window of their pack this isolate holds, and windows read from R2. */
+  packWindowHits: number;
+  packWindowReads: number;
   /** Manifest snapshot pages found decoded in the isolate, in the Cache API, and read from R2. */
   pageHits: number;
   pageCacheHits: number;
@@ -34,6 +37,8 @@ export const stats: ServingStats = {
   bodyMemoryHits: 0,
   bodyCacheHits: 0,
   bodyReads: 0,
+  packWindowHits: 0,
+  packWindowReads: 0,
   pageHits: 0,
   pageCacheHits: 0,
   pageReads: 0,

@@ -124,6 +124,15 @@ export const LEASE_CACHE_ENTRIES = 10_000;
 export const CONFIG_CACHE_ENTRIES = 64;
 export const CONFIG_CACHE_BYTES = 16 * 1024 * 1024;
 
+/**
+ * Small blobs stored together in a pack are read a window of the pack at a
+ * time: a cold pass over a site's files (uploaded together) then reads R2
+ * once per window rather than once per file. Windows an isolate keeps, in
+ * bytes.
+ */
+export const PACK_WINDOW_BYTES = 256 * 1024;
+export const PACK_WINDOW_CACHE_BYTES = 32 * 1024 * 1024;
+
 /** Manifest snapshot pages an isolate keeps decoded (a page is about 100 KiB for PAGE_ENTRIES files). */
 export const SNAPSHOT_CACHE_ENTRIES = 1024;
 export const SNAPSHOT_CACHE_BYTES = 32 * 1024 * 1024;

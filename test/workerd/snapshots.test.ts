@@ -68,6 +68,24 @@ describe("cold paths", () => {
   });
 });
 
+describe("cold bodies", () => {
+  it("of files deployed together are read a window of their pack at a time", async ({ expect }) => {
+    const project = uniqueProject("window");
+    await createProject(project);
+    const files = manyFiles(40);
+    await deploy(project, { "/index.html": "home", ...files }, { batch: true });
+    const before = await apiJson<{ packWindowReads: number; packWindowHits: number }>("GET", "/api/stats");
+    for (const [path, body] of Object.entries(files)) {
+      const response = await site(project, path);
+      expect([path, response.status, await response.text()]).toEqual([path, 200, body]);
+    }
+    const after = await apiJson<{ packWindowReads: number; packWindowHits: number }>("GET", "/api/stats");
+    // The 41 small files fit in one pack window: one R2 read serves them all.
+    expect(after.packWindowReads - before.packWindowReads).toBe(1);
+    expect(after.packWindowHits - before.packWindowHits).toBe(39);
+  });
+});
+
 describe("snapshots", () => {
   it("are deleted with their version", async ({ expect }) => {
     const project = uniqueProject("gone");
