@@ -9,6 +9,7 @@ import type { Outcome } from "../errors.ts";
 import type { ServingConfig } from "../rules/config.ts";
 import type { TokenScope } from "../shared/limits.ts";
 import type { ServerSettings } from "../shared/server-code.ts";
+import type { SnapshotFile } from "../shared/snapshot.ts";
 
 export interface ProjectInfo {
   name: string;
@@ -159,18 +160,8 @@ export interface VersionConfig {
   server: ServerRef | null;
 }
 
-/** A file of a version, as the serving Worker needs it. */
-export interface FileRef {
-  path: string;
-  hash: string;
-  size: number;
-  contentType: string;
-  /** When the blob was stored (epoch ms): the file's Last-Modified. */
-  storedAt: number;
-  /** The pack the blob is stored in, and where in it; null when it is an R2 object of its own. */
-  pack: string | null;
-  offset: number | null;
-}
+/** A file of a version, as the serving Worker needs it (and as its snapshot stores it). */
+export type FileRef = SnapshotFile;
 
 /** Which version a request is for: the one a pointer names (`live`, or an alias), or an exact one. */
 export type Target = { pointer: string } | { version: string };

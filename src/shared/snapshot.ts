@@ -17,13 +17,15 @@
  * that two paths with the same hash can never be confused. Pure.
  */
 
-/** What a path resolves to; the same shape the Durable Object's lookups return (FileRef). */
+/** A file of a version: what a path resolves to (FileRef in the manifest's contract). */
 export interface SnapshotFile {
   path: string;
   hash: string;
   size: number;
   contentType: string;
+  /** When the blob was stored (epoch ms): the file's Last-Modified. */
   storedAt: number;
+  /** The pack the blob is stored in, and where in it; null when it is an R2 object of its own. */
   pack: string | null;
   offset: number | null;
 }
