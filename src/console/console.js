@@ -98,8 +98,10 @@ function when(iso) {
 }
 
 function show(section) {
+  // A page that was loading when its user signed out must not cover the sign-in form.
+  const shown = sessionStorage.getItem(TOKEN_KEY) ? section : "sign-in";
   for (const id of ["sign-in", "projects", "project"]) {
-    $(id).hidden = id !== section;
+    $(id).hidden = id !== shown;
   }
 }
 
