@@ -71,6 +71,8 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
   readonly #db: Db;
   #ledger: BlobLedger | null = null;
   #multipart: MultipartUploads | null = null;
+  /** Versions whose snapshot is being written in the background. */
+  readonly #snapshotting = new Set<string>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -477,9 +479,6 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
     }
     return outcome;
   }
-
-  /** Versions whose snapshot is being written in the background. */
-  readonly #snapshotting = new Set<string>();
 
   #snapshotLater(version: string): void {
     if (this.#snapshotting.has(version)) {
