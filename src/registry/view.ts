@@ -14,7 +14,7 @@
 import { pointerLeaseMs, REGISTRY_NAME, type Env } from "../env.ts";
 import { mayContain, type BloomFilter } from "../shared/bloom.ts";
 import { Flights } from "../shared/flights.ts";
-import { freshness, LeaseCache, RENEW_SPREAD, type Leased } from "../shared/lease.ts";
+import { freshness, LeaseCache, RENEW_SPREAD, worthAdopting, type Leased } from "../shared/lease.ts";
 import { LEASE_CACHE_ENTRIES } from "../shared/limits.ts";
 import { claimRenewal, readShared, readSharedBytes, writeShared, writeSharedBytes } from "../storage/location.ts";
 import type { DomainTarget } from "./contract.ts";
@@ -90,13 +90,9 @@ export async function projectMayExist(env: Env, name: string, waitUntil: WaitUnt
   return (await registryStub(env).state(name)) === "active";
 }
 
-/** Whether a shared lease is worth taking over the one held. */
+/** Whether a shared lease is worth taking over the one held (see worthAdopting). */
 function usable<V>(shared: Leased<V> | null, heldAskedAt: number | undefined, leaseMs: number): shared is Leased<V> {
-  if (!shared) {
-    return false;
-  }
-  const state = freshness(shared.askedAt, Date.now(), leaseMs);
-  return heldAskedAt === undefined ? state !== "expired" : state === "fresh" && shared.askedAt > heldAskedAt;
+  return shared !== null && worthAdopting(shared.askedAt, heldAskedAt, Date.now(), leaseMs);
 }
 
 function adoptHosts(entry: Leased<HostsCopy>): HostsCopy {

@@ -27,7 +27,7 @@ import {
   CONFIG_CACHE_ENTRIES,
   LEASE_CACHE_ENTRIES,
 } from "../shared/limits.ts";
-import { freshness, LeaseCache, RENEW_SPREAD, type Leased } from "../shared/lease.ts";
+import { freshness, LeaseCache, RENEW_SPREAD, worthAdopting, type Leased } from "../shared/lease.ts";
 import { claimRenewal, readShared, writeShared } from "../storage/location.ts";
 import { Flights } from "../shared/flights.ts";
 import { Lru } from "../shared/lru.ts";
@@ -140,9 +140,7 @@ async function adoptShared(
   held: Leased<TargetState> | undefined,
 ): Promise<Leased<TargetState> | null> {
   const shared = await readShared<TargetState>(targetKey);
-  const leaseMs = pointerLeaseMs(env);
-  const usable = shared ? freshness(shared.askedAt, Date.now(), leaseMs) : "expired";
-  if (!shared || usable === "expired" || (held && (usable !== "fresh" || shared.askedAt <= held.askedAt))) {
+  if (!shared || !worthAdopting(shared.askedAt, held?.askedAt, Date.now(), pointerLeaseMs(env))) {
     return null;
   }
   stats.locationHits += 1;

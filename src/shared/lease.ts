@@ -50,17 +50,26 @@ export function freshness(askedAt: number, now: number, leaseMs: number, renewAt
   return age >= leaseMs * renewAt ? "renew" : "fresh";
 }
 
+/**
+ * Whether a lease another isolate of the location shared is worth taking
+ * over the one this isolate holds (asked at `heldAskedAt`, or none): with
+ * none, any that has not run out; else only a fresh one asked later.
+ */
+export function worthAdopting(
+  sharedAskedAt: number,
+  heldAskedAt: number | undefined,
+  now: number,
+  leaseMs: number,
+): boolean {
+  const state = freshness(sharedAskedAt, now, leaseMs);
+  return heldAskedAt === undefined ? state !== "expired" : state === "fresh" && sharedAskedAt > heldAskedAt;
+}
+
 export class LeaseCache<V> {
   readonly #entries: Lru<Leased<V>>;
 
   constructor(maxEntries: number) {
     this.#entries = new Lru({ maxEntries });
-  }
-
-  /** The value for `key` if its lease has not run out at `now`. */
-  get(key: string, now: number, leaseMs: number): V | undefined {
-    const entry = this.peek(key, now, leaseMs);
-    return entry?.value;
   }
 
   /** The lease on `key` unless it has run out at `now` (run-out leases are dropped). */

@@ -4,7 +4,14 @@
  * serving one project while its live version flips.
  */
 import { describe, it } from "vitest";
-import { freshness, LeaseCache, RENEW_AFTER, RENEW_SPREAD, type Leased } from "../../src/shared/lease.ts";
+import {
+  freshness,
+  LeaseCache,
+  RENEW_AFTER,
+  RENEW_SPREAD,
+  worthAdopting,
+  type Leased,
+} from "../../src/shared/lease.ts";
 import { Lru } from "../../src/shared/lru.ts";
 
 describe("Lru", () => {
@@ -39,21 +46,31 @@ describe("LeaseCache", () => {
   it("trusts a value for the lease, timed from when it was asked", ({ expect }) => {
     const leases = new LeaseCache<string>(10);
     leases.set("p", "v1", 1000);
-    expect(leases.get("p", 1999, 1000)).toBe("v1");
-    expect(leases.get("p", 2000, 1000)).toBeUndefined();
+    expect(leases.peek("p", 1999, 1000)?.value).toBe("v1");
+    expect(leases.peek("p", 2000, 1000)?.value).toBeUndefined();
   });
 
   it("never lets an answer to an older question replace a newer one", ({ expect }) => {
     const leases = new LeaseCache<string>(10);
     leases.set("p", "v2", 2000);
     leases.set("p", "v1", 1500);
-    expect(leases.get("p", 2100, 1000)).toBe("v2");
+    expect(leases.peek("p", 2100, 1000)?.value).toBe("v2");
   });
 
   it("ends a lease when the clock goes backwards", ({ expect }) => {
     const leases = new LeaseCache<string>(10);
     leases.set("p", "v1", 5000);
-    expect(leases.get("p", 4000, 1000)).toBeUndefined();
+    expect(leases.peek("p", 4000, 1000)?.value).toBeUndefined();
+  });
+
+  it("is taken from the location only when that is worth it (#20)", ({ expect }) => {
+    // With none held, any shared lease that has not run out.
+    expect(worthAdopting(1000, undefined, 1900, 1000)).toBe(true);
+    expect(worthAdopting(1000, undefined, 2000, 1000)).toBe(false);
+    // With one held, only a fresh one asked later.
+    expect(worthAdopting(1500, 1000, 1600, 1000)).toBe(true);
+    expect(worthAdopting(1500, 1600, 1700, 1000)).toBe(false);
+    expect(worthAdopting(1500, 1000, 1500 + 1000 * RENEW_SPREAD + 1000 * RENEW_AFTER, 1000)).toBe(false);
   });
 
   it("is renewed ahead once RENEW_AFTER of it has passed, and trusted until it runs out (#20)", ({ expect }) => {
@@ -106,7 +123,7 @@ function simulate(seed: number, timedFrom: "ask" | "answer"): { violations: numb
       returned.push([time + lease, version]);
     }
     const isolate = isolates[Math.floor(next() * isolates.length)] as LeaseCache<number>;
-    let served = isolate.get("live", time, lease);
+    let served = isolate.peek("live", time, lease)?.value;
     if (served === undefined) {
       // The question reaches the DO, and the answer comes back, some time later.
       const answeredAt = time + Math.floor(next() * 300);
@@ -153,7 +170,7 @@ function simulateTiers(seed: number): { violations: number; requests: number; wa
   /** A renewal started at `time`: from the location when it knows better, else from the Durable Object. */
   const renew = (time: number, held: Leased<number> | undefined): { entry: Leased<number>; done: number } => {
     const shared = readShared();
-    if (shared && freshness(shared.askedAt, time, lease) === "fresh" && (!held || shared.askedAt > held.askedAt)) {
+    if (shared && worthAdopting(shared.askedAt, held?.askedAt ?? -Infinity, time, lease)) {
       return { entry: shared, done: time + 1 };
     }
     calls += 1;
