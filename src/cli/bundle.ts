@@ -1,17 +1,22 @@
 /**
  * Bundling a deploy's server code, on this machine, before anything is
- * uploaded: the CLI starts its bundler Worker (src/cli/builder) in workerd
- * through wrangler, which bundles with createWorker of
- * @cloudflare/worker-bundler and checks that the bundle starts. A bundler
- * that crashes or hangs on strange input stops this deploy only.
+ * uploaded: bundler-thread.ts runs esbuild in a worker thread, with a time
+ * limit and a memory cap, so that a source that hangs or crashes the
+ * bundler stops this deploy with one line. Nothing here needs the network
+ * or a Workers runtime; the platform checks that the bundle starts when the
+ * deploy is finalized.
  */
-import { join } from "node:path";
+import { extname } from "node:path";
+import { Worker } from "node:worker_threads";
 import type { ServerBundle, ServerSettings } from "../shared/server-code.ts";
 import { CliError } from "./errors.ts";
 import { hashBytes } from "./hash.ts";
 import { collectServerFiles } from "./server-files.ts";
 
-const BUILDER_CONFIG = join(import.meta.dirname, "builder/wrangler.toml");
+/** How long bundling may take. */
+const BUNDLE_TIMEOUT_MS = 60_000;
+/** The bundler thread's JavaScript heap. */
+const BUNDLE_HEAP_MB = 512;
 
 export interface BuiltServer {
   /** The bundle as stored: JSON bytes, and their content hash. */
@@ -24,7 +29,8 @@ export interface BuiltServer {
 /** Bundles the server code whose entry module is `entry`; a failure is one line. */
 export async function bundleServer(entry: string, settings: ServerSettings): Promise<BuiltServer> {
   const { entry: entryPoint, files } = await collectServerFiles(entry);
-  const answer = await runBundler({ entry: entryPoint, files, ...settings });
+  const nodejsCompat = settings.compatibilityFlags.some((flag) => flag.startsWith("nodejs_compat"));
+  const answer = await runBundler({ entry: entryPoint, files, nodejsCompat });
   if (!answer.ok) {
     throw new CliError(`--server: the server code does not bundle: ${oneLine(answer.message)}`);
   }
@@ -34,25 +40,37 @@ export async function bundleServer(entry: string, settings: ServerSettings): Pro
 
 type BundlerAnswer = { ok: true; bundle: ServerBundle } | { ok: false; message: string };
 
-async function runBundler(input: Record<string, unknown>): Promise<BundlerAnswer> {
-  // Loaded only when a deploy has server code: wrangler is large.
-  const { unstable_startWorker } = await import("wrangler");
-  const worker = await unstable_startWorker({
-    config: BUILDER_CONFIG,
-    dev: { server: { hostname: "127.0.0.1", port: 0 }, inspector: false, watch: false, logLevel: "none" },
-  } as Parameters<typeof unstable_startWorker>[0]);
-  try {
-    await worker.ready;
-    const response = await worker.fetch("http://bundler/", { method: "POST", body: JSON.stringify(input) });
-    const text = await response.text();
-    try {
-      return JSON.parse(text) as BundlerAnswer;
-    } catch {
-      return { ok: false, message: text.split("\n")[0] ?? `the bundler answered ${response.status}` };
-    }
-  } finally {
-    await worker.dispose();
-  }
+function runBundler(input: {
+  entry: string;
+  files: Record<string, string>;
+  nodejsCompat: boolean;
+}): Promise<BundlerAnswer> {
+  // The thread's module sits beside this one, compiled or not.
+  const thread = new URL(`./bundler-thread${extname(new URL(import.meta.url).pathname)}`, import.meta.url);
+  const worker = new Worker(thread, {
+    workerData: input,
+    resourceLimits: { maxOldGenerationSizeMb: BUNDLE_HEAP_MB },
+    stdout: true,
+    stderr: true,
+  });
+  return new Promise<BundlerAnswer>((resolve) => {
+    let answered = false;
+    const answer = (result: BundlerAnswer): void => {
+      if (!answered) {
+        answered = true;
+        clearTimeout(timer);
+        void worker.terminate();
+        resolve(result);
+      }
+    };
+    const timer = setTimeout(
+      () => answer({ ok: false, message: `the bundler did not finish within ${BUNDLE_TIMEOUT_MS / 1000} s` }),
+      BUNDLE_TIMEOUT_MS,
+    );
+    worker.on("message", (message: BundlerAnswer) => answer(message));
+    worker.on("error", (error) => answer({ ok: false, message: `the bundler stopped: ${error.message}` }));
+    worker.on("exit", (code) => answer({ ok: false, message: `the bundler stopped (exit code ${code})` }));
+  });
 }
 
 /**

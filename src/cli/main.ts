@@ -11,11 +11,16 @@ import { ApiClient } from "./client.ts";
 import * as commands from "./commands.ts";
 import { deployCommand } from "./deploy-command.ts";
 import { CliError, UsageError } from "./errors.ts";
+import { init } from "./init.ts";
 import * as platform from "./platform-commands.ts";
+import { VERSION } from "./version.ts";
 
 const DEFAULT_URL = "http://localhost:8787";
 
 const HELP = `Usage: r2-assets <command> [options]
+
+Getting started:
+  init [--project <name>] [--force]  Write a starter r2-assets.json for this directory
 
 Deploying:
   deploy [dir] --project <name>     Upload what changed in <dir> and make it a new version; without
@@ -75,6 +80,12 @@ Options:
   --json           Print one JSON value on stdout
   --verbose        Print stack traces of unexpected errors
   -h, --help       Show this help
+  -v, --version    Print the CLI's version
+
+Exit codes: 0 done; 1 failed (the platform refused, or a file or the network failed);
+2 the command was called wrongly. Errors are one line on stderr; with --json,
+stdout then holds {"error": {"message": ..., "exitCode": ...}}.
+Nothing prompts when stdin is not a terminal.
 `;
 
 const OPTIONS = {
@@ -84,6 +95,8 @@ const OPTIONS = {
   json: { type: "boolean" },
   verbose: { type: "boolean" },
   help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "v" },
+  force: { type: "boolean" },
   config: { type: "string" },
   message: { type: "string" },
   activate: { type: "boolean" },
@@ -124,9 +137,17 @@ function parse(argv: string[]) {
 async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv);
   const [command, ...args] = positionals;
-  if (values.help || command === undefined || command === "help") {
+  if (values.version) {
+    process.stdout.write(values.json ? `${JSON.stringify({ version: VERSION })}\n` : `${VERSION}\n`);
+    return;
+  }
+  if (values.help || command === "help") {
     process.stdout.write(HELP);
     return;
+  }
+  if (command === undefined) {
+    process.stderr.write(HELP);
+    throw new UsageError("a command is needed; see above");
   }
   const client = new ApiClient({
     url: values.url ?? process.env.R2_ASSETS_URL ?? DEFAULT_URL,
@@ -144,6 +165,12 @@ async function dispatch(
 ): Promise<commands.CommandOutput> {
   const project = (): string => projectName(values.project, "--project");
   switch (command) {
+    case "init":
+      expectArgs(command, args, []);
+      return init(process.cwd(), {
+        project: values.project === undefined ? undefined : projectName(values.project, "--project"),
+        force: values.force === true,
+      });
     case "deploy": {
       if (args.length > 1) {
         throw new UsageError(`deploy: expected \`r2-assets deploy [dir]\`, got ${args.length} arguments`);
@@ -260,15 +287,19 @@ function retainOption(values: Values): number | undefined {
 
 run(process.argv.slice(2)).catch((error: unknown) => {
   const verbose = process.argv.includes("--verbose");
+  // One line, whatever the server's message looked like.
+  const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, " ");
+  const exitCode = error instanceof CliError ? error.exitCode : 1;
   if (error instanceof CliError) {
-    // One line, whatever the server's message looked like.
-    process.stderr.write(`r2-assets: error: ${error.message.replace(/\s*\n\s*/g, " ")}\n`);
-    process.exitCode = error.exitCode;
+    process.stderr.write(`r2-assets: error: ${message}\n`);
   } else {
-    process.stderr.write(`r2-assets: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`r2-assets: unexpected error: ${message}\n`);
     if (verbose && error instanceof Error) {
       process.stderr.write(`${error.stack}\n`);
     }
-    process.exitCode = 1;
   }
+  if (process.argv.includes("--json")) {
+    process.stdout.write(`${JSON.stringify({ error: { message, exitCode } })}\n`);
+  }
+  process.exitCode = exitCode;
 });

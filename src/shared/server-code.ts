@@ -1,7 +1,6 @@
 /**
  * A version's server code as a deploy sends it: a bundle (built by the CLI
- * with createWorker of @cloudflare/worker-bundler, in the Worker Loader's
- * module format) uploaded as a blob, plus plain-text variables and
+ * with esbuild, in the Worker Loader's module format) uploaded as a blob, plus plain-text variables and
  * compatibility settings. Checked here, where the CLI and the platform can
  * both use the checks. Pure.
  */

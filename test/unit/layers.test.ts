@@ -53,9 +53,6 @@ const runtime = all.filter((edge) => !edge.typeOnly);
 
 /** The top-level part of `src` a file belongs to. */
 function layerOf(path: string): string {
-  if (path.startsWith("cli/builder/")) {
-    return "builder";
-  }
   const [first = "", second] = path.split("/");
   return second === undefined ? first.replace(/\.ts$/, "") : first;
 }
@@ -77,8 +74,6 @@ const ALLOWED: Record<string, string[]> = {
   env: ["shared"],
   worker: ["api", "serve", "manifest", "registry", "console", "hosts", "errors", "env"],
   cli: ["cli", "shared", "rules", "errors"],
-  // The CLI's local bundler runs the platform's own start check.
-  builder: ["builder", "loader", "shared", "errors"],
   local: ["local", "cli"],
 };
 

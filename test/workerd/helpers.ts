@@ -192,7 +192,7 @@ export function batchBody(blobs: readonly { hash: string; bytes: Uint8Array; siz
   return out;
 }
 
-/** Bundles server code as the CLI does (createWorker), or passes a raw `server` field through. */
+/** Bundles server code with createWorker (the esbuild build the CLI runs too), or passes a raw `server` field through. */
 async function serverField(
   server: ServerOption,
   bundleBytes?: Uint8Array,
