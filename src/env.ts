@@ -4,7 +4,6 @@
  */
 import type { ProjectManifest } from "./manifest/project-manifest.ts";
 import type { ProjectRegistry } from "./registry/project-registry.ts";
-import type * as MainModule from "./worker.ts";
 import { DEFAULT_POINTER_LEASE_MS } from "./shared/limits.ts";
 
 export interface Env {
@@ -56,18 +55,4 @@ export async function waitOutLease(env: Pick<Env, "POINTER_LEASE_MS">): Promise<
 export interface AssetBindingProps {
   projectId: string;
   version?: string;
-}
-
-type PlatformEnv = Env;
-
-declare global {
-  namespace Cloudflare {
-    /** Types `env` imported from "cloudflare:workers". */
-    interface Env extends PlatformEnv {}
-    /** Types `ctx.exports` from the main module's exports. */
-    interface GlobalProps {
-      mainModule: typeof MainModule;
-      durableNamespaces: "ProjectManifest" | "ProjectRegistry";
-    }
-  }
 }

@@ -2,14 +2,15 @@
  * The one place where failures become HTTP responses: JSON for the API,
  * a short plain body for visitors of a site.
  *
- * Expected failures are values (`Failure`) wherever they cross an RPC
- * boundary, because error subclasses and their properties do not survive
- * RPC. At the API's edge they are thrown as `AppError` and mapped to a
- * status and a JSON body `{"error": {"code", "message", ...details}}` here.
+ * Expected failures are values (`Outcome`, src/outcome.ts) wherever they
+ * cross an RPC boundary. At the API's edge they are thrown as `AppError`
+ * and mapped to a status and a JSON body `{"error": {"code", "message",
+ * ...details}}` here.
  */
+import type { Failure, FailureCode, Outcome } from "./outcome.ts";
 
-/** Every expected failure, with the HTTP status it maps to. */
-const STATUS_BY_CODE = {
+/** The HTTP status of every expected failure. */
+const STATUS_BY_CODE: Record<FailureCode, number> = {
   bad_request: 400,
   invalid_body: 400,
   unauthorized: 401,
@@ -27,32 +28,7 @@ const STATUS_BY_CODE = {
   payload_too_large: 413,
   quota_exceeded: 429,
   internal: 500,
-} as const;
-
-export type FailureCode = keyof typeof STATUS_BY_CODE;
-
-/** An expected failure, safe to send across RPC. */
-export interface Failure {
-  code: FailureCode;
-  message: string;
-  /** Extra fields for the error body, e.g. `missing` hashes. */
-  details?: Record<string, unknown>;
-}
-
-/** The result of an operation that can fail in an expected way. */
-export type Outcome<T> = { ok: true; value: T } | { ok: false; failure: Failure };
-
-export function succeed<T>(value: T): Outcome<T> {
-  return { ok: true, value };
-}
-
-export function fail(
-  code: FailureCode,
-  message: string,
-  details?: Record<string, unknown>,
-): { ok: false; failure: Failure } {
-  return { ok: false, failure: details ? { code, message, details } : { code, message } };
-}
+};
 
 /** A failure thrown at the HTTP edge. */
 export class AppError extends Error {

@@ -11,7 +11,7 @@ import { handleApi } from "./api/router.ts";
 import { serveConsole } from "./console/serve.ts";
 import type { Env } from "./env.ts";
 import { AppError, toErrorResponse, toVisitorFailure, visitorError } from "./errors.ts";
-import { canonicalHostname, routeHost } from "./hosts.ts";
+import { canonicalHostname, routeHost, type HostRoute } from "./hosts.ts";
 import type { Target } from "./manifest/contract.ts";
 import { domainOf, mayServe, registryStats, type WaitUntil } from "./registry/view.ts";
 import { serveProject } from "./serve/serve-project.ts";
@@ -57,7 +57,7 @@ export default {
 
 /** The project and target a host serves, or null if it serves none. */
 async function siteOf(
-  route: Exclude<ReturnType<typeof routeHost>, { kind: "control" | "unknown" }>,
+  route: Exclude<HostRoute, { kind: "control" | "unknown" }>,
   env: Env,
   waitUntil: WaitUntil,
 ): Promise<{ project: string; target: Target } | null> {

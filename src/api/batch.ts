@@ -20,6 +20,7 @@ import { BATCH_MAX_BLOB_BYTES, BATCH_MAX_BLOBS, BATCH_MAX_BYTES } from "../share
 import { isContentHash } from "../shared/names.ts";
 import { badField, isPlainObject } from "./body.ts";
 import { openProject, type ApiContext } from "./context.ts";
+import { requiredLength, withClaim } from "./intake.ts";
 
 /** The JSON line names at most this many bytes. */
 const MAX_HEADER_BYTES = 256 * 1024;
@@ -31,10 +32,7 @@ interface Declared {
 
 export async function uploadBatch(request: IRequest, ctx: ApiContext): Promise<Response> {
   const scope = await openProject(request, ctx, "deploy", "upload blobs");
-  const declaredLength = Number(request.headers.get("content-length") ?? Number.NaN);
-  if (!Number.isSafeInteger(declaredLength)) {
-    throw new AppError("length_required", "Content-Length is required: send the batch's exact size");
-  }
+  const declaredLength = requiredLength(request, "the batch's exact size");
   if (declaredLength > MAX_HEADER_BYTES + 1 + BATCH_MAX_BYTES) {
     throw new AppError("payload_too_large", `a batch is at most ${BATCH_MAX_BYTES} bytes of blobs`);
   }
@@ -69,44 +67,41 @@ export async function uploadBatch(request: IRequest, ctx: ApiContext): Promise<R
   );
   const stored = new Set(present);
   const leased = [...new Set(blobs.map((blob) => blob.hash).filter((hash) => !stored.has(hash)))];
-  let recorded = false;
-  try {
-    // 2. Check each blob; the ones that pass go into the pack.
-    const pieces: Uint8Array[] = [];
-    const packed: (Declared & { offset: number })[] = [];
-    const failed: { hash: string; problem: string }[] = [];
-    let start = newline + 1;
-    let offset = 0;
-    for (const blob of blobs) {
-      const bytes = body.subarray(start, start + blob.size);
-      start += blob.size;
-      if (stored.has(blob.hash) || packed.some((entry) => entry.hash === blob.hash)) {
-        continue;
+  return withClaim(
+    () => scope.manifest.releaseBatch(leased),
+    async () => {
+      // 2. Check each blob; the ones that pass go into the pack.
+      const pieces: Uint8Array[] = [];
+      const packed: (Declared & { offset: number })[] = [];
+      const failed: { hash: string; problem: string }[] = [];
+      let start = newline + 1;
+      let offset = 0;
+      for (const blob of blobs) {
+        const bytes = body.subarray(start, start + blob.size);
+        start += blob.size;
+        if (stored.has(blob.hash) || packed.some((entry) => entry.hash === blob.hash)) {
+          continue;
+        }
+        const actual = await contentHashOfBytes(bytes);
+        if (actual !== blob.hash) {
+          failed.push({ hash: blob.hash, problem: `its bytes hash to ${actual}` });
+          continue;
+        }
+        pieces.push(bytes);
+        packed.push({ ...blob, offset });
+        offset += blob.size;
       }
-      const actual = await contentHashOfBytes(bytes);
-      if (actual !== blob.hash) {
-        failed.push({ hash: blob.hash, problem: `its bytes hash to ${actual}` });
-        continue;
+      // 3. Store the pack, then record it and its blobs.
+      if (packed.length > 0) {
+        const id = `${Date.now().toString(36)}-${crypto.randomUUID()}`;
+        await scope.blobs.putPack(id, pieces);
+        unwrap(await scope.manifest.recordBatch(scope.authority, { id, size: offset }, packed, leased));
+      } else {
+        await scope.manifest.releaseBatch(leased);
       }
-      pieces.push(bytes);
-      packed.push({ ...blob, offset });
-      offset += blob.size;
-    }
-    // 3. Store the pack, then record it and its blobs.
-    if (packed.length > 0) {
-      const id = `${Date.now().toString(36)}-${crypto.randomUUID()}`;
-      await scope.blobs.putPack(id, pieces);
-      unwrap(await scope.manifest.recordBatch(scope.authority, { id, size: offset }, packed, leased));
-    } else {
-      await scope.manifest.releaseBatch(leased);
-    }
-    recorded = true;
-    return Response.json({ stored: packed.map((entry) => entry.hash), present, failed });
-  } finally {
-    if (!recorded) {
-      await scope.manifest.releaseBatch(leased);
-    }
-  }
+      return Response.json({ stored: packed.map((entry) => entry.hash), present, failed });
+    },
+  );
 }
 
 /** The batch's first line, checked. */

@@ -9,14 +9,18 @@ import { MAX_JSON_BODY_BYTES, MAX_PAGE_ENTRIES, MAX_SINGLE_UPLOAD_BYTES } from "
 import { badField, readJson } from "./body.ts";
 import { isContentHash } from "../shared/names.ts";
 import { openProject, type ApiContext } from "./context.ts";
+import { hashParam, requiredLength, withClaim } from "./intake.ts";
 
 export async function uploadBlob(request: IRequest, ctx: ApiContext): Promise<Response> {
   const scope = await openProject(request, ctx, "deploy", "upload blobs");
-  const hash = request.params.hash ?? "";
-  if (!isContentHash(hash)) {
-    throw new AppError("bad_request", "hash: must be 64 lowercase hex digits", { field: "hash" });
+  const hash = hashParam(request);
+  const size = requiredLength(request, "the blob's exact size");
+  if (size > MAX_SINGLE_UPLOAD_BYTES) {
+    throw new AppError(
+      "payload_too_large",
+      `blob is ${size} bytes; single uploads are limited to ${MAX_SINGLE_UPLOAD_BYTES}, use a multipart upload`,
+    );
   }
-  const size = declaredLength(request);
 
   // 1. Already stored? Then there is nothing to send.
   const { present } = unwrap(await scope.manifest.prepareUpload(scope.authority, hash, size));
@@ -25,20 +29,17 @@ export async function uploadBlob(request: IRequest, ctx: ApiContext): Promise<Re
     return Response.json({ hash, size, stored: true, uploaded: false });
   }
 
-  // 2. Stream, verify and store. prepareUpload leased the hash; give the
-  //    lease back if the upload does not get recorded.
-  let recorded = false;
-  try {
-    const put = unwrap(await scope.blobs.putVerified(hash, size, request.body as ReadableStream<Uint8Array> | null));
-    // 3. Record it, so that deploys listing it can be finalized.
-    unwrap(await scope.manifest.recordUpload(scope.authority, hash, size));
-    recorded = true;
-    return Response.json({ hash, size, stored: true, uploaded: put.written }, { status: 201 });
-  } finally {
-    if (!recorded) {
-      await scope.manifest.releaseUpload(hash);
-    }
-  }
+  // 2. Stream, verify and store, under the claim prepareUpload gave.
+  return withClaim(
+    () => scope.manifest.releaseUpload(hash),
+    async () => {
+      const body = request.body as ReadableStream<Uint8Array> | null;
+      const put = unwrap(await scope.blobs.putVerified(hash, size, body));
+      // 3. Record it, so that deploys listing it can be finalized.
+      unwrap(await scope.manifest.recordUpload(scope.authority, hash, size));
+      return Response.json({ hash, size, stored: true, uploaded: put.written }, { status: 201 });
+    },
+  );
 }
 
 /**
@@ -57,22 +58,4 @@ export async function missingBlobs(request: IRequest, ctx: ApiContext): Promise<
     throw badField("hashes", `must be a list of at most ${MAX_PAGE_ENTRIES} content hashes (64 lowercase hex digits)`);
   }
   return Response.json({ missing: unwrap(await scope.manifest.missingOf(hashes as string[])) });
-}
-
-function declaredLength(request: Request): number {
-  const header = request.headers.get("content-length");
-  if (header === null) {
-    throw new AppError("length_required", "Content-Length is required: send the blob's exact size");
-  }
-  const size = Number(header);
-  if (!/^\d+$/.test(header) || !Number.isSafeInteger(size)) {
-    throw new AppError("bad_request", "Content-Length must be a whole number", { field: "content-length" });
-  }
-  if (size > MAX_SINGLE_UPLOAD_BYTES) {
-    throw new AppError(
-      "payload_too_large",
-      `blob is ${size} bytes; single uploads are limited to ${MAX_SINGLE_UPLOAD_BYTES}, use a multipart upload`,
-    );
-  }
-  return size;
 }

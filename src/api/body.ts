@@ -2,14 +2,16 @@
  * Reading and checking JSON request bodies. Every check names the field it
  * rejects, so that a client can tell exactly what to fix.
  */
-import { AppError, type Outcome } from "../errors.ts";
+import { AppError } from "../errors.ts";
+import { type Outcome } from "../outcome.ts";
+import { declaredLength } from "./intake.ts";
 
 /**
  * Reads a JSON body of at most `maxBytes`; an empty body reads as `{}`. The
  * Content-Type is not checked, so that `curl -d` works as expected.
  */
 export async function readJson(request: Request, maxBytes: number): Promise<Record<string, unknown>> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
+  const declared = declaredLength(request) ?? 0;
   if (declared > maxBytes) {
     throw new AppError("payload_too_large", `body is ${declared} bytes; the limit is ${maxBytes}`);
   }

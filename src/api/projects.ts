@@ -96,7 +96,9 @@ export async function deleteProject(request: IRequest, ctx: ApiContext): Promise
     const progress = unwrap(await scope.manifest.purge());
     deletedObjects += progress.deletedObjects;
     if (progress.state === "purged") {
-      unwrap(await registry.finishDelete(scope.name));
+      // The Durable Object has freed the name; if its last step was taken
+      // by its alarm while the registry was out of reach, this does.
+      await registry.finishDelete(scope.name);
       return Response.json({ project: scope.name, deleted: true, deletedObjects });
     }
     if (progress.state === "waiting") {

@@ -97,6 +97,11 @@ function unmatched(request: IRequest): AppError {
   return new AppError("not_found", `no API route ${request.method} ${pathname}`);
 }
 
+/** Every route, as `METHOD /path` (for the test that checks which of them wait out the lease). */
+export function apiRoutes(): string[] {
+  return router.routes.filter(([method]) => method !== "ALL").map(([method, , , path]) => `${method} ${path ?? ""}`);
+}
+
 export function handleApi(request: Request, ctx: ApiContext): Promise<Response> {
   return router.fetch(request, ctx);
 }

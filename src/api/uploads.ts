@@ -13,6 +13,7 @@ import { choosePartSize, MAX_JSON_BODY_BYTES, partLength } from "../shared/limit
 import { isContentHash } from "../shared/names.ts";
 import { badField, optionalInteger, readJson } from "./body.ts";
 import { maxFileBytes, openProject, type ApiContext } from "./context.ts";
+import { hashParam, requiredLength } from "./intake.ts";
 
 export async function startUpload(request: IRequest, ctx: ApiContext): Promise<Response> {
   const scope = await openProject(request, ctx, "deploy", "upload files in parts");
@@ -66,11 +67,8 @@ export async function uploadPart(request: IRequest, ctx: ApiContext): Promise<Re
     });
   }
   const expected = partLength(session.size, session.partSize, partNumber);
-  const declared = request.headers.get("content-length");
-  if (declared === null) {
-    throw new AppError("length_required", "Content-Length is required");
-  }
-  if (Number(declared) !== expected) {
+  const declared = requiredLength(request, `part ${partNumber}'s exact size, ${expected} bytes`);
+  if (declared !== expected) {
     throw new AppError("bad_request", `content-length: part ${partNumber} is ${expected} bytes, not ${declared}`, {
       field: "content-length",
     });
@@ -101,14 +99,6 @@ export async function abortUpload(request: IRequest, ctx: ApiContext): Promise<R
     ...unwrap(await scope.manifest.abortUpload(scope.authority, hashParam(request))),
     aborted: true,
   });
-}
-
-function hashParam(request: IRequest): string {
-  const hash = request.params.hash ?? "";
-  if (!isContentHash(hash)) {
-    throw new AppError("bad_request", "hash: must be 64 lowercase hex digits", { field: "hash" });
-  }
-  return hash;
 }
 
 function publicSession({ r2UploadId: _, ...session }: UploadSession): Omit<UploadSession, "r2UploadId"> {

@@ -5,7 +5,7 @@
  * The only module that knows the key scheme. Blobs are written once, after their body is verified, and never
  * overwritten.
  */
-import { fail, succeed, type Outcome } from "../errors.ts";
+import { fail, succeed, type Outcome } from "../outcome.ts";
 import { verifiedBody, type Verification } from "./verify-stream.ts";
 
 /** The content hash of an empty body. */
@@ -81,10 +81,6 @@ export class BlobStore {
     return blob.pack
       ? { hash: blob.hash, key: this.packKey(blob.pack), base: blob.offset ?? 0 }
       : { hash: blob.hash, key: this.key(blob.hash), base: 0 };
-  }
-
-  head(hash: string): Promise<R2Object | null> {
-    return this.#bucket.head(this.key(hash));
   }
 
   /**

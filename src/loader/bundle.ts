@@ -7,7 +7,7 @@
 import type { BlobStore } from "../blob/r2-store.ts";
 import type { ServerRef } from "../manifest/contract.ts";
 import { checkBundle, MAX_SERVER_BUNDLE_BYTES, type ServerBundle } from "../shared/server-code.ts";
-import { fail, type Outcome } from "../errors.ts";
+import { fail, type Outcome } from "../outcome.ts";
 
 /** Reads and checks a stored bundle; a failure says what is wrong with it. */
 export async function readBundle(store: BlobStore, server: ServerRef): Promise<Outcome<ServerBundle>> {

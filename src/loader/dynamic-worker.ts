@@ -8,7 +8,8 @@
  */
 import { BlobStore } from "../blob/r2-store.ts";
 import type { Env } from "../env.ts";
-import { unwrap, visitorError, type Outcome } from "../errors.ts";
+import { unwrap, visitorError } from "../errors.ts";
+import { type Outcome } from "../outcome.ts";
 import type { ServerRef } from "../manifest/contract.ts";
 import { ASSETS_BINDING, type ServerBundle } from "../shared/server-code.ts";
 import { confineCookies } from "../rules/cookies.ts";

@@ -5,7 +5,7 @@
  * before it finalizes a version, and by the CLI's local bundler before it
  * uploads anything. A failure says why, in the runtime's words.
  */
-import { fail, succeed, type Outcome } from "../errors.ts";
+import { fail, succeed, type Outcome } from "../outcome.ts";
 import { RESERVED_MODULE_PREFIX, type ServerBundle } from "../shared/server-code.ts";
 import { loaderModules } from "./bundle.ts";
 

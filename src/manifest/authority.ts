@@ -6,7 +6,7 @@
  * carries its caller's Authority to the Durable Object, which checks it in
  * the same synchronous step (one SQLite transaction) as the change itself.
  */
-import { fail, succeed, type Outcome } from "../errors.ts";
+import { fail, succeed, type Outcome } from "../outcome.ts";
 import { TOKEN_SCOPES, type TokenScope } from "../shared/limits.ts";
 import type { Db } from "../storage/db.ts";
 import type { Authority } from "./contract.ts";

@@ -12,7 +12,7 @@
  * - an upload of a hash being collected waits until the collection is done.
  */
 import type { BlobStore } from "../blob/r2-store.ts";
-import { fail, succeed, type Outcome } from "../errors.ts";
+import { fail, succeed, type Outcome } from "../outcome.ts";
 import { SESSION_TTL_MS } from "../shared/limits.ts";
 import type { Db } from "../storage/db.ts";
 import { expireDeploys } from "./deploys.ts";

@@ -5,7 +5,7 @@
  * `Outcome` values, because error classes do not survive RPC. The API and
  * the CLI take their result types from here.
  */
-import type { Outcome } from "../errors.ts";
+import type { Outcome } from "../outcome.ts";
 import type { ServingConfig } from "../rules/config.ts";
 import type { TokenScope } from "../shared/limits.ts";
 import type { ServerSettings } from "../shared/server-code.ts";
@@ -188,8 +188,11 @@ export interface Lookup {
   snapshotBits: number | null;
 }
 
-/** Why a target cannot be served (the `reason` detail of a failed lookup). */
+/** Why a target cannot be served. */
 export type Unavailable = "no-project" | "no-live-version" | "no-such-alias" | "no-such-version";
+
+/** A lookup's answer: what the target names, or why it cannot be served. */
+export type LookupAnswer = { ok: true; value: Lookup } | { ok: false; reason: Unavailable; message: string };
 
 // ── Authority ─────────────────────────────────────────────────────────────
 
@@ -300,5 +303,5 @@ export interface ManifestRpc {
    * the files asked for. A finalized version without a snapshot (finalized
    * before snapshots existed) gets one written in the background.
    */
-  lookup(query: LookupQuery): Outcome<Lookup>;
+  lookup(query: LookupQuery): LookupAnswer;
 }

@@ -4,7 +4,7 @@
  * stored. Every function is synchronous and runs inside the Durable Object,
  * so each one is atomic with respect to every other request.
  */
-import { fail, succeed, type Outcome } from "../errors.ts";
+import { fail, succeed, type Outcome } from "../outcome.ts";
 import type { ServingConfig } from "../rules/config.ts";
 import { MAX_FILES_PER_VERSION, SESSION_TTL_MS } from "../shared/limits.ts";
 import { formatVersionId } from "../shared/names.ts";

@@ -4,9 +4,8 @@
  * manifest in one synchronous step. The serving Worker decides what to do
  * with the answer (see src/serve/resolver.ts); this module only looks up.
  */
-import { fail, succeed, type Outcome } from "../errors.ts";
 import type { ServingConfig } from "../rules/config.ts";
-import type { FileRef, Lookup, LookupQuery, Unavailable } from "./contract.ts";
+import type { FileRef, LookupAnswer, LookupQuery, Unavailable } from "./contract.ts";
 import type { Db } from "../storage/db.ts";
 import type { ProjectRow } from "./project.ts";
 import { aliasTarget, LIVE } from "./pointers.ts";
@@ -16,7 +15,7 @@ import { getVersion, unavailability } from "./versions.ts";
 /** SQLite binds at most 100 parameters per statement on Cloudflare. */
 const PATHS_PER_QUERY = 90;
 
-export function lookup(db: Db, project: ProjectRow, query: LookupQuery, now: number): Outcome<Lookup> {
+export function lookup(db: Db, project: ProjectRow, query: LookupQuery, now: number): LookupAnswer {
   const { target } = query;
   const versionId =
     "version" in target
@@ -52,11 +51,12 @@ export function lookup(db: Db, project: ProjectRow, query: LookupQuery, now: num
     ? undefined
     : { serving: JSON.parse(row.config) as ServingConfig, server: serverRefOf(db, versionId) };
   const snapshotBits = row.state === "ready" ? row.snapshot_bits : null;
-  return succeed(
-    config ? { version: versionId, config, files, snapshotBits } : { version: versionId, files, snapshotBits },
-  );
+  return {
+    ok: true,
+    value: config ? { version: versionId, config, files, snapshotBits } : { version: versionId, files, snapshotBits },
+  };
 }
 
-function unavailable(reason: Unavailable, message: string): Outcome<never> {
-  return fail(reason === "no-project" ? "project_not_found" : "version_not_found", message, { reason });
+export function unavailable(reason: Unavailable, message: string): LookupAnswer {
+  return { ok: false, reason, message };
 }

@@ -7,7 +7,7 @@
  */
 import { contentHashOf } from "../blob/content-hash.ts";
 import type { BlobStore } from "../blob/r2-store.ts";
-import { fail, succeed, type Outcome } from "../errors.ts";
+import { fail, succeed, type Outcome } from "../outcome.ts";
 import { joinDigests, splitDigests } from "../shared/blocks.ts";
 import { isValidPartSize, MAX_PARTS, MULTIPART_TTL_MS, partCountOf } from "../shared/limits.ts";
 import type { BlobLedger } from "./blob-ledger.ts";

@@ -6,7 +6,7 @@
  * move only after that lease, so once it returns no request anywhere
  * starts on the version it replaced.
  */
-import { fail, succeed, type Outcome } from "../errors.ts";
+import { fail, succeed, type Outcome } from "../outcome.ts";
 import { isAliasName } from "../shared/names.ts";
 import type { Db } from "../storage/db.ts";
 import type { ActivationResult, AliasResult, HistoryEntry, MoveKind } from "./contract.ts";
@@ -152,15 +152,6 @@ export function deleteAlias(db: Db, name: string, actor: string, now: number): O
 /** The version alias `name` names, or null. */
 export function aliasTarget(db: Db, name: string): string | null {
   return db.first<{ version_id: string }>("SELECT version_id FROM aliases WHERE name = ?", name)?.version_id ?? null;
-}
-
-/** Every alias, by name. */
-export function listAliases(db: Db): Record<string, string> {
-  return Object.fromEntries(
-    db
-      .all<{ name: string; version_id: string }>("SELECT name, version_id FROM aliases ORDER BY name")
-      .map((row) => [row.name, row.version_id]),
-  );
 }
 
 /** The activation history, newest first. */

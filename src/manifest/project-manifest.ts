@@ -10,14 +10,14 @@
 import { DurableObject } from "cloudflare:workers";
 import { BlobStore } from "../blob/r2-store.ts";
 import { pointerLeaseMs, REGISTRY_NAME, waitOutLease, type Env } from "../env.ts";
-import { fail, succeed, type Outcome } from "../errors.ts";
+import { fail, succeed, type Outcome } from "../outcome.ts";
 import type { ServingConfig } from "../rules/config.ts";
 import { COLLECT_UNLISTED_AFTER_MS, DEFAULT_RETENTION, type TokenScope } from "../shared/limits.ts";
 import { activate, deleteAlias, history, rollback, setAlias } from "./pointers.ts";
 import { BlobLedger } from "./blob-ledger.ts";
 import { Db } from "../storage/db.ts";
 import { addFiles, finalize, nextExpiry, startDeploy } from "./deploys.ts";
-import { lookup } from "./lookup.ts";
+import { lookup, unavailable } from "./lookup.ts";
 import { dropSnapshots, writeSnapshot } from "./snapshots.ts";
 import { applyMigrations, isInitialized } from "./migrations.ts";
 import { MultipartUploads } from "./multipart.ts";
@@ -42,7 +42,7 @@ import type {
   FileEntry,
   FinalizeResult,
   GcResult,
-  Lookup,
+  LookupAnswer,
   LookupQuery,
   ManifestRpc,
   PageResult,
@@ -396,10 +396,10 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
   // ── Serving ─────────────────────────────────────────────────────────────
 
   /** Which version a target names, its configuration if asked, and which of the paths it has. */
-  lookup(query: LookupQuery): Outcome<Lookup> {
+  lookup(query: LookupQuery): LookupAnswer {
     const row = this.#row();
     if (!row || row.deleting === 1) {
-      return fail("project_not_found", "project does not exist", { reason: "no-project" });
+      return unavailable("no-project", "project does not exist");
     }
     const found = lookup(this.#db, row, query, Date.now());
     if (found.ok && found.value.snapshotBits === null && getVersion(this.#db, found.value.version)?.state === "ready") {
@@ -415,7 +415,8 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
    * an interrupted deletion resumes where it stopped. The first step stops
    * every deploy and upload; uploads already streaming are waited for (their
    * blobs must be deleted too); then R2 objects go a batch at a time; last,
-   * the database itself. Call again until it says `purged`.
+   * the database itself, and then the registry frees the name (whether the
+   * API or the alarm took the last step). Call again until it says `purged`.
    */
   async purge(): Promise<Outcome<PurgeProgress>> {
     const row = this.#row();
@@ -438,6 +439,12 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
         await this.ctx.storage.deleteAll();
         this.#ledger = null;
         this.#multipart = null;
+        // Only now, with nothing left here: a project created again under this
+        // name lives in this same Durable Object. If the registry cannot be
+        // reached, the next DELETE of the project finishes it.
+        await this.env.REGISTRY.getByName(REGISTRY_NAME)
+          .finishDelete(row.name)
+          .catch((error: unknown) => console.error(`the registry did not free ${row.name}:`, error));
         return succeed({ state: "purged", deletedObjects });
       }
       deletedObjects += deleted;

@@ -1,5 +1,5 @@
 /** The project row: identity, settings and the live-version pointer. */
-import { fail, succeed, type Outcome } from "../errors.ts";
+import { fail, succeed, type Outcome } from "../outcome.ts";
 import {
   DEFAULT_MAX_OPEN_DEPLOYS,
   DEFAULT_MAX_OPEN_UPLOADS,

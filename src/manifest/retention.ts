@@ -1,5 +1,5 @@
 /** Retention, pinning and deletion of finalized versions. */
-import { fail, succeed, type Outcome } from "../errors.ts";
+import { fail, succeed, type Outcome } from "../outcome.ts";
 import type { Db } from "../storage/db.ts";
 import { allows, type Actor } from "./authority.ts";
 import { requireProject } from "./project.ts";

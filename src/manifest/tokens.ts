@@ -1,5 +1,5 @@
 /** Deploy tokens of a project, stored as SHA-256 hashes, each with its scope. */
-import { fail, succeed, type Outcome } from "../errors.ts";
+import { fail, succeed, type Outcome } from "../outcome.ts";
 import type { TokenScope } from "../shared/limits.ts";
 import type { TokenInfo } from "./contract.ts";
 import type { Db } from "../storage/db.ts";

@@ -3,7 +3,7 @@
  * platform, knowing every project and the custom domains mapped to them.
  * Expected failures are `Outcome` values (see src/errors.ts).
  */
-import type { Outcome } from "../errors.ts";
+import type { Outcome } from "../outcome.ts";
 
 export interface DomainInfo {
   hostname: string;
@@ -51,6 +51,9 @@ export interface HostFilter {
   hashes: number;
 }
 
+/** The registry's answer to an isolate holding the filter at some stamp. */
+export type HostsAnswer = ({ kind: "filter" } & HostFilter) | { kind: "unchanged"; stamp: number };
+
 /** What a custom domain serves. */
 export interface DomainTarget {
   project: string;
@@ -65,8 +68,8 @@ export interface RegistryRpc {
    * ProjectManifest#finalize).
    */
   register(name: string): Outcome<{ created: boolean }>;
-  /** The host filter, or `unchanged` if it is still at `stamp`. */
-  hosts(stamp: number | null): HostFilter | { stamp: number; unchanged: true };
+  /** The host filter, or that it is still at `stamp`. */
+  hosts(stamp: number | null): HostsAnswer;
   /** What a custom domain serves, or null. */
   domain(hostname: string): DomainTarget | null;
   state(name: string): "active" | "deleting" | null;
@@ -77,7 +80,8 @@ export interface RegistryRpc {
   /** Marks a project as being deleted: it is no longer served, and no one can deploy to it. */
   beginDelete(name: string): Promise<Outcome<{ state: "deleting" }>>;
   /** Forgets a deleted project and its domains; its name is free again. */
-  finishDelete(name: string): Promise<Outcome<{ deleted: true }>>;
+  /** Frees the name of a project being deleted (its Durable Object has purged it); any other is left alone. */
+  finishDelete(name: string): Promise<{ deleted: true }>;
   addDomain(hostname: string, project: string, alias: string | null): Promise<Outcome<DomainInfo>>;
   removeDomain(hostname: string, project: string): Promise<Outcome<{ hostname: string }>>;
   domainsOf(project: string): DomainInfo[];

@@ -11,11 +11,19 @@ import { DurableObject } from "cloudflare:workers";
 import init from "../../migrations/registry/0001_init.sql";
 import summaries from "../../migrations/registry/0002_summaries.sql";
 import { waitOutLease, type Env } from "../env.ts";
-import { fail, succeed, type Outcome } from "../errors.ts";
+import { fail, succeed, type Outcome } from "../outcome.ts";
 import { Db } from "../storage/db.ts";
 import { applyMigrations, type Migration } from "../storage/migrate.ts";
 import { buildBloom } from "../shared/bloom.ts";
-import type { DomainInfo, DomainTarget, HostFilter, ProjectPage, ProjectSummary, RegistryRpc } from "./contract.ts";
+import type {
+  DomainInfo,
+  DomainTarget,
+  HostFilter,
+  HostsAnswer,
+  ProjectPage,
+  ProjectSummary,
+  RegistryRpc,
+} from "./contract.ts";
 
 export const REGISTRY_MIGRATIONS: readonly Migration[] = [
   { id: 1, name: "init", sql: init },
@@ -65,10 +73,10 @@ export class ProjectRegistry extends DurableObject<Env> implements RegistryRpc {
     return succeed({ created: true });
   }
 
-  hosts(stamp: number | null): HostFilter | { stamp: number; unchanged: true } {
+  hosts(stamp: number | null): HostsAnswer {
     const current = this.#stamp();
     if (stamp === current) {
-      return { stamp: current, unchanged: true };
+      return { kind: "unchanged", stamp: current };
     }
     if (this.#filter?.stamp !== current) {
       const names = this.#db
@@ -79,7 +87,7 @@ export class ProjectRegistry extends DurableObject<Env> implements RegistryRpc {
         .map((row) => row.name);
       this.#filter = { stamp: current, ...buildBloom(names) };
     }
-    return this.#filter;
+    return { kind: "filter", ...this.#filter };
   }
 
   domain(hostname: string): DomainTarget | null {
@@ -150,14 +158,18 @@ export class ProjectRegistry extends DurableObject<Env> implements RegistryRpc {
     return succeed({ state: "deleting" });
   }
 
-  async finishDelete(name: string): Promise<Outcome<{ deleted: true }>> {
+  /** Frees the name of a project being deleted; a project not being deleted is left alone. */
+  async finishDelete(name: string): Promise<{ deleted: true }> {
+    if (this.#project(name)?.state !== "deleting") {
+      return { deleted: true };
+    }
     this.#db.transaction(() => {
       this.#db.run("DELETE FROM domains WHERE project = ?", name);
       this.#db.run("DELETE FROM projects WHERE name = ?", name);
     });
     this.#bump();
     await waitOutLease(this.env);
-    return succeed({ deleted: true });
+    return { deleted: true };
   }
 
   async addDomain(hostname: string, project: string, alias: string | null): Promise<Outcome<DomainInfo>> {

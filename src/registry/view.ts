@@ -126,15 +126,16 @@ function renewHosts(env: Env, waitUntil: WaitUntil): Promise<HostsCopy> {
     const askedAt = Date.now();
     registryStats.registryCalls += 1;
     const answer = await registryStub(env).hosts(held?.value.stamp ?? null);
-    const copy: HostsCopy =
-      "unchanged" in answer && held
-        ? held.value
-        : {
-            stamp: answer.stamp,
-            filter: { bits: (answer as BloomFilter).bits, hashes: (answer as BloomFilter).hashes },
-          };
+    // "unchanged" answers a stamp, which only a held copy sends.
+    const copy: HostsCopy | undefined =
+      answer.kind === "filter"
+        ? { stamp: answer.stamp, filter: { bits: answer.bits, hashes: answer.hashes } }
+        : held?.value;
+    if (!copy) {
+      throw new Error("the registry said the host filter was unchanged, but none was held");
+    }
     waitUntil(writeShared(HOSTS_KEY, { value: copy.stamp, askedAt }, leaseMs));
-    if (!("unchanged" in answer)) {
+    if (answer.kind === "filter") {
       waitUntil(writeSharedBytes(`registry:filter:${copy.stamp}`, copy.filter.bits, String(copy.filter.hashes)));
     }
     return adoptHosts({ value: copy, askedAt });

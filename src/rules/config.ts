@@ -4,7 +4,7 @@
  * anything), stored with the version, and compiled by the serving Worker
  * into matchers. Pure.
  */
-import { fail, succeed, type Outcome } from "../errors.ts";
+import { fail, succeed, type Outcome } from "../outcome.ts";
 import { jsonBytes, MAX_STORED_JSON_BYTES } from "../shared/limits.ts";
 import { parseHeaders, type HeaderRule } from "./headers.ts";
 import { compilePattern, type Pattern } from "./patterns.ts";
@@ -15,17 +15,12 @@ import {
   type RunWorkerFirst,
   type WorkerFirstRules,
 } from "./worker-first.ts";
-
-export const HTML_HANDLING_MODES = [
-  "auto-trailing-slash",
-  "force-trailing-slash",
-  "drop-trailing-slash",
-  "none",
-] as const;
-export type HtmlHandling = (typeof HTML_HANDLING_MODES)[number];
-
-export const NOT_FOUND_HANDLING_MODES = ["none", "single-page-application", "404-page"] as const;
-export type NotFoundHandling = (typeof NOT_FOUND_HANDLING_MODES)[number];
+import {
+  HTML_HANDLING_MODES,
+  NOT_FOUND_HANDLING_MODES,
+  type HtmlHandling,
+  type NotFoundHandling,
+} from "./html-handling.ts";
 
 /** Each rules file may be at most this long. */
 export const MAX_RULES_FILE_BYTES = 512 * 1024;
@@ -62,6 +57,7 @@ export interface ConfigWarning {
   message: string;
 }
 
+/** What a deploy gets for what it leaves out: the defaults, written once. */
 export const DEFAULT_CONFIG: ServingConfig = {
   html_handling: "auto-trailing-slash",
   not_found_handling: "none",
@@ -72,11 +68,11 @@ export const DEFAULT_CONFIG: ServingConfig = {
 
 /** Fills in default modes and checks the given ones; a failure names the field. */
 export function checkModes(input: { html_handling?: unknown; not_found_handling?: unknown }): Outcome<ServingModes> {
-  const html = input.html_handling ?? "auto-trailing-slash";
+  const html = input.html_handling ?? DEFAULT_CONFIG.html_handling;
   if (!isOneOf(HTML_HANDLING_MODES, html)) {
     return fail("bad_request", `must be one of ${HTML_HANDLING_MODES.join(", ")}`, { field: "html_handling" });
   }
-  const notFound = input.not_found_handling ?? "none";
+  const notFound = input.not_found_handling ?? DEFAULT_CONFIG.not_found_handling;
   if (!isOneOf(NOT_FOUND_HANDLING_MODES, notFound)) {
     return fail("bad_request", `must be one of ${NOT_FOUND_HANDLING_MODES.join(", ")}`, {
       field: "not_found_handling",
@@ -104,7 +100,7 @@ export function buildConfig(
     }
     texts[field] = value;
   }
-  const workerFirst = checkRunWorkerFirst(input.run_worker_first ?? false);
+  const workerFirst = checkRunWorkerFirst(input.run_worker_first ?? DEFAULT_CONFIG.run_worker_first);
   if (!workerFirst.ok) {
     return workerFirst;
   }
@@ -149,7 +145,7 @@ export function compileConfig(config: ServingConfig): CompiledConfig {
     redirectPatterns: config.redirects.dynamic.map((rule) => compilePattern(rule.from)),
     headerPatterns: config.headers.map((rule) => compilePattern(rule.path)),
     // Versions stored before run_worker_first existed lack it.
-    workerFirst: compileRunWorkerFirst(config.run_worker_first ?? false),
+    workerFirst: compileRunWorkerFirst(config.run_worker_first ?? DEFAULT_CONFIG.run_worker_first),
     hostRules: config.headers.some((rule) => rule.path.startsWith("https://")),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * html_handling and not_found_handling, as Workers Static Assets decides
  * them (packages/workers-shared/asset-worker/src/handler.ts in
- * cloudflare/workers-sdk). Pure: files are looked up through `exists`.
+ * cloudflare/workers-sdk). Pure: files are looked up through a `Lookup`.
  *
  * Each mode turns a decoded path into an ordered list of steps: "serve this
  * file if it exists" or "redirect to this URL if that is where this file is
@@ -13,16 +13,23 @@
  * decision probes when no file exists, which (because a file that exists
  * only ever ends a search early) include every path any decision probes.
  */
-import type { HtmlHandling, NotFoundHandling } from "./config.ts";
+import { contentOf, type FileLike, type Intent, type Lookup } from "./decision.ts";
 
-/** Looks a decoded path up in a version's files; returns the file's content hash, or null. */
-export type Exists = (path: string) => string | null;
+export const HTML_HANDLING_MODES = [
+  "auto-trailing-slash",
+  "force-trailing-slash",
+  "drop-trailing-slash",
+  "none",
+] as const;
+export type HtmlHandling = (typeof HTML_HANDLING_MODES)[number];
 
-export type HtmlIntent =
-  /** Serve the file at `path`. */
-  | { kind: "asset"; path: string; status: 200 | 404 }
-  /** Redirect to the decoded path `to`, where the requested file is served. */
-  | { kind: "redirect"; to: string }
+export const NOT_FOUND_HANDLING_MODES = ["none", "single-page-application", "404-page"] as const;
+export type NotFoundHandling = (typeof NOT_FOUND_HANDLING_MODES)[number];
+
+export type HtmlIntent<F extends FileLike> =
+  | Extract<Intent<F>, { kind: "asset" }>
+  /** Redirect to the decoded path `location`, where the requested file is served. */
+  | { kind: "redirect"; location: string }
   | null;
 
 /** Serve `file` if it exists, or redirect to `to` if `file` is what `to` serves. */
@@ -34,14 +41,14 @@ export interface HtmlOptions {
 }
 
 /** What a version's files make of the decoded `path`. */
-export function htmlIntent(path: string, options: HtmlOptions, exists: Exists): HtmlIntent {
-  return new Decider(options, exists, false).decide(path, false);
+export function htmlIntent<F extends FileLike>(path: string, options: HtmlOptions, lookup: Lookup<F>): HtmlIntent<F> {
+  return new Decider(options, lookup, false).decide(path, false);
 }
 
 /** Every path `htmlIntent` may look up for `path`, under any of the given options. */
 export function candidatePaths(path: string, options: readonly HtmlOptions[]): string[] {
   const probed = new Set<string>();
-  const record: Exists = (probe) => {
+  const record: Lookup<string> = (probe) => {
     probed.add(probe);
     return null;
   };
@@ -51,27 +58,28 @@ export function candidatePaths(path: string, options: readonly HtmlOptions[]): s
   return [...probed];
 }
 
-class Decider {
+class Decider<F extends FileLike> {
   readonly #options: HtmlOptions;
-  readonly #exists: Exists;
+  readonly #lookup: Lookup<F>;
   /** Listing candidates: follow every branch a present file could open. */
   readonly #exploring: boolean;
 
-  constructor(options: HtmlOptions, exists: Exists, exploring: boolean) {
+  constructor(options: HtmlOptions, lookup: Lookup<F>, exploring: boolean) {
     this.#options = options;
-    this.#exists = exists;
+    this.#lookup = lookup;
     this.#exploring = exploring;
   }
 
   /** `nested` decides a redirect's destination, where redirects are not considered again. */
-  decide(path: string, nested: boolean): HtmlIntent {
+  decide(path: string, nested: boolean): HtmlIntent<F> {
     for (const step of stepsFor(this.#options.html, path)) {
       if ("serve" in step) {
-        if (this.#exists(step.serve) !== null) {
-          return { kind: "asset", path: step.serve, status: 200 };
+        const file = this.#lookup(step.serve);
+        if (file !== null) {
+          return { kind: "asset", file, status: 200 };
         }
       } else if (!nested && this.#servedAt(step.file, step.to)) {
-        return { kind: "redirect", to: step.to };
+        return { kind: "redirect", location: step.to };
       }
     }
     return this.#notFound(path);
@@ -82,26 +90,28 @@ class Decider {
    * redirect there shows the same content (and can never loop).
    */
   #servedAt(file: string, to: string): boolean {
-    const hash = this.#exists(file);
-    if (hash === null && !this.#exploring) {
+    const found = this.#lookup(file);
+    if (found === null && !this.#exploring) {
       return false;
     }
-    if (this.#exists(to) !== null) {
+    if (this.#lookup(to) !== null) {
       return false;
     }
     const there = this.decide(to, true);
-    return there?.kind === "asset" && hash !== null && this.#exists(there.path) === hash;
+    return there?.kind === "asset" && found !== null && contentOf(there.file) === contentOf(found);
   }
 
-  #notFound(path: string): HtmlIntent {
+  #notFound(path: string): HtmlIntent<F> {
     switch (this.#options.notFound) {
-      case "single-page-application":
-        return this.#exists("/index.html") !== null ? { kind: "asset", path: "/index.html", status: 200 } : null;
+      case "single-page-application": {
+        const index = this.#lookup("/index.html");
+        return index !== null ? { kind: "asset", file: index, status: 200 } : null;
+      }
       case "404-page":
         for (let dir = path.slice(0, path.lastIndexOf("/")); ; dir = dir.slice(0, dir.lastIndexOf("/"))) {
-          const page = `${dir}/404.html`;
-          if (this.#exists(page) !== null) {
-            return { kind: "asset", path: page, status: 404 };
+          const page = this.#lookup(`${dir}/404.html`);
+          if (page !== null) {
+            return { kind: "asset", file: page, status: 404 };
           }
           if (dir === "") {
             return null;

@@ -6,7 +6,7 @@
  * first, by exact path; then dynamic rules in file order. First match wins.
  * Invalid lines are reported with their line number and skipped. Pure.
  */
-import type { HtmlHandling } from "./config.ts";
+import type { HtmlHandling } from "./html-handling.ts";
 import {
   compilePattern,
   fillPlaceholders,

@@ -3,28 +3,14 @@
  * Static Assets: `_redirects` first, then html_handling and
  * not_found_handling, then `_headers`; with server code, the order of
  * Workers with assets decides who answers. Pure: files are looked up
- * through `exists`, and nothing here waits on I/O.
+ * through a `Lookup`, and nothing here waits on I/O.
  */
-import type { CompiledConfig, NotFoundHandling } from "./config.ts";
-import { matchHeaders, type HeaderOp } from "./headers.ts";
-import { candidatePaths, htmlIntent, type Exists, type HtmlOptions } from "./html-handling.ts";
+import type { CompiledConfig } from "./config.ts";
+import type { AssetsDecision, Decision, FileLike, Lookup } from "./decision.ts";
+import { matchHeaders } from "./headers.ts";
+import { candidatePaths, htmlIntent, type HtmlOptions, type NotFoundHandling } from "./html-handling.ts";
 import { addQuery, matchRedirect, redirectLocation, type RedirectStatus } from "./redirects.ts";
-
-export type { Exists } from "./html-handling.ts";
-
-export type Intent =
-  /** Serve the file at `path` with `status`. */
-  | { kind: "asset"; path: string; status: 200 | 404 }
-  /** Redirect; `rule` says whether `_redirects` (true) or html_handling (false) asked for it. */
-  | { kind: "redirect"; location: string; status: Exclude<RedirectStatus, 200>; rule: boolean }
-  /** Nothing matches. `rewritten` when a 200 rule led here: that is a 404, whoever else could answer. */
-  | { kind: "none"; rewritten: boolean };
-
-export interface Routed {
-  intent: Intent;
-  /** Changes `_headers` makes to the response, whatever it is. */
-  headers: HeaderOp[];
-}
+import { workerFirst } from "./worker-first.ts";
 
 /**
  * Decides what a request for `url` gets from a version with `compiled`
@@ -32,33 +18,36 @@ export interface Routed {
  * that an unmatched request can go to server code instead. Redirect
  * locations keep `url`'s query unless the rule gives its own.
  */
-export function route(url: URL, compiled: CompiledConfig, exists: Exists, { notFound = true } = {}): Routed {
+export function route<F extends FileLike>(
+  url: URL,
+  compiled: CompiledConfig,
+  lookup: Lookup<F>,
+  { notFound = true } = {},
+): AssetsDecision<F> {
   const { config } = compiled;
   const headers = matchHeaders(config.headers, compiled.headerPatterns, url.hostname, url.pathname);
+  const assets = (intent: AssetsDecision<F>["intent"]): AssetsDecision<F> => ({ kind: "assets", intent, headers });
   const redirected = applyRedirects(url, compiled);
   if (redirected.kind === "redirect") {
-    return { intent: { ...redirected, rule: true }, headers };
+    return assets({ ...redirected, rule: true });
   }
   if (redirected.kind === "broken") {
     // What this request filled a rule's placeholders with makes no URL: nothing matches.
-    return { intent: { kind: "none", rewritten: true }, headers };
+    return assets({ kind: "none", rewritten: true });
   }
   const { pathname, rewritten } = redirected;
   const decoded = decodePath(pathname);
-  const intent = htmlIntent(decoded, options(compiled, notFound), exists);
+  const intent = htmlIntent(decoded, options(compiled, notFound), lookup);
   if (!intent) {
-    return { intent: { kind: "none", rewritten }, headers };
+    return assets({ kind: "none", rewritten });
   }
   // A file is served at its canonical encoding; any other encoding, and any
   // html_handling redirect, goes there in one hop.
-  const destination = encodePath(intent.kind === "redirect" ? intent.to : decoded);
+  const destination = encodePath(intent.kind === "redirect" ? intent.location : decoded);
   if (intent.kind === "redirect" || destination !== pathname) {
-    return {
-      intent: { kind: "redirect", location: addQuery(destination, url.search), status: 307, rule: false },
-      headers,
-    };
+    return assets({ kind: "redirect", location: addQuery(destination, url.search), status: 307, rule: false });
   }
-  return { intent, headers };
+  return assets(intent);
 }
 
 /**
@@ -95,18 +84,15 @@ function applyRedirects(url: URL, { config, redirectPatterns }: CompiledConfig):
   return { kind: "path", pathname: new URL(location, url).pathname, rewritten: true };
 }
 
-/** The decision for one request: the version's server code answers, or the assets do as `route` says. */
-export type Decision = { kind: "server" } | ({ kind: "assets" } & Routed);
-
 /** What a version's server code runs with that routing depends on. */
 export interface ServerCompatibility {
   compatibilityDate: string;
   compatibilityFlags: readonly string[];
 }
 
-export interface RequestShape {
+export interface RequestShape<S extends ServerCompatibility = ServerCompatibility> {
   /** The version's server code, when the request came to the project's site (not through its ASSETS binding). */
-  server: ServerCompatibility | null;
+  server: S | null;
   /** `Sec-Fetch-Mode: navigate`. */
   navigate: boolean;
 }
@@ -124,28 +110,27 @@ export interface RequestShape {
  *    when the navigation preference is on;
  * 3. else the server code answers; with no server code, not_found_handling.
  */
-export function routeRequest(url: URL, compiled: CompiledConfig, exists: Exists, shape: RequestShape): Decision {
+export function routeRequest<F extends FileLike, S extends ServerCompatibility>(
+  url: URL,
+  compiled: CompiledConfig,
+  lookup: Lookup<F>,
+  shape: RequestShape<S>,
+): Decision<F, S> {
   const { server } = shape;
   if (!server) {
-    return { kind: "assets", ...route(url, compiled, exists) };
+    return route(url, compiled, lookup);
   }
-  const rules = compiled.workerFirst;
-  if (rules.always) {
-    return { kind: "server" };
+  const first = workerFirst(compiled.workerFirst, url.pathname);
+  if (first === "server") {
+    return { kind: "server", server };
+  }
+  if (first === "assets") {
+    return route(url, compiled, lookup);
   }
   const staticRouting = Array.isArray(compiled.config.run_worker_first);
-  if (staticRouting && rules.exclude.some((pattern) => pattern.match(url.pathname))) {
-    return { kind: "assets", ...route(url, compiled, exists) };
-  }
-  if (staticRouting && rules.include.some((pattern) => pattern.match(url.pathname))) {
-    return { kind: "server" };
-  }
   const keepNotFound = staticRouting || (shape.navigate && navigationPrefersAssets(server));
-  const routed = route(url, compiled, exists, { notFound: keepNotFound });
-  if (routed.intent.kind === "none" && !routed.intent.rewritten) {
-    return { kind: "server" };
-  }
-  return { kind: "assets", ...routed };
+  const routed = route(url, compiled, lookup, { notFound: keepNotFound });
+  return routed.intent.kind === "none" && !routed.intent.rewritten ? { kind: "server", server } : routed;
 }
 
 /** Compatibility flags of the navigation preference (asset-worker/src/compatibility-flags.ts). */

@@ -3,7 +3,7 @@
  * any asset lookup. `true` (every request), `false` (none), or route
  * patterns with `*` globs, where `!/…` patterns exclude. Pure.
  */
-import { fail, succeed, type Outcome } from "../errors.ts";
+import { fail, succeed, type Outcome } from "../outcome.ts";
 import { compilePattern, patternLimitProblem, type Pattern } from "./patterns.ts";
 
 /** `true` (always first), `false` (never), or route patterns with `*` globs and `!` exclusions. */
@@ -66,13 +66,17 @@ export function compileRunWorkerFirst(value: RunWorkerFirst): WorkerFirstRules {
   };
 }
 
-/** Whether a request for the raw `pathname` goes to the server code before any asset lookup. */
-export function runsWorkerFirst(rules: WorkerFirstRules, pathname: string): boolean {
+/**
+ * Who `run_worker_first` gives a request for the raw `pathname` to: the
+ * server code before any asset lookup, the assets alone (a `!/` exclusion),
+ * or neither yet (the routing order decides).
+ */
+export function workerFirst(rules: WorkerFirstRules, pathname: string): "server" | "assets" | "undecided" {
   if (rules.always) {
-    return true;
+    return "server";
   }
   if (rules.exclude.some((pattern) => pattern.match(pathname))) {
-    return false;
+    return "assets";
   }
-  return rules.include.some((pattern) => pattern.match(pathname));
+  return rules.include.some((pattern) => pattern.match(pathname)) ? "server" : "undecided";
 }

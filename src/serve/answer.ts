@@ -1,8 +1,9 @@
 /**
- * Answering a request from what the resolver decided about it: a file, a
- * redirect or a 404, each naming the version it came from and whether the
- * decision came from the isolate's cache. Only GET and HEAD read files;
- * other methods get 405 (`_redirects` rules apply to every method).
+ * Answering a request the resolver gave to the assets: a file, a redirect
+ * or a 404, each naming the version it came from and whether the decision
+ * came from the isolate's cache (server code's requests never get here).
+ * Only GET and HEAD read files; other methods get 405 (`_redirects` rules
+ * apply to every method).
  */
 import { BlobStore } from "../blob/r2-store.ts";
 import type { Env } from "../env.ts";
@@ -12,10 +13,13 @@ import { applyHeaderOps, type HeaderOp } from "../rules/headers.ts";
 import { CACHE_HEADER, VERSION_HEADER } from "../rules/http.ts";
 import { addQuery } from "../rules/redirects.ts";
 import { Bodies } from "./bodies.ts";
-import type { Resolution } from "./resolver.ts";
+import type { Answer, Resolution } from "./resolver.ts";
 import { respondWithAsset } from "./respond.ts";
 
 const READ_METHODS = new Set(["GET", "HEAD"]);
+
+/** A resolution the assets answer. */
+export type AssetsResolution = Resolution<Extract<Answer, { kind: "assets" }>>;
 const ALLOW = { allow: "GET, HEAD" };
 
 /** The headers that say which version answered and whether its routing answer was cached. */
@@ -29,7 +33,7 @@ export async function answer(
   env: Env,
   ctx: ExecutionContext,
   project: string,
-  resolution: Resolution,
+  resolution: AssetsResolution,
 ): Promise<Response> {
   const response = await respond(request, env, ctx, project, resolution);
   confineCookies(response.headers, new URL(request.url).hostname);
@@ -41,42 +45,40 @@ async function respond(
   env: Env,
   ctx: ExecutionContext,
   project: string,
-  resolution: Resolution,
+  resolution: AssetsResolution,
 ): Promise<Response> {
   const head = request.method === "HEAD";
   if (resolution.kind === "unavailable") {
     return visitorError(404, { head, detail: resolution.reason === "no-project" ? "no such project" : undefined });
   }
-  const { answer: decided } = resolution;
+  const { intent: decided, headers } = resolution.answer;
   const reading = READ_METHODS.has(request.method);
   const tags = tagsOf(resolution);
   switch (decided.kind) {
-    case "server":
-      throw new Error("a request for server code reached the asset responder");
     case "redirect": {
       if (!decided.rule && !reading) {
-        return withHeaders(visitorError(405, { head, headers: { ...ALLOW, ...tags } }), decided.headers);
+        return withHeaders(visitorError(405, { head, headers: { ...ALLOW, ...tags } }), headers);
       }
       const location = addQuery(decided.location, new URL(request.url).search);
       return withHeaders(
         new Response(null, { status: decided.status, headers: { location, "content-length": "0", ...tags } }),
-        decided.headers,
+        headers,
       );
     }
     case "asset": {
       if (!reading) {
-        return withHeaders(visitorError(405, { head, headers: { ...ALLOW, ...tags } }), decided.headers);
+        return withHeaders(visitorError(405, { head, headers: { ...ALLOW, ...tags } }), headers);
       }
       const bodies = new Bodies(new BlobStore(env.BLOBS, project), project, (promise) => ctx.waitUntil(promise));
       return respondWithAsset(request, bodies, {
         file: decided.file,
         status: decided.status,
         tags,
-        headerOps: decided.headers,
+        headerOps: headers,
       });
     }
     case "none":
-      return withHeaders(visitorError(404, { head, headers: tags }), decided.headers);
+      return withHeaders(visitorError(404, { head, headers: tags }), headers);
   }
 }
 

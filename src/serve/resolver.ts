@@ -1,25 +1,26 @@
 /**
- * Resolving a request to a project into an answer, asking the project's
- * Durable Object only for what this isolate does not know yet:
- * - which version a pointer names, or that a version exists: leased (see
- *   lease.ts), so that activations and deletions take effect everywhere;
- * - a version's configuration: immutable, kept per version;
- * - the answer for a request's shape (its path, its host where `_headers`
- *   names hosts, whether it is a navigation where that matters): immutable
- *   for a version, kept in an LRU.
- * A cold request costs one call to the Durable Object (two when a
- * `_redirects` rewrite leads where the first could not foresee); a warm one
- * none. Leases are renewed ahead, in the background, and shared with the
- * location's other isolates (location.ts), so that steady traffic never
- * waits and a location asks about once a lease.
+ * Resolving a request to a project into a routing decision, in two steps
+ * that ask the project's Durable Object only for what this isolate does
+ * not know yet:
+ * 1. which version the request's target names, with that version's
+ *    routing (compiled configuration, server code): the version is leased
+ *    (src/shared/lease.ts), renewed ahead in the background and shared with
+ *    the location's other isolates (location.ts), so that steady traffic
+ *    never waits and a location asks about once a lease; the routing is
+ *    immutable and kept per version;
+ * 2. which files the decision may look at: immutable for a version, read
+ *    from its manifest snapshot (snapshots.ts), and asked of the Durable
+ *    Object only for a version that has none yet.
+ * The decision for each request shape (its path, its host where `_headers`
+ * names hosts, whether it is a navigation where that matters) is kept in
+ * an LRU. A warm request costs no call; a cold one, none once the version
+ * is known.
  */
 import { pointerLeaseMs, type Env, type ManifestStub } from "../env.ts";
-import type { FileRef, Lookup, LookupQuery, ServerRef, Target, Unavailable } from "../manifest/contract.ts";
-import type { Outcome } from "../errors.ts";
+import type { FileRef, LookupAnswer, LookupQuery, ServerRef, Target, Unavailable } from "../manifest/contract.ts";
 import { compileConfig, type CompiledConfig } from "../rules/config.ts";
-import type { HeaderOp } from "../rules/headers.ts";
-import type { RedirectStatus } from "../rules/redirects.ts";
-import { dependsOnNavigation, lookupsFor, routeRequest, type Decision, type RequestShape } from "../rules/route.ts";
+import type { Decision } from "../rules/decision.ts";
+import { dependsOnNavigation, lookupsFor, routeRequest, type RequestShape } from "../rules/route.ts";
 import {
   ANSWER_CACHE_BYTES,
   ANSWER_CACHE_ENTRIES,
@@ -45,15 +46,11 @@ export interface VersionRouting {
 }
 
 /** What a request gets, whatever its query string and method (both apply when it is answered). */
-export type Answer =
-  | { kind: "server" }
-  | { kind: "asset"; file: FileRef; status: 200 | 404; headers: HeaderOp[] }
-  | { kind: "redirect"; location: string; status: Exclude<RedirectStatus, 200>; rule: boolean; headers: HeaderOp[] }
-  | { kind: "none"; headers: HeaderOp[] };
+export type Answer = Decision<FileRef, ServerRef>;
 
-export type Resolution =
+export type Resolution<A extends Answer = Answer> =
   | { kind: "unavailable"; reason: Unavailable }
-  | { kind: "resolved"; version: string; routing: VersionRouting; answer: Answer; cache: "hit" | "miss" };
+  | { kind: "resolved"; version: string; routing: VersionRouting; answer: A; cache: "hit" | "miss" };
 
 export interface ResolveRequest {
   project: string;
@@ -64,6 +61,7 @@ export interface ResolveRequest {
   navigate: boolean;
 }
 
+/** What a target names, as leased. */
 type TargetState = { ok: true; version: string } | { ok: false; reason: Unavailable };
 
 // Per isolate: every request this isolate serves shares them.
@@ -84,50 +82,77 @@ const answers = new Lru<Answer>({
 const inflight = new Flights<Resolution>();
 /** Lease renewals under way, by target. */
 const renewals = new Flights<TargetState>();
+/** Versions' routing being fetched, by version. */
+const fetching = new Flights<VersionRouting | Unavailable>();
 
 /** Work a request may leave running after it answers (ExecutionContext.waitUntil). */
 export type WaitUntil = (promise: Promise<unknown>) => void;
 
+/** Through a version's ASSETS binding, server code never answers. */
+export function resolve(
+  env: Env,
+  request: ResolveRequest & { via: "assets" },
+  waitUntil: WaitUntil,
+): Promise<Resolution<Exclude<Answer, { kind: "server" }>>>;
+export function resolve(env: Env, request: ResolveRequest, waitUntil: WaitUntil): Promise<Resolution>;
 export async function resolve(env: Env, request: ResolveRequest, waitUntil: WaitUntil): Promise<Resolution> {
   const targetKey = keyOf(
     request.project,
     "pointer" in request.target ? request.target.pointer : `@${request.target.version}`,
   );
+  // A leased version deleted since (pruned while its lease runs) is
+  // forgotten and the target asked again, once.
+  for (let attempt = 0; ; attempt += 1) {
+    const state = await locate(env, request, targetKey, waitUntil);
+    if (!state.ok) {
+      return { kind: "unavailable", reason: state.reason };
+    }
+    const cached = cachedAnswer(request, state.version);
+    if (cached) {
+      stats.answerHits += 1;
+      return cached;
+    }
+    const flightKey = [
+      targetKey,
+      state.version,
+      request.via,
+      request.navigate,
+      request.url.hostname,
+      request.url.pathname,
+    ];
+    const resolution = await inflight.run(flightKey.join("\n"), () =>
+      answerAfresh(env, request, state.version, waitUntil),
+    );
+    if (resolution.kind === "resolved" || attempt > 0 || !("pointer" in request.target)) {
+      return resolution;
+    }
+    targets.delete(targetKey);
+  }
+}
+
+/** Step 1: the version the target names, on the lease this isolate (or its location) holds, else asked. */
+async function locate(
+  env: Env,
+  request: ResolveRequest,
+  targetKey: string,
+  waitUntil: WaitUntil,
+): Promise<TargetState> {
   const leaseMs = pointerLeaseMs(env);
   const now = Date.now();
   const held = targets.peek(targetKey, now, leaseMs);
-  let state = held?.value;
-  if (held && freshness(held.askedAt, now, leaseMs) === "renew") {
-    const guess = held.value.ok ? held.value.version : lastSeen.get(targetKey);
-    waitUntil(renewLease(env, request, targetKey, guess, waitUntil).catch(() => undefined));
-  }
-  if (!state) {
-    // Another isolate of this location may have asked lately.
-    state = (await adoptShared(env, targetKey, undefined))?.value;
-  }
-  if (!state) {
-    // Without a lease, the target most likely still names what it named
-    // last: if this request's answer for that version is known, only the
-    // lease needs renewing, once for every request that is waiting on it.
-    const guess = lastSeen.get(targetKey);
-    const guessSnapshot =
-      guess === undefined ? null : (routings.get(keyOf(request.project, guess))?.snapshotBits ?? null);
-    if (guess !== undefined && (cachedAnswer(request, guess) || guessSnapshot !== null)) {
-      stats.renewalWaits += 1;
-      state = await renewLease(env, request, targetKey, guess, waitUntil);
+  if (held) {
+    if (freshness(held.askedAt, now, leaseMs) === "renew") {
+      waitUntil(renewLease(env, request, targetKey, waitUntil).catch(() => undefined));
     }
+    return held.value;
   }
-  if (state && !state.ok) {
-    return { kind: "unavailable", reason: state.reason };
+  // Another isolate of this location may have asked lately.
+  const shared = await adoptShared(env, targetKey, undefined);
+  if (shared) {
+    return shared.value;
   }
-  const cached = state ? cachedAnswer(request, state.version) : undefined;
-  if (cached) {
-    stats.answerHits += 1;
-    return cached;
-  }
-  const flightKey = [targetKey, request.via, request.navigate, request.url.hostname, request.url.pathname].join("\n");
-  const leased = state?.version;
-  return inflight.run(flightKey, () => ask(env, request, targetKey, leased, waitUntil));
+  stats.renewalWaits += 1;
+  return renewLease(env, request, targetKey, waitUntil);
 }
 
 /**
@@ -158,16 +183,11 @@ function learn(targetKey: string, state: TargetState, askedAt: number): void {
 
 /**
  * Renews the lease on a target: from the location if another isolate asked
- * lately, else by asking which version it names now (and nothing else).
- * One renewal per target at a time, whoever waits on it.
+ * lately, else by asking which version it names now, with its
+ * configuration unless this isolate has it. One renewal per target at a
+ * time, whoever waits on it.
  */
-function renewLease(
-  env: Env,
-  request: ResolveRequest,
-  targetKey: string,
-  guess: string | undefined,
-  waitUntil: WaitUntil,
-): Promise<TargetState> {
+function renewLease(env: Env, request: ResolveRequest, targetKey: string, waitUntil: WaitUntil): Promise<TargetState> {
   return renewals.run(targetKey, async (): Promise<TargetState> => {
     const leaseMs = pointerLeaseMs(env);
     const held = targets.peek(targetKey, Date.now(), leaseMs);
@@ -181,114 +201,101 @@ function renewLease(
     }
     const askedAt = Date.now();
     stats.leaseRefreshes += 1;
-    const outcome = await callLookup(env.MANIFEST.getByName(request.project), {
+    const guess = lastSeen.get(targetKey);
+    const known = guess !== undefined && routings.get(keyOf(request.project, guess)) ? [guess] : [];
+    const answer = await callLookup(env.MANIFEST.getByName(request.project), {
       target: request.target,
       paths: [],
-      known: guess === undefined ? [] : [guess],
+      known,
     });
-    const state: TargetState = outcome.ok
-      ? { ok: true, version: outcome.value.version }
-      : { ok: false, reason: unavailableReason(outcome.failure.details?.reason) };
+    const state: TargetState = answer.ok ? { ok: true, version: answer.value.version } : answer;
+    if (answer.ok && answer.value.config) {
+      keepRouting(request.project, answer.value.version, answer.value.config, answer.value.snapshotBits);
+    }
     learn(targetKey, state, askedAt);
     waitUntil(writeShared(targetKey, { value: state, askedAt }, leaseMs));
-    if (outcome.ok && outcome.value.config) {
-      routingOf(request.project, outcome.value);
-    }
     return state;
   });
 }
 
-async function ask(
+/** Step 2: the decision for a request to `version`, with the files it may look at. */
+async function answerAfresh(
   env: Env,
   request: ResolveRequest,
-  targetKey: string,
-  leased: string | undefined,
+  version: string,
   waitUntil: WaitUntil,
 ): Promise<Resolution> {
+  const routing = await routingOf(env, request.project, version);
+  if (typeof routing === "string") {
+    return { kind: "unavailable", reason: routing };
+  }
   const url = withoutQuery(request.url);
-  // A version known here with a snapshot answers for any path without a call.
-  const known = leased === undefined ? undefined : routings.get(keyOf(request.project, leased));
-  if (leased !== undefined && known && known.snapshotBits !== null) {
-    const target = { project: request.project, version: leased, bits: known.snapshotBits };
-    const files = await filesFromSnapshot(env, target, lookupsFor(url, known.compiled), waitUntil);
-    if (files) {
-      return decide(request, url, leased, known, files);
-    }
+  const paths = lookupsFor(url, routing.compiled);
+  const files = await filesOf(env, request.project, version, routing, paths, waitUntil);
+  if (typeof files === "string") {
+    return { kind: "unavailable", reason: files };
   }
-  const manifest = env.MANIFEST.getByName(request.project);
-  // The files to ask for follow the configuration of the version most
-  // likely to answer: the leased one, or the one the target named last.
-  const guess = leased ?? lastSeen.get(targetKey);
-  const guessRouting = guess === undefined ? undefined : routings.get(keyOf(request.project, guess));
-  const paths = lookupsFor(url, guessRouting?.compiled ?? null);
-  const askedAt = Date.now();
-  const outcome = await callLookup(manifest, {
-    target: leased === undefined ? request.target : { version: leased },
-    paths,
-    known: guess !== undefined && guessRouting ? [guess] : [],
-  });
-  if (!outcome.ok) {
-    if (leased !== undefined && "pointer" in request.target) {
-      // The leased version has gone since (pruned or deleted): ask the pointer again.
-      targets.delete(targetKey);
-      return ask(env, request, targetKey, undefined, waitUntil);
-    }
-    const reason = unavailableReason(outcome.failure.details?.reason);
-    learn(targetKey, { ok: false, reason }, askedAt);
-    waitUntil(writeShared(targetKey, { value: { ok: false, reason }, askedAt }, pointerLeaseMs(env)));
-    return { kind: "unavailable", reason };
-  }
-  const found = outcome.value;
-  if (leased === undefined || "version" in request.target) {
-    const state: TargetState = { ok: true, version: found.version };
-    learn(targetKey, state, askedAt);
-    waitUntil(writeShared(targetKey, { value: state, askedAt }, pointerLeaseMs(env)));
-  }
-  const routing = routingOf(request.project, found);
-  const cached = cachedAnswer(request, found.version);
-  if (cached) {
-    stats.answerHits += 1;
-    return cached;
-  }
-
-  // What the version's own configuration needs that was not asked for.
-  const files = new Map(found.files.map((file) => [file.path, file]));
-  const asked = new Set(paths);
-  const needed = lookupsFor(url, routing.compiled).filter((path) => !asked.has(path));
-  if (needed.length > 0) {
-    const target = { project: request.project, version: found.version, bits: routing.snapshotBits ?? 0 };
-    const fromSnapshot = routing.snapshotBits === null ? null : await filesFromSnapshot(env, target, needed, waitUntil);
-    const more = fromSnapshot
-      ? { ok: true as const, value: { files: [...fromSnapshot.values()] } }
-      : await callLookup(manifest, { target: { version: found.version }, paths: needed, known: [found.version] });
-    if (!more.ok) {
-      return { kind: "unavailable", reason: unavailableReason(more.failure.details?.reason) };
-    }
-    for (const file of more.value.files) {
-      files.set(file.path, file);
-    }
-  }
-  return decide(request, url, found.version, routing, files);
-}
-
-/** Routes a request with the files it may need known, and keeps the answer for its shape. */
-function decide(
-  request: ResolveRequest,
-  url: URL,
-  version: string,
-  routing: VersionRouting,
-  files: ReadonlyMap<string, FileRef>,
-): Resolution {
-  const decision = routeRequest(
-    url,
-    routing.compiled,
-    (path) => files.get(path)?.hash ?? null,
-    shapeOf(request, routing),
-  );
-  const answer = toAnswer(decision, files);
+  const answer = routeRequest(url, routing.compiled, (path) => files.get(path) ?? null, shapeOf(request, routing));
   answers.set(answerKey(request, version, routing), answer);
   stats.answerMisses += 1;
   return { kind: "resolved", version, routing, answer, cache: "miss" };
+}
+
+/** A version's routing: kept here, else asked for (a version this isolate evicted, or never saw). */
+async function routingOf(env: Env, project: string, version: string): Promise<VersionRouting | Unavailable> {
+  const key = keyOf(project, version);
+  const kept = routings.get(key);
+  if (kept) {
+    return kept;
+  }
+  return fetching.run(key, async () => {
+    const answer = await callLookup(env.MANIFEST.getByName(project), { target: { version }, paths: [], known: [] });
+    if (!answer.ok) {
+      return answer.reason;
+    }
+    const { config, snapshotBits } = answer.value;
+    return config ? keepRouting(project, version, config, snapshotBits) : "no-such-version";
+  });
+}
+
+function keepRouting(
+  project: string,
+  version: string,
+  config: NonNullable<Extract<LookupAnswer, { ok: true }>["value"]["config"]>,
+  snapshotBits: number | null,
+): VersionRouting {
+  const routing = {
+    compiled: compileConfig(config.serving),
+    server: config.server,
+    snapshotBits,
+    bytes: JSON.stringify(config).length,
+  };
+  routings.set(keyOf(project, version), routing);
+  return routing;
+}
+
+/** The files among `paths` that `version` has: from its snapshot, or from the Durable Object while it has none. */
+async function filesOf(
+  env: Env,
+  project: string,
+  version: string,
+  routing: VersionRouting,
+  paths: string[],
+  waitUntil: WaitUntil,
+): Promise<ReadonlyMap<string, FileRef> | Unavailable> {
+  if (routing.snapshotBits !== null) {
+    const files = await filesFromSnapshot(env, { project, version, bits: routing.snapshotBits }, paths, waitUntil);
+    if (files) {
+      return files;
+    }
+  }
+  const answer = await callLookup(env.MANIFEST.getByName(project), { target: { version }, paths, known: [version] });
+  if (!answer.ok) {
+    return answer.reason;
+  }
+  // A version finalized before snapshots existed gets one written later.
+  routing.snapshotBits ??= answer.value.snapshotBits;
+  return new Map(answer.value.files.map((file) => [file.path, file]));
 }
 
 function cachedAnswer(request: ResolveRequest, version: string): Resolution | undefined {
@@ -300,28 +307,7 @@ function cachedAnswer(request: ResolveRequest, version: string): Resolution | un
   return answer && { kind: "resolved", version, routing, answer, cache: "hit" };
 }
 
-function routingOf(project: string, found: Lookup): VersionRouting {
-  const key = keyOf(project, found.version);
-  const known = routings.get(key);
-  if (known) {
-    // A version finalized before snapshots existed gets one written later.
-    known.snapshotBits ??= found.snapshotBits;
-    return known;
-  }
-  if (!found.config) {
-    throw new Error(`the manifest of ${project} sent no configuration for version ${found.version}`);
-  }
-  const routing = {
-    compiled: compileConfig(found.config.serving),
-    server: found.config.server,
-    snapshotBits: found.snapshotBits,
-    bytes: JSON.stringify(found.config).length,
-  };
-  routings.set(key, routing);
-  return routing;
-}
-
-function shapeOf(request: ResolveRequest, routing: VersionRouting): RequestShape {
+function shapeOf(request: ResolveRequest, routing: VersionRouting): RequestShape<ServerRef> {
   const server = request.via === "site" ? routing.server : null;
   return { server, navigate: dependsOnNavigation(routing.compiled, server) && request.navigate };
 }
@@ -333,33 +319,9 @@ function answerKey(request: ResolveRequest, version: string, routing: VersionRou
   return [request.project, version, request.via, shape.navigate ? "nav" : "", host, request.url.pathname].join("\n");
 }
 
-function toAnswer(decision: Decision, files: ReadonlyMap<string, FileRef>): Answer {
-  if (decision.kind === "server") {
-    return { kind: "server" };
-  }
-  const { intent, headers } = decision;
-  switch (intent.kind) {
-    case "asset": {
-      const file = files.get(intent.path);
-      if (!file) {
-        throw new Error(`routing chose ${intent.path}, which the manifest did not return`);
-      }
-      return { kind: "asset", file, status: intent.status, headers };
-    }
-    case "redirect":
-      return { kind: "redirect", location: intent.location, status: intent.status, rule: intent.rule, headers };
-    case "none":
-      return { kind: "none", headers };
-  }
-}
-
-async function callLookup(manifest: ManifestStub, query: LookupQuery): Promise<Outcome<Lookup>> {
+async function callLookup(manifest: ManifestStub, query: LookupQuery): Promise<LookupAnswer> {
   stats.manifestCalls += 1;
   return manifest.lookup(query);
-}
-
-function unavailableReason(reason: unknown): Unavailable {
-  return reason === "no-project" || reason === "no-live-version" ? reason : "no-such-version";
 }
 
 function withoutQuery(url: URL): URL {

@@ -22,13 +22,17 @@ export async function serveProject(
     { project, target, via: "site", url: new URL(request.url), navigate },
     (promise) => ctx.waitUntil(promise),
   );
-  if (resolution.kind === "resolved" && resolution.answer.kind === "server" && resolution.routing.server) {
-    return runServerCode(request, env, ctx, {
-      projectId: project,
-      version: resolution.version,
-      server: resolution.routing.server,
-      tags: tagsOf(resolution),
-    });
+  if (resolution.kind === "unavailable") {
+    return answer(request, env, ctx, project, resolution);
   }
-  return answer(request, env, ctx, project, resolution);
+  const { answer: decided } = resolution;
+  if (decided.kind === "assets") {
+    return answer(request, env, ctx, project, { ...resolution, answer: decided });
+  }
+  return runServerCode(request, env, ctx, {
+    projectId: project,
+    version: resolution.version,
+    server: decided.server,
+    tags: tagsOf(resolution),
+  });
 }

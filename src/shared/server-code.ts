@@ -4,7 +4,7 @@
  * compatibility settings. Checked here, where the CLI and the platform can
  * both use the checks. Pure.
  */
-import { fail, succeed, type Outcome } from "../errors.ts";
+import { fail, succeed, type Outcome } from "../outcome.ts";
 import { jsonBytes, MAX_STORED_JSON_BYTES } from "./limits.ts";
 import { isContentHash } from "./names.ts";
 

@@ -5,7 +5,7 @@
  * atomic without explicit locks.
  */
 
-import type { Outcome } from "../errors.ts";
+import type { Outcome } from "../outcome.ts";
 
 export type Row = Record<string, SqlStorageValue>;
 

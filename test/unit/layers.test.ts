@@ -57,23 +57,29 @@ function layerOf(path: string): string {
   return second === undefined ? first.replace(/\.ts$/, "") : first;
 }
 
-/** What each part may import at run time (types may cross more freely, but never upwards into worker.ts). */
+/**
+ * What each part may import at run time (types may cross more freely, but
+ * never upwards into worker.ts). Expected failures are values (outcome.ts)
+ * everywhere; only the HTTP edges (api, serve, loader, console, worker) use
+ * errors.ts, which maps them to responses.
+ */
 const ALLOWED: Record<string, string[]> = {
-  shared: ["shared", "errors"],
-  errors: [],
-  rules: ["rules", "shared", "errors"],
-  blob: ["blob", "shared", "errors"],
-  storage: ["storage", "errors"],
-  manifest: ["manifest", "rules", "blob", "storage", "shared", "errors", "env"],
-  loader: ["loader", "rules", "blob", "shared", "errors", "env"],
-  serve: ["serve", "rules", "blob", "loader", "storage", "shared", "errors", "env"],
-  api: ["api", "registry", "rules", "blob", "loader", "shared", "errors", "env"],
-  registry: ["registry", "storage", "shared", "errors", "env"],
-  console: ["console", "errors"],
+  shared: ["shared", "outcome"],
+  outcome: [],
+  errors: ["outcome"],
+  rules: ["rules", "shared", "outcome"],
+  blob: ["blob", "shared", "outcome"],
+  storage: ["storage", "outcome"],
+  manifest: ["manifest", "rules", "blob", "storage", "shared", "outcome", "env"],
+  loader: ["loader", "rules", "blob", "shared", "errors", "outcome", "env"],
+  serve: ["serve", "rules", "blob", "loader", "storage", "shared", "errors", "outcome", "env"],
+  api: ["api", "registry", "rules", "blob", "loader", "shared", "errors", "outcome", "env"],
+  registry: ["registry", "storage", "shared", "outcome", "env"],
+  console: ["console", "errors", "outcome"],
   hosts: ["shared"],
   env: ["shared"],
-  worker: ["api", "serve", "manifest", "registry", "console", "hosts", "errors", "env"],
-  cli: ["cli", "shared", "rules", "errors"],
+  worker: ["api", "serve", "manifest", "registry", "console", "hosts", "errors", "outcome", "env"],
+  cli: ["cli", "shared", "rules", "errors", "outcome"],
   local: ["local", "cli"],
 };
 

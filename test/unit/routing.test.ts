@@ -6,11 +6,16 @@
  */
 import { handleAssetRequest, type AssetMetadata } from "@cloudflare/worker-bundler";
 import { describe, it } from "vitest";
-import { compileConfig, DEFAULT_CONFIG, type HtmlHandling, type ServingConfig } from "../../src/rules/config.ts";
+import { compileConfig, DEFAULT_CONFIG, type ServingConfig } from "../../src/rules/config.ts";
+import type { HtmlHandling } from "../../src/rules/html-handling.ts";
 import { parseHeaders } from "../../src/rules/headers.ts";
 import { parseRedirects } from "../../src/rules/redirects.ts";
 import { candidatePaths, htmlIntent } from "../../src/rules/html-handling.ts";
-import { route, routeRequest, type Intent, type ServerCompatibility } from "../../src/rules/route.ts";
+import type { Intent as AnyIntent } from "../../src/rules/decision.ts";
+import { route, routeRequest, type ServerCompatibility } from "../../src/rules/route.ts";
+
+/** A decision about files known by their paths. */
+type Intent = AnyIntent<string>;
 
 interface Site {
   files: string[];
@@ -29,12 +34,10 @@ function compiled(site: Site) {
   });
 }
 
-/** Routes one request; each file's "hash" is its own path, so every file is distinct. */
+/** Routes one request; each file is known by its path, its own "hash", so every file is distinct. */
 async function visit(site: Site, path: string): Promise<Intent> {
   const files = new Set(site.files);
-  const { intent } = route(new URL(`https://site.test${path}`), compiled(site), (p) =>
-    files.has(p) ? `hash of ${p}` : null,
-  );
+  const { intent } = route(new URL(`https://site.test${path}`), compiled(site), (p) => (files.has(p) ? p : null));
   return intent;
 }
 
@@ -52,7 +55,7 @@ async function browse(
     }
     return {
       finalPath: current,
-      served: intent.kind === "asset" ? intent.path : null,
+      served: intent.kind === "asset" ? intent.file : null,
       status: intent.kind === "asset" ? intent.status : 404,
       hops,
     };
@@ -266,7 +269,7 @@ describe("path encoding", () => {
         expect(intent.location, path).toMatch(/^\/(?!\/)/);
       }
       if (intent.kind === "asset") {
-        expect(site.files, path).toContain(intent.path);
+        expect(site.files, path).toContain(intent.file);
       }
     }
   });
@@ -278,9 +281,9 @@ describe("not_found_handling", () => {
       files: ["/index.html", "/app.js"],
       config: { not_found_handling: "single-page-application" as const },
     };
-    expect(await visit(site, "/settings/profile")).toEqual({ kind: "asset", path: "/index.html", status: 200 });
-    expect(await visit(site, "/api/data.json")).toEqual({ kind: "asset", path: "/index.html", status: 200 });
-    expect(await visit(site, "/app.js")).toEqual({ kind: "asset", path: "/app.js", status: 200 });
+    expect(await visit(site, "/settings/profile")).toEqual({ kind: "asset", file: "/index.html", status: 200 });
+    expect(await visit(site, "/api/data.json")).toEqual({ kind: "asset", file: "/index.html", status: 200 });
+    expect(await visit(site, "/app.js")).toEqual({ kind: "asset", file: "/app.js", status: 200 });
   });
 
   it("differs from worker-bundler: Workers Static Assets ignores Accept for the SPA fallback", async ({ expect }) => {
@@ -293,7 +296,7 @@ describe("not_found_handling", () => {
     ).toBeNull();
     // ...Workers Static Assets (and r2-assets) serve the app shell anyway.
     const site = { files: ["/index.html"], config: { not_found_handling: "single-page-application" as const } };
-    expect(await visit(site, "/data.json")).toEqual({ kind: "asset", path: "/index.html", status: 200 });
+    expect(await visit(site, "/data.json")).toEqual({ kind: "asset", file: "/index.html", status: 200 });
   });
 
   it("404-page serves the nearest 404.html up the path, with status 404", async ({ expect }) => {
@@ -303,12 +306,12 @@ describe("not_found_handling", () => {
     };
     expect(await visit(site, "/blog/missing/deep/page")).toEqual({
       kind: "asset",
-      path: "/blog/404.html",
+      file: "/blog/404.html",
       status: 404,
     });
-    expect(await visit(site, "/blog/missing")).toEqual({ kind: "asset", path: "/blog/404.html", status: 404 });
-    expect(await visit(site, "/other/missing")).toEqual({ kind: "asset", path: "/404.html", status: 404 });
-    expect(await visit(site, "/blog/post")).toEqual({ kind: "asset", path: "/blog/post.html", status: 200 });
+    expect(await visit(site, "/blog/missing")).toEqual({ kind: "asset", file: "/blog/404.html", status: 404 });
+    expect(await visit(site, "/other/missing")).toEqual({ kind: "asset", file: "/404.html", status: 404 });
+    expect(await visit(site, "/blog/post")).toEqual({ kind: "asset", file: "/blog/post.html", status: 200 });
     expect(await visit({ ...site, files: ["/blog/post.html"] }, "/x")).toEqual({ kind: "none", rewritten: false });
   });
 
@@ -438,7 +441,7 @@ async function oracle(
   if (location !== null) {
     return { kind: "redirect", location, status: 307, rule: false };
   }
-  return { kind: "asset", path: served ?? "?", status: response.status as 200 | 404 };
+  return { kind: "asset", file: served ?? "?", status: response.status as 200 | 404 };
 }
 
 describe("who answers, with server code (#11)", () => {
@@ -567,14 +570,14 @@ describe("who answers, with server code (#11)", () => {
       const decision = routeRequest(
         new URL(`https://site.test${path}`),
         compiled({ files, config }),
-        (p) => (set.has(p) ? `hash of ${p}` : null),
+        (p) => (set.has(p) ? p : null),
         { server, navigate },
       );
       const answer =
         decision.kind === "server"
           ? "server"
           : decision.intent.kind === "asset"
-            ? decision.intent.path
+            ? decision.intent.file
             : decision.intent.kind === "none"
               ? 404
               : decision.intent.location;

@@ -15,7 +15,7 @@ async function routeWith(redirects: string, files: string[], path: string) {
     redirects: parseRedirects(redirects, "auto-trailing-slash").rules,
   });
   const set = new Set(files);
-  return route(new URL(`https://site.test${path}`), config, (p) => (set.has(p) ? `h${p}` : null)).intent;
+  return route(new URL(`https://site.test${path}`), config, (p) => (set.has(p) ? p : null)).intent;
 }
 
 describe("_redirects parsing", () => {
@@ -133,7 +133,7 @@ describe("_redirects matching", () => {
   it("serves a 200 rewrite's destination at the requested URL", async ({ expect }) => {
     expect(await routeWith(rules, files, "/app/settings/profile")).toEqual({
       kind: "asset",
-      path: "/app/shell.html",
+      file: "/app/shell.html",
       status: 200,
     });
   });

@@ -11,7 +11,7 @@ import { oneLine } from "../../src/cli/bundle.ts";
 import { parseVars } from "../../src/cli/args.ts";
 import { collectServerFiles } from "../../src/cli/server-files.ts";
 import { serverFailure } from "../../src/loader/failure.ts";
-import { checkRunWorkerFirst, compileRunWorkerFirst, runsWorkerFirst } from "../../src/rules/worker-first.ts";
+import { checkRunWorkerFirst, compileRunWorkerFirst, workerFirst } from "../../src/rules/worker-first.ts";
 import { checkBundle, checkCompatibilityDate, checkServerDeploy, checkVarName } from "../../src/shared/server-code.ts";
 
 describe("run_worker_first", () => {
@@ -29,7 +29,7 @@ describe("run_worker_first", () => {
   ];
   for (const [rules, path, expected] of cases) {
     it(`${JSON.stringify(rules)} ${path} → ${expected ? "server code" : "assets"}`, ({ expect }) => {
-      expect(runsWorkerFirst(compileRunWorkerFirst(rules), path)).toBe(expected);
+      expect(workerFirst(compileRunWorkerFirst(rules), path) === "server").toBe(expected);
     });
   }
 

@@ -6,6 +6,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
+import { apiRoutes } from "../../src/api/router.ts";
 import { BlobStore } from "../../src/blob/r2-store.ts";
 import { api, apiJson, bytesOf, contentHash, createProject, deploy, site, uniqueProject } from "./helpers.ts";
 
@@ -140,5 +141,93 @@ describe("leases", () => {
     expect(res.status).toBe(200);
     // POINTER_LEASE_MS is 25 in these tests.
     expect(Date.now() - started).toBeGreaterThanOrEqual(25);
+  });
+});
+
+/** POINTER_LEASE_MS in these tests (test/vitest.config.ts). */
+const LEASE_MS = 25;
+const P = "/api/projects/:project";
+
+/**
+ * Every route that changes state, and whether it can move a pointer or take
+ * down what one served (a version, a project, a domain): those must wait
+ * out the lease before they answer. A new route fails here until it is
+ * classified.
+ */
+const CHANGES: Record<string, boolean> = {
+  [`PUT ${P}`]: false,
+  [`DELETE ${P}`]: true,
+  [`PATCH ${P}`]: true,
+  [`POST ${P}/tokens`]: false,
+  [`DELETE ${P}/tokens/:id`]: false,
+  [`POST ${P}/deploys`]: false,
+  [`POST ${P}/deploys/:version/files`]: false,
+  [`POST ${P}/deploys/:version/finalize`]: true,
+  [`PUT ${P}/blobs/:hash`]: false,
+  [`POST ${P}/uploads`]: false,
+  [`DELETE ${P}/uploads/:hash`]: false,
+  [`PUT ${P}/uploads/:hash/parts/:part`]: false,
+  [`POST ${P}/uploads/:hash/complete`]: false,
+  [`DELETE ${P}/versions/:version`]: true,
+  [`PUT ${P}/versions/:version/pin`]: false,
+  [`DELETE ${P}/versions/:version/pin`]: false,
+  [`POST ${P}/activate`]: true,
+  [`POST ${P}/rollback`]: true,
+  [`POST ${P}/gc`]: false,
+  [`PUT ${P}/aliases/:alias`]: true,
+  [`DELETE ${P}/aliases/:alias`]: true,
+  [`PUT ${P}/domains/:hostname`]: true,
+  [`DELETE ${P}/domains/:hostname`]: true,
+  [`POST ${P}/blobs/missing`]: false,
+  [`POST ${P}/blobs/batch`]: false,
+};
+
+describe("routes that move a pointer", () => {
+  it("are every state-changing route, classified", ({ expect }) => {
+    const changing = apiRoutes().filter((route) => !route.startsWith("GET "));
+    expect(changing.toSorted()).toEqual(Object.keys(CHANGES).toSorted());
+  });
+
+  it("each wait out the lease before they answer", async ({ expect }) => {
+    const project = uniqueProject("waits");
+    await createProject(project);
+    const base = `/api/projects/${project}`;
+    const v1 = await deploy(project, { "/index.html": "one" });
+    const v2 = await deploy(project, { "/index.html": "two" }, { finalize: false });
+    const host = `${project}.example.com`;
+    const calls: [string, () => Promise<unknown>][] = [
+      [
+        `POST ${P}/deploys/:version/finalize`,
+        () => apiJson("POST", `${base}/deploys/${v2.version}/finalize`, { body: { activate: true } }),
+      ],
+      [`POST ${P}/activate`, () => apiJson("POST", `${base}/activate`, { body: { version: v1.version } })],
+      [`POST ${P}/rollback`, () => apiJson("POST", `${base}/rollback`)],
+      [`PUT ${P}/aliases/:alias`, () => apiJson("PUT", `${base}/aliases/staging`, { body: { version: v1.version } })],
+      [`DELETE ${P}/aliases/:alias`, () => apiJson("DELETE", `${base}/aliases/staging`)],
+      [`PUT ${P}/domains/:hostname`, () => apiJson("PUT", `${base}/domains/${host}`, { status: 201 })],
+      [`DELETE ${P}/domains/:hostname`, () => apiJson("DELETE", `${base}/domains/${host}`)],
+      [`PATCH ${P}`, () => apiJson("PATCH", base, { body: { retention: 1 } })],
+      [
+        `DELETE ${P}/versions/:version`,
+        async () => {
+          const v3 = await deploy(project, { "/index.html": "three" }, { activate: false });
+          const started = Date.now();
+          await apiJson("DELETE", `${base}/versions/${v3.version}`);
+          return Date.now() - started;
+        },
+      ],
+      [`DELETE ${P}`, () => apiJson("DELETE", base)],
+    ];
+    const waited: Record<string, boolean> = {};
+    for (const [route, call] of calls) {
+      const started = Date.now();
+      const took = await call();
+      waited[route] = (typeof took === "number" ? took : Date.now() - started) >= LEASE_MS;
+    }
+    const moving = Object.entries(CHANGES)
+      .filter(([, moves]) => moves)
+      .map(([route]) => route);
+    expect(Object.keys(waited).toSorted()).toEqual(moving.toSorted());
+    expect(waited).toEqual(Object.fromEntries(moving.map((route) => [route, true])));
   });
 });

@@ -4,6 +4,8 @@
  * there, and stays stable under concurrent creation; serving asks the
  * registry for nothing per request.
  */
+import { env } from "cloudflare:workers";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, it } from "vitest";
 import { api, apiJson, createProject, deploy, site, uniqueProject } from "./helpers.ts";
 
@@ -94,5 +96,39 @@ describe("serving", () => {
     // Calls come from renewing the host filter's lease (25 ms here, renewed
     // after half of it at the earliest), never from a request as such.
     expect(after.registryCalls - before.registryCalls).toBeLessThanOrEqual(Math.ceil(elapsed / 12.5) + 1);
+  });
+});
+
+describe("deleting a project", () => {
+  it("frees its name in the registry when the Durable Object's alarm takes the last step", async ({ expect }) => {
+    const project = uniqueProject("alarm-del");
+    await createProject(project);
+    await deploy(project, { "/index.html": "doomed" });
+    // A deletion the API began and left to the alarm (as when its caller went away).
+    const registry = env.REGISTRY.getByName("registry");
+    expect((await registry.beginDelete(project)).ok).toBe(true);
+    const manifest = env.MANIFEST.getByName(project);
+    await runInDurableObject(manifest, (_instance, state) => {
+      state.storage.sql.exec("UPDATE project SET deleting = 1 WHERE id = 1");
+    });
+    expect(await registry.state(project)).toBe("deleting");
+    for (let run = 0; run < 10 && (await registry.state(project)) !== null; run += 1) {
+      await runInDurableObject(manifest, (_instance, state) => state.storage.setAlarm(Date.now()));
+      await runDurableObjectAlarm(manifest);
+    }
+    expect(await registry.state(project)).toBeNull();
+    expect((await api("GET", `/api/projects/${project}`)).status).toBe(404);
+    // The name is free again, and the project new.
+    await createProject(project);
+    const fresh = await apiJson<{ versions: unknown[] }>("GET", `/api/projects/${project}/versions`);
+    expect(fresh.versions).toEqual([]);
+  });
+
+  it("leaves a project that is not being deleted alone when asked to finish its deletion", async ({ expect }) => {
+    const project = uniqueProject("not-del");
+    await createProject(project);
+    const registry = env.REGISTRY.getByName("registry");
+    expect(await registry.finishDelete(project)).toEqual({ deleted: true });
+    expect(await registry.state(project)).toBe("active");
   });
 });
