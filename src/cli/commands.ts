@@ -21,13 +21,14 @@ export async function versions(client: ApiClient, project: string): Promise<Comm
     "GET",
     `${projectPath(project)}/versions`,
   );
-  const json = list.map(({ version, createdAt, files, bytes, message, active }) => ({
+  const json = list.map(({ version, createdAt, files, bytes, message, active, immutableFiles }) => ({
     version,
     createdAt,
     files,
     bytes,
     message,
     active,
+    immutableFiles,
   }));
   if (list.length === 0) {
     return { json, text: `${project} has no versions yet` };

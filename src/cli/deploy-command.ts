@@ -34,6 +34,7 @@ export interface DeployFlags {
   dryRun?: boolean;
   /** False for --no-cache. */
   cache?: boolean;
+  buildManifest?: string;
 }
 
 export async function deployCommand(client: ApiClient, flags: DeployFlags, json: boolean): Promise<CommandOutput> {
@@ -58,7 +59,8 @@ export async function deployCommand(client: ApiClient, flags: DeployFlags, json:
     text:
       `Deployed ${result.project} version ${result.version}: ${result.files} file(s), ` +
       `${result.uploaded} uploaded (${formatBytes(result.bytesUploaded)}), ${result.skipped} already stored` +
-      `${result.partsSkipped ? `; resumed, ${result.partsSkipped} part(s) had arrived before` : ""}\n` +
+      `${result.partsSkipped ? `; resumed, ${result.partsSkipped} part(s) had arrived before` : ""}; ` +
+      `${result.immutable} served immutable (fingerprinted names)\n` +
       `${state}\npreview of this version: ${result.previewUrl}`,
   };
 }
@@ -86,6 +88,7 @@ export function deployOptions(flags: DeployFlags, file: ConfigFile | null): Depl
     concurrency: positiveInteger(flags.concurrency, "--concurrency", 1, 64),
     multipartThreshold: mib(positiveInteger(flags.multipartThreshold, "--multipart-threshold", 5, 95)),
     cache: flags.cache ?? true,
+    ...(flags.buildManifest === undefined ? {} : { buildManifest: flags.buildManifest }),
   };
 }
 
@@ -124,6 +127,7 @@ function describePlan(plan: DryRunResult): string {
     `would go ${goes}`,
     `html_handling ${plan.config.html_handling}, not_found_handling ${plan.config.not_found_handling}, ${rules}`,
     `run_worker_first ${JSON.stringify(plan.config.run_worker_first)}`,
+    `${plan.immutable.length} file(s) would be served immutable (fingerprinted names; --json lists them)`,
   ];
   if (plan.server) {
     const vars = plan.server.vars.length > 0 ? `, vars ${plan.server.vars.join(", ")}` : "";

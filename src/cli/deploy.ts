@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { FinalizeResult, PageResult, StartedDeploy } from "../manifest/contract.ts";
 import { buildConfig, checkModes, type ConfigWarning, type ServingConfigInput } from "../rules/config.ts";
+import { compileHashedFiles, isFingerprinted } from "../rules/fingerprint.ts";
 import { MAX_PAGE_ENTRIES, MAX_SINGLE_UPLOAD_BYTES, MULTIPART_THRESHOLD } from "../shared/limits.ts";
 import {
   checkCompatibilityDate,
@@ -21,6 +22,7 @@ import { hashFile, type FileHash } from "./hash.ts";
 import { HashCache, nowNs } from "./hash-cache.ts";
 import { Limiter, mapLimit } from "../shared/pool.ts";
 import type { Progress } from "./progress.ts";
+import { hashedFilesOf } from "./hashed.ts";
 import { scanDirectory, type LocalFile } from "./scan.ts";
 import { Uploader } from "./upload.ts";
 
@@ -56,6 +58,8 @@ export interface DeployOptions {
   server?: ServerOptions;
   /** Use and update the hash cache (see hash-cache.ts); on unless --no-cache. */
   cache?: boolean;
+  /** A build manifest naming hashed outputs, beside those found in `dir` (see hashed.ts). */
+  buildManifest?: string;
 }
 
 export interface ServerOptions {
@@ -79,6 +83,8 @@ export interface DeployResult {
   /** Parts of large files sent by this run, and parts that had arrived before it. */
   partsUploaded: number;
   partsSkipped: number;
+  /** Files served immutable (their names carry a content fingerprint; see fingerprint.ts). */
+  immutable: number;
   /** The alias the deploy moved, and where it is served (only when it moved one). */
   alias?: string;
   aliasUrl?: string;
@@ -102,6 +108,8 @@ export interface DryRunResult {
     run_worker_first: boolean | string[];
   };
   server: { entry: string; bytes: number; vars: string[]; compatibilityDate: string } | null;
+  /** The files that would be served immutable (their names carry a content fingerprint). */
+  immutable: string[];
   warnings: ConfigWarning[];
 }
 
@@ -120,7 +128,7 @@ export async function deploy(
 ): Promise<DeployResult> {
   // 1. Find the files; _redirects and _headers configure the version
   //    rather than being served.
-  const { base, local, rules, server, cache } = await prepare(options, progress);
+  const { base, local, rules, server, cache, immutable } = await prepare(options, progress);
   const multipartThreshold = Math.min(options.multipartThreshold ?? MULTIPART_THRESHOLD, MAX_SINGLE_UPLOAD_BYTES);
 
   // 2. Open a deploy (creating the project on first use) while the first
@@ -213,6 +221,7 @@ export async function deploy(
     previewUrl: finalized.previewUrl,
     partsUploaded: stats.partsUploaded,
     partsSkipped: stats.partsSkipped,
+    immutable: immutable.length,
     ...(finalized.alias === null ? {} : { alias: finalized.alias, aliasUrl: finalized.aliasUrl ?? "" }),
   };
 }
@@ -222,8 +231,10 @@ interface Prepared {
   base: string;
   local: LocalFile[];
   cache: HashCache | null;
-  rules: Pick<ServingConfigInput, "redirects" | "headers">;
+  rules: Pick<ServingConfigInput, "redirects" | "headers" | "hashed">;
   server?: ServerToDeploy;
+  /** The files that will be served immutable. */
+  immutable: string[];
 }
 
 /** Checks the options, finds the files and rule files, and bundles the server code. */
@@ -241,7 +252,18 @@ async function prepare(options: DeployOptions, progress: Progress): Promise<Prep
     throw new CliError(`${options.dir} has no files to deploy`);
   }
   const cache = options.cache === false ? null : await HashCache.open(options.dir, scanned);
-  return { base: `/api/projects/${options.project}`, local, rules, cache, ...(server ? { server } : {}) };
+  const paths = local.map((file) => file.path);
+  const hashed = await hashedFilesOf(options.dir, paths, options.buildManifest);
+  const compiled = compileHashedFiles(hashed);
+  const immutable = paths.filter((path) => isFingerprinted(path, compiled));
+  return {
+    base: `/api/projects/${options.project}`,
+    local,
+    rules: { ...rules, hashed },
+    cache,
+    immutable,
+    ...(server ? { server } : {}),
+  };
 }
 
 /** `deploy --dry-run`: hashes, asks the platform what it lacks, and changes nothing. */
@@ -298,6 +320,7 @@ export async function planDeploy(client: ApiClient, options: DeployOptions, prog
           compatibilityDate: found.server.settings.compatibilityDate,
         }
       : null,
+    immutable: found.immutable,
     warnings: built.value.warnings,
   };
 }

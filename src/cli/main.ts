@@ -29,7 +29,11 @@ Deploying:
       --message <text>              Describe the version
       --no-activate                 Finalize without making it live
       --alias <name>                Point this alias at the version (and leave live alone, unless --activate)
-      --dry-run                     Hash, ask what is missing, print what would be uploaded; change nothing
+      --dry-run                     Hash, ask what is missing, print what would be uploaded and which
+                                    files would be served immutable; change nothing
+      --build-manifest <file>       A build manifest (Vite's, webpack's asset-manifest.json) whose hashed
+                                    outputs are served immutable whatever their names (those in <dir>
+                                    are read anyway)
       --html-handling <mode>        auto-trailing-slash (default), force-trailing-slash,
                                     drop-trailing-slash or none
       --not-found-handling <mode>   none (default), single-page-application or 404-page
@@ -102,6 +106,7 @@ const OPTIONS = {
   activate: { type: "boolean" },
   alias: { type: "string" },
   "dry-run": { type: "boolean" },
+  "build-manifest": { type: "string" },
   "html-handling": { type: "string" },
   "not-found-handling": { type: "string" },
   to: { type: "string" },
@@ -195,6 +200,7 @@ async function dispatch(
           multipartThreshold: values["multipart-threshold"],
           dryRun: values["dry-run"],
           cache: values.cache,
+          buildManifest: values["build-manifest"],
         },
         values.json === true,
       );

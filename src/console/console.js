@@ -216,6 +216,7 @@ async function showProject(name) {
         cell(link(version.version, siteUrl(name, version.version), true)),
         cell(when(version.createdAt)),
         cell(String(version.files)),
+        cell(version.immutableFiles === null ? "–" : String(version.immutableFiles)),
         cell(formatBytes(version.bytes)),
         cell(version.aliases.join(", ")),
         cell(version.message),

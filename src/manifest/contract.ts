@@ -48,6 +48,8 @@ export interface VersionInfo {
   pinned: boolean;
   /** The aliases that name this version. */
   aliases: string[];
+  /** Its files served immutable (fingerprinted names); null if finalized before they were counted. */
+  immutableFiles: number | null;
 }
 
 /** One file of a manifest page. */

@@ -6,6 +6,7 @@
  */
 import { fail, succeed, type Outcome } from "../outcome.ts";
 import type { ServingConfig } from "../rules/config.ts";
+import { compileHashedFiles, isFingerprinted } from "../rules/fingerprint.ts";
 import { MAX_FILES_PER_VERSION, SESSION_TTL_MS } from "../shared/limits.ts";
 import { formatVersionId } from "../shared/names.ts";
 import { deployLive, setAlias } from "./pointers.ts";
@@ -218,7 +219,12 @@ export function finalize(
         field,
       });
     }
-    db.run("UPDATE versions SET state = 'ready', finalized_at = ?, expires_at = NULL WHERE id = ?", now, id);
+    db.run(
+      "UPDATE versions SET state = 'ready', finalized_at = ?, expires_at = NULL, immutable_files = ? WHERE id = ?",
+      now,
+      countImmutable(db, open.value),
+      id,
+    );
     const previous = options.activate ? deployLive(db, id, actor.name, now) : null;
     if (options.alias !== undefined) {
       const aliased = setAlias(db, options.alias, id, actor.name, now);
@@ -229,6 +235,14 @@ export function finalize(
     const pruned = pruneVersions(db, project.retention, actor);
     return succeed(finalizedResult(open.value, options.activate, options.alias ?? null, previous, pruned));
   });
+}
+
+/** How many of a version's files its configuration serves immutable. */
+function countImmutable(db: Db, row: VersionRow): number {
+  const hashed = compileHashedFiles((JSON.parse(row.config) as ServingConfig).hashed);
+  return db
+    .all<{ path: string }>("SELECT path FROM files WHERE version_id = ?", row.id)
+    .filter(({ path }) => isFingerprinted(path, hashed)).length;
 }
 
 function finalizedResult(

@@ -13,6 +13,7 @@ import aliasesHistoryDeletion from "../../migrations/project/0007_aliases_histor
 import packs from "../../migrations/project/0008_packs.sql";
 import authority from "../../migrations/project/0009_authority.sql";
 import snapshots from "../../migrations/project/0010_snapshots.sql";
+import immutableFiles from "../../migrations/project/0011_immutable_files.sql";
 import { applyMigrations as apply, type Migration } from "../storage/migrate.ts";
 import type { Db } from "../storage/db.ts";
 
@@ -29,6 +30,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: 8, name: "packs", sql: packs },
   { id: 9, name: "authority", sql: authority },
   { id: 10, name: "snapshots", sql: snapshots },
+  { id: 11, name: "immutable_files", sql: immutableFiles },
 ];
 
 /** Applies the manifest's migrations not yet applied; returns their ids. */

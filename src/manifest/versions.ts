@@ -19,6 +19,8 @@ export interface VersionRow extends Record<string, SqlStorageValue> {
   pinned: number;
   /** See migrations/project/0010_snapshots.sql. */
   snapshot_bits: number | null;
+  /** See migrations/project/0011_immutable_files.sql. */
+  immutable_files: number | null;
 }
 
 export function getVersion(db: Db, id: string): VersionRow | null {
@@ -78,5 +80,6 @@ export function listVersions(db: Db): VersionInfo[] {
     active: row.id === active,
     pinned: row.pinned === 1,
     aliases: aliasesOf(db, row.id),
+    immutableFiles: row.immutable_files,
   }));
 }

@@ -7,6 +7,7 @@
 import { fail, succeed, type Outcome } from "../outcome.ts";
 import { jsonBytes, MAX_STORED_JSON_BYTES } from "../shared/limits.ts";
 import { parseHeaders, type HeaderRule } from "./headers.ts";
+import { compileHashedFiles, type CompiledHashedFiles, type HashedFiles } from "./fingerprint.ts";
 import { compilePattern, type Pattern } from "./patterns.ts";
 import { NO_REDIRECTS, parseRedirects, type RedirectRules } from "./redirects.ts";
 import {
@@ -35,6 +36,8 @@ export interface ServingConfigInput {
   headers?: string;
   /** `true`, or route patterns (`/api/*`, `!/api/docs/*`) that go to the server code first. */
   run_worker_first?: boolean | string[];
+  /** What the deploy showed about its hashed files (see fingerprint.ts). */
+  hashed?: HashedFiles;
 }
 
 export interface ServingModes {
@@ -48,6 +51,8 @@ export interface ServingConfig extends ServingModes {
   headers: HeaderRule[];
   /** Only matters for versions with server code. */
   run_worker_first: RunWorkerFirst;
+  /** Which of its files the deploy showed to be hashed (see fingerprint.ts); absent before it was recorded. */
+  hashed?: HashedFiles;
 }
 
 /** A line of a rules file that was skipped. */
@@ -104,20 +109,25 @@ export function buildConfig(
   if (!workerFirst.ok) {
     return workerFirst;
   }
+  const hashed = checkHashed(input.hashed);
+  if (!hashed.ok) {
+    return hashed;
+  }
   const redirects = parseRedirects(texts.redirects, modes.value.html_handling);
   const headers = parseHeaders(texts.headers);
-  const config = {
+  const config: ServingConfig = {
     ...modes.value,
     redirects: redirects.rules,
     headers: headers.rules,
     run_worker_first: workerFirst.value,
+    ...(hashed.value ? { hashed: hashed.value } : {}),
   };
   const stored = jsonBytes(config);
   if (stored > MAX_STORED_JSON_BYTES) {
     return fail(
       "payload_too_large",
-      `the parsed _redirects and _headers would take ${stored} bytes to store; the limit is ${MAX_STORED_JSON_BYTES}`,
-      { field: jsonBytes(redirects.rules) >= jsonBytes(headers.rules) ? "redirects" : "headers" },
+      `the parsed _redirects and _headers, and the hashed files, would take ${stored} bytes to store; the limit is ${MAX_STORED_JSON_BYTES}`,
+      { field: biggest({ redirects: redirects.rules, headers: headers.rules, hashed: hashed.value ?? null }) },
     );
   }
   return succeed({
@@ -129,6 +139,46 @@ export function buildConfig(
   });
 }
 
+/** The field whose value takes the most bytes. */
+function biggest(fields: Record<string, unknown>): string {
+  return Object.entries(fields).reduce((a, b) => (jsonBytes(b[1]) > jsonBytes(a[1]) ? b : a))[0];
+}
+
+/** Directories and files in `hashed` are absolute paths; directories end in `/`. */
+function checkHashed(value: unknown): Outcome<HashedFiles | undefined> {
+  if (value === undefined) {
+    return succeed(undefined);
+  }
+  const paths = (list: unknown, directories: boolean): list is string[] =>
+    Array.isArray(list) &&
+    list.every(
+      (path) =>
+        typeof path === "string" &&
+        path.startsWith("/") &&
+        path.endsWith("/") === directories &&
+        path.length <= 1024 &&
+        !/[\u0000-\u001f\u007f]/.test(path),
+    );
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return fail("bad_request", 'must be {"directories": [...], "files": [...]}', { field: "hashed" });
+  }
+  const { directories = [], files = [], ...rest } = value as Record<string, unknown>;
+  if (Object.keys(rest).length > 0) {
+    return fail("bad_request", `unknown key ${Object.keys(rest)[0]}; the keys are directories and files`, {
+      field: "hashed",
+    });
+  }
+  if (!paths(directories, true)) {
+    return fail("bad_request", "directories: must be a list of paths that start and end with /", {
+      field: "hashed.directories",
+    });
+  }
+  if (!paths(files, false)) {
+    return fail("bad_request", "files: must be a list of file paths that start with /", { field: "hashed.files" });
+  }
+  return succeed({ directories, files });
+}
+
 /** A configuration with its rule patterns compiled, ready to match requests. */
 export interface CompiledConfig {
   config: ServingConfig;
@@ -137,6 +187,7 @@ export interface CompiledConfig {
   workerFirst: WorkerFirstRules;
   /** Whether any `_headers` rule names a host, so that answers depend on the host too. */
   hostRules: boolean;
+  hashed: CompiledHashedFiles;
 }
 
 export function compileConfig(config: ServingConfig): CompiledConfig {
@@ -147,6 +198,7 @@ export function compileConfig(config: ServingConfig): CompiledConfig {
     // Versions stored before run_worker_first existed lack it.
     workerFirst: compileRunWorkerFirst(config.run_worker_first ?? DEFAULT_CONFIG.run_worker_first),
     hostRules: config.headers.some((rule) => rule.path.startsWith("https://")),
+    hashed: compileHashedFiles(config.hashed),
   };
 }
 

@@ -160,56 +160,11 @@ const IMMUTABLE = "public, max-age=31536000, immutable";
 const REVALIDATE = "public, max-age=0, must-revalidate";
 
 /**
- * The default Cache-Control of a file, before `_headers`. Only names that
- * carry a content fingerprint are immutable: a wrong "no" costs a
- * revalidation, a wrong "yes" serves stale bytes for a year. HTML never is.
+ * The default Cache-Control of a file, before `_headers`: immutable only
+ * when its name carries a content fingerprint (fingerprint.ts).
  */
-export function cacheControlFor(path: string): string {
-  return isFingerprinted(path) ? IMMUTABLE : REVALIDATE;
-}
-
-/** Directories whose every file a framework names by content: Next.js and SvelteKit. */
-const FINGERPRINTED_DIRECTORIES = /^\/(?:_next\/static|_app\/immutable)\//;
-
-/**
- * Whether a path's file name carries a content fingerprint, as bundlers
- * write them (see test/unit/fingerprint.test.ts for the names this is
- * built from): webpack, Parcel, Next.js, Angular, Gatsby and Hugo in hex;
- * Vite, Rollup, Astro and Nuxt in eight mixed-case letters and digits;
- * esbuild in eight upper-case ones. Dates, versions, sizes, densities,
- * language tags and words are not fingerprints.
- */
-export function isFingerprinted(path: string): boolean {
-  if (path.endsWith(".html")) {
-    return false;
-  }
-  if (FINGERPRINTED_DIRECTORIES.test(path)) {
-    return true;
-  }
-  const name = path.slice(path.lastIndexOf("/") + 1);
-  const extension = name.lastIndexOf(".");
-  const stem = extension > 0 ? name.slice(0, extension) : name;
-  return stem.split(/[.\-_~]/).some(isHashToken);
-}
-
-function isHashToken(token: string): boolean {
-  const digits = (token.match(/[0-9]/g) ?? []).length;
-  // A word and a number side by side (report2024, 2024q1) is not a hash.
-  const wordAndNumber = /^(?:[A-Za-z]+[0-9]+|[0-9]+[A-Za-z]+)$/.test(token);
-  if (/^[0-9a-f]{8,}$/.test(token)) {
-    // Hex: letters and digits both.
-    return digits > 0 && digits < token.length && (token.length >= 16 || !wordAndNumber);
-  }
-  if (/^[A-Z0-9]{8}$/.test(token)) {
-    // esbuild's upper-case base32.
-    return digits > 0 && !wordAndNumber;
-  }
-  if (/^[A-Za-z0-9]{8,12}$/.test(token)) {
-    // Mixed case and a digit, and not words, acronyms and numbers run together (Win11Pro, HTML5Logo, iPhone15).
-    const wordLike = /^[a-z]*(?:[A-Z][a-z]+|[A-Z]{2,}|[0-9]+)+$/.test(token);
-    return digits > 0 && /[A-Z]/.test(token) && /[a-z]/.test(token) && !wordLike && !wordAndNumber;
-  }
-  return false;
+export function cacheControlFor(fingerprinted: boolean): string {
+  return fingerprinted ? IMMUTABLE : REVALIDATE;
 }
 
 /** Formats epoch milliseconds as an HTTP-date. */

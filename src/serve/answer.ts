@@ -9,6 +9,7 @@ import { BlobStore } from "../blob/r2-store.ts";
 import type { Env } from "../env.ts";
 import { visitorError } from "../errors.ts";
 import { confineCookies } from "../rules/cookies.ts";
+import { isFingerprinted } from "../rules/fingerprint.ts";
 import { applyHeaderOps, type HeaderOp } from "../rules/headers.ts";
 import { CACHE_HEADER, VERSION_HEADER } from "../rules/http.ts";
 import { addQuery } from "../rules/redirects.ts";
@@ -73,6 +74,7 @@ async function respond(
       return respondWithAsset(request, bodies, {
         file: decided.file,
         status: decided.status,
+        fingerprinted: isFingerprinted(decided.file.path, resolution.routing.compiled.hashed),
         tags,
         headerOps: headers,
       });

@@ -20,6 +20,8 @@ import type { Bodies } from "./bodies.ts";
 export interface AssetToSend {
   file: FileRef;
   status: 200 | 404;
+  /** Whether its name carries a content fingerprint (rules/fingerprint.ts): then it is immutable. */
+  fingerprinted: boolean;
   /** Headers every response about this version carries (its version, where the answer came from). */
   tags: Record<string, string>;
   headerOps: readonly HeaderOp[];
@@ -37,7 +39,7 @@ export async function respondWithAsset(request: Request, bodies: Bodies, asset: 
   // caching default (asset-worker/src/utils/headers.ts): a shared cache
   // must not keep it unless `_headers` says so.
   if (!request.headers.has("authorization")) {
-    headers.set("cache-control", cacheControlFor(file.path));
+    headers.set("cache-control", cacheControlFor(asset.fingerprinted));
   }
   const head = request.method === "HEAD";
   const finish = (body: BodyInit | null, status: number): Response => {

@@ -72,6 +72,7 @@ describe("deploy, redeploy, roll back", () => {
       "active",
       "bytesUploaded",
       "files",
+      "immutable",
       "partsSkipped",
       "partsUploaded",
       "previewUrl",
@@ -111,6 +112,7 @@ describe("deploy, redeploy, roll back", () => {
       "bytes",
       "createdAt",
       "files",
+      "immutableFiles",
       "message",
       "version",
     ]);
@@ -151,6 +153,54 @@ describe("deploy, redeploy, roll back", () => {
     await platform.cli(["activate", v2.version, "--project", "staging"]);
     expect((await platform.request("staging", "/v.txt")).body.toString()).toBe("two");
     expect(v1.version < v2.version).toBe(true);
+  });
+});
+
+describe("caching a real build", () => {
+  it("serves a Vite build's hashed files immutable, says which before going live, and follows its manifest", async ({
+    expect,
+  }) => {
+    // Names from a default Vite 7.3.8 build, a file copied from public/ beside them, and a build
+    // manifest (build.manifest) that names a file whose name carries no hash.
+    const files: Record<string, string> = {
+      "index.html": "<!doctype html><script type=module src=/assets/index-CpQ1mzEE.js></script>",
+      "assets/index-CpQ1mzEE.js": "import('./m10-DBGHPJDR.js')",
+      "assets/m1-ESflvG6l.js": "export default 1",
+      "assets/m10-DBGHPJDR.js": "export default 10",
+      "assets/m41-DwZr_tmi.js": "export default 41",
+      "assets/m6-Cyq-f7Nc.js": "export default 6",
+      "assets/icon-Settings.svg": "<svg/>",
+      "legacy/app.js": "console.log('listed by the manifest')",
+      ".vite/manifest.json": JSON.stringify({
+        "index.html": { file: "assets/index-CpQ1mzEE.js", isEntry: true },
+        "legacy.js": { file: "legacy/app.js" },
+      }),
+    };
+    const dir = await writeSite(files);
+    const immutable = [
+      "/assets/index-CpQ1mzEE.js",
+      "/assets/m1-ESflvG6l.js",
+      "/assets/m10-DBGHPJDR.js",
+      "/assets/m41-DwZr_tmi.js",
+      "/assets/m6-Cyq-f7Nc.js",
+      "/legacy/app.js",
+    ];
+    const plan = await platform.cli(["deploy", dir, "--project", "vite", "--dry-run", "--json"]);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(parseJson<{ immutable: string[] }>(plan.stdout).immutable.toSorted()).toEqual(immutable);
+
+    const deployed = await platform.cli(["deploy", dir, "--project", "vite", "--json"]);
+    expect(deployed.code, deployed.stderr).toBe(0);
+    expect(parseJson<{ immutable: number }>(deployed.stdout).immutable).toBe(immutable.length);
+    for (const path of Object.keys(files).map((file) => `/${file}`)) {
+      const served = await platform.request("vite", path === "/index.html" ? "/" : path);
+      expect([path, served.headers["cache-control"]]).toEqual([
+        path,
+        immutable.includes(path) ? "public, max-age=31536000, immutable" : "public, max-age=0, must-revalidate",
+      ]);
+    }
+    const versions = await platform.cli(["versions", "--project", "vite", "--json"]);
+    expect(parseJson<{ immutableFiles: number }[]>(versions.stdout)[0]?.immutableFiles).toBe(immutable.length);
   });
 });
 

@@ -26,7 +26,11 @@ afterAll(async () => {
 });
 
 async function deploy(project: string, text: string, extra: string[] = []): Promise<{ version: string }> {
-  const dir = await writeSite({ "index.html": `<h1>${text}</h1>`, "about.html": "<p>about</p>" });
+  const dir = await writeSite({
+    "index.html": `<h1>${text}</h1>`,
+    "about.html": "<p>about</p>",
+    "assets/app-CpQ1mzEE.js": `console.log(${JSON.stringify(text)});`,
+  });
   const result = await platform.cli(["deploy", dir, "--project", project, "--message", text, "--json", ...extra]);
   if (result.code !== 0) {
     throw new Error(result.stderr);
@@ -61,6 +65,8 @@ it("signs in, rolls a project back, and the site changes", async ({ expect }) =>
   await page.waitForSelector(`tr.live[data-version='${v2.version}']`);
   expect(await page.locator("#version-rows tr").count()).toBe(2);
   expect(await page.textContent(`tr[data-version='${v1.version}']`)).toContain("staging");
+  // Each version shows how many of its files are served immutable (#26).
+  expect(await page.textContent(`tr[data-version='${v2.version}'] td:nth-child(5)`)).toBe("1");
 
   if (process.env.R2_ASSETS_CONSOLE_SCREENSHOT) {
     await page.screenshot({ path: process.env.R2_ASSETS_CONSOLE_SCREENSHOT, fullPage: true });

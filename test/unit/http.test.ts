@@ -11,6 +11,7 @@ import {
   matchesEtag,
   parseRange,
 } from "../../src/rules/http.ts";
+import { isFingerprinted } from "../../src/rules/fingerprint.ts";
 
 const validators = { etag: "abc", lastModified: Date.UTC(2026, 10, 24, 8, 0, 0, 500) };
 const LAST = httpDate(validators.lastModified);
@@ -155,7 +156,7 @@ describe("Cache-Control", () => {
       "/static/js/main.8e0d7a2b1c.chunk.js",
       "/a/logo.5d41402abc4b2a76.svg",
     ]) {
-      expect(cacheControlFor(path), path).toBe("public, max-age=31536000, immutable");
+      expect(cacheControlFor(isFingerprinted(path)), path).toBe("public, max-age=31536000, immutable");
     }
     for (const path of [
       "/index.html",
@@ -166,7 +167,7 @@ describe("Cache-Control", () => {
       "/video.mp4",
       "/page.3f9a1c0d.html",
     ]) {
-      expect(cacheControlFor(path), path).toBe("public, max-age=0, must-revalidate");
+      expect(cacheControlFor(isFingerprinted(path)), path).toBe("public, max-age=0, must-revalidate");
     }
   });
 });

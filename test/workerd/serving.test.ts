@@ -5,7 +5,7 @@
  * byte for byte.
  */
 import { beforeAll, describe, it } from "vitest";
-import { createProject, deploy, sameBytes, site, uniqueProject } from "./helpers.ts";
+import { api, apiJson, createProject, deploy, sameBytes, site, uniqueProject } from "./helpers.ts";
 
 const BIG_SIZE = 10 * 1024 * 1024 + 12_345;
 const BIG = new Uint8Array(BIG_SIZE);
@@ -312,6 +312,45 @@ describe("responses", () => {
     }
     expect((await site(spa, "/nothing", { method: "POST" })).status).toBe(405);
     expect((await site(uniqueProject("none"), "/x", { method: "POST" })).status).toBe(404);
+  });
+});
+
+describe("immutable caching from what a deploy recorded (#26)", () => {
+  it("follows the hashed folders and files a deploy names, and refuses a malformed record", async ({ expect }) => {
+    const hashedSite = uniqueProject("hashed");
+    await createProject(hashedSite);
+    await deploy(
+      hashedSite,
+      { "/assets/m41-DwZr_tmi.js": "41", "/assets/icon-Settings.svg": "<svg/>", "/app.js": "app", "/other.js": "x" },
+      { config: { hashed: { directories: ["/assets/"], files: ["/app.js"] } } },
+    );
+    const cache = async (path: string): Promise<string | null> =>
+      (await site(hashedSite, path)).headers.get("cache-control");
+    expect(await cache("/assets/m41-DwZr_tmi.js")).toBe("public, max-age=31536000, immutable");
+    expect(await cache("/app.js")).toBe("public, max-age=31536000, immutable");
+    expect(await cache("/assets/icon-Settings.svg")).toBe("public, max-age=0, must-revalidate");
+    expect(await cache("/other.js")).toBe("public, max-age=0, must-revalidate");
+    const versions = await apiJson<{ versions: { immutableFiles: number }[] }>(
+      "GET",
+      `/api/projects/${hashedSite}/versions`,
+    );
+    expect(versions.versions[0]?.immutableFiles).toBe(2);
+
+    for (const [hashed, field] of [
+      [{ directories: ["assets/"] }, "config.hashed.directories"],
+      [{ directories: ["/assets"] }, "config.hashed.directories"],
+      [{ files: ["/dir/"] }, "config.hashed.files"],
+      [{ files: "x" }, "config.hashed.files"],
+      [{ folders: [] }, "config.hashed"],
+      [["/assets/"], "config.hashed"],
+    ] as const) {
+      const res = await api("POST", `/api/projects/${hashedSite}/deploys`, { body: { config: { hashed } } });
+      expect([
+        JSON.stringify(hashed),
+        res.status,
+        (await res.json<{ error: { field: string } }>()).error.field,
+      ]).toEqual([JSON.stringify(hashed), 400, field]);
+    }
   });
 });
 
