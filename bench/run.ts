@@ -25,15 +25,20 @@ import { largeSection } from "./large.ts";
 import { coldSection } from "./cold.ts";
 import { projectsSection } from "./projects.ts";
 import { serveSection } from "./serve.ts";
+import { compressSection } from "./compress.ts";
 
-const SECTIONS = new Set((process.env.R2_ASSETS_BENCH_SECTIONS ?? "deploy,serve,cold,large,projects").split(","));
+const SECTIONS = new Set(
+  (process.env.R2_ASSETS_BENCH_SECTIONS ?? "deploy,serve,cold,large,projects,compress").split(","),
+);
 const PROJECTS = Number(process.env.R2_ASSETS_BENCH_PROJECTS ?? "2000");
 const FILE_COUNTS = (process.env.R2_ASSETS_BENCH_FILES ?? "10000,100000").split(",").map(Number);
 
 async function main(): Promise<void> {
   for (const section of SECTIONS) {
-    if (!["deploy", "serve", "cold", "large", "projects"].includes(section)) {
-      throw new Error(`R2_ASSETS_BENCH_SECTIONS: unknown section "${section}" (deploy, serve, cold, large, projects)`);
+    if (!["deploy", "serve", "cold", "large", "projects", "compress"].includes(section)) {
+      throw new Error(
+        `R2_ASSETS_BENCH_SECTIONS: unknown section "${section}" (deploy, serve, cold, large, projects, compress)`,
+      );
     }
   }
   if (!FILE_COUNTS.every((count) => Number.isSafeInteger(count) && count > 0)) {
@@ -83,6 +88,9 @@ async function main(): Promise<void> {
   }
   if (SECTIONS.has("large")) {
     out.push(...(await largeSection()), "");
+  }
+  if (SECTIONS.has("compress")) {
+    out.push(...(await compressSection()), "");
   }
   if (SECTIONS.has("projects")) {
     const state = await mkdtemp(join(tmpdir(), "r2a-bench-p-"));

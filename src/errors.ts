@@ -88,6 +88,7 @@ const VISITOR_TEXT = {
   400: "Bad Request",
   404: "Not Found",
   405: "Method Not Allowed",
+  406: "Not Acceptable",
   412: "Precondition Failed",
   416: "Range Not Satisfiable",
   500: "Internal Server Error",

@@ -1,10 +1,12 @@
 /**
  * Parsing of one manifest page, `{"files": {"/path": {"hash", "size",
- * "contentType"?}}}`, into checked entries. Pure: no I/O.
+ * "contentType"?, "encodings"?: {"br"|"zstd"|"gzip": {"hash", "size"}}}}}`,
+ * into checked entries. Pure: no I/O.
  */
 import { AppError } from "../errors.ts";
 import type { FileEntry } from "../manifest/contract.ts";
 import { MAX_PAGE_ENTRIES } from "../shared/limits.ts";
+import { ENCODINGS, isEncoding } from "../rules/encoding.ts";
 import { checkAssetPath, checkContentType, DEFAULT_CONTENT_TYPE, isContentHash } from "../shared/names.ts";
 import { badField, isPlainObject } from "./body.ts";
 
@@ -51,6 +53,35 @@ export function parseManifestPage(body: Record<string, unknown>, maxFileBytes: n
     if (typeProblem) {
       throw badField(`${field}.contentType`, typeProblem);
     }
-    return { path, hash, size, contentType: contentType as string };
+    const encodings = checkEncodings(entry.encodings, `${field}.encodings`, size);
+    return { path, hash, size, contentType: contentType as string, ...(encodings ? { encodings } : {}) };
   });
+}
+
+/** A file's precompressed variants: known codings, each a blob smaller than the file. */
+function checkEncodings(value: unknown, field: string, size: number): FileEntry["encodings"] {
+  if (value === undefined) {
+    return undefined;
+  }
+  if (!isPlainObject(value)) {
+    throw badField(field, `must map content codings (${ENCODINGS.join(", ")}) to {"hash", "size"}`);
+  }
+  const encodings: NonNullable<FileEntry["encodings"]> = {};
+  for (const [coding, variant] of Object.entries(value)) {
+    if (!isEncoding(coding)) {
+      throw badField(`${field}.${coding}`, `unknown content coding; the codings are ${ENCODINGS.join(", ")}`);
+    }
+    if (!isPlainObject(variant) || typeof variant.hash !== "string" || !isContentHash(variant.hash)) {
+      throw badField(`${field}.${coding}.hash`, "must be 64 lowercase hex digits");
+    }
+    const bytes = variant.size;
+    if (typeof bytes !== "number" || !Number.isSafeInteger(bytes) || bytes <= 0 || bytes >= size) {
+      throw badField(
+        `${field}.${coding}.size`,
+        `must be a whole number of bytes, more than 0 and less than the file's ${size}`,
+      );
+    }
+    encodings[coding] = { hash: variant.hash, size: bytes };
+  }
+  return encodings;
 }

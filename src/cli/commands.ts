@@ -21,7 +21,7 @@ export async function versions(client: ApiClient, project: string): Promise<Comm
     "GET",
     `${projectPath(project)}/versions`,
   );
-  const json = list.map(({ version, createdAt, files, bytes, message, active, immutableFiles }) => ({
+  const json = list.map(({ version, createdAt, files, bytes, message, active, immutableFiles, compressedBytes }) => ({
     version,
     createdAt,
     files,
@@ -29,6 +29,7 @@ export async function versions(client: ApiClient, project: string): Promise<Comm
     message,
     active,
     immutableFiles,
+    compressedBytes,
   }));
   if (list.length === 0) {
     return { json, text: `${project} has no versions yet` };

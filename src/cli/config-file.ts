@@ -11,7 +11,8 @@
  *     "run_worker_first": ["/api/*"],
  *     "server": { "entry": "./server/index.ts", "vars": { "GREETING": "Hello" },
  *                 "compatibility_date": "2026-11-01", "compatibility_flags": [] },
- *     "alias": "staging"
+ *     "alias": "staging",
+ *     "compress": { "exclude": ["/data/*.json"] }
  *   }
  *
  * Paths are relative to the file. Unknown keys are errors that name the
@@ -40,6 +41,8 @@ export interface ConfigFile {
     compatibility_flags?: string[];
   };
   alias?: string;
+  /** false, or files not to precompress. */
+  compress?: false | { exclude: string[] };
 }
 
 const KEYS = new Set([
@@ -52,6 +55,7 @@ const KEYS = new Set([
   "run_worker_first",
   "server",
   "alias",
+  "compress",
 ]);
 const SERVER_KEYS = new Set(["entry", "vars", "compatibility_date", "compatibility_flags"]);
 
@@ -110,6 +114,22 @@ export function checkConfigFile(value: unknown, path: string): ConfigFile {
   }
   if (value.server !== undefined) {
     config.server = checkServer(value.server, base, (key, message) => problem(`server.${key}`, message));
+  }
+  const compress = value.compress;
+  if (compress !== undefined && compress !== true) {
+    const exclude = isObject(compress) ? compress.exclude : undefined;
+    if (
+      compress !== false &&
+      !(
+        isObject(compress) &&
+        Object.keys(compress).every((key) => key === "exclude") &&
+        Array.isArray(exclude) &&
+        exclude.every((pattern) => typeof pattern === "string" && pattern.startsWith("/"))
+      )
+    ) {
+      throw problem("compress", 'must be true, false or {"exclude": ["/pattern", ...]}');
+    }
+    config.compress = compress === false ? false : { exclude: exclude as string[] };
   }
   return config;
 }

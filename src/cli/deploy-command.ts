@@ -35,6 +35,8 @@ export interface DeployFlags {
   /** False for --no-cache. */
   cache?: boolean;
   buildManifest?: string;
+  /** False for --no-compress. */
+  compress?: boolean;
 }
 
 export async function deployCommand(client: ApiClient, flags: DeployFlags, json: boolean): Promise<CommandOutput> {
@@ -60,7 +62,8 @@ export async function deployCommand(client: ApiClient, flags: DeployFlags, json:
       `Deployed ${result.project} version ${result.version}: ${result.files} file(s), ` +
       `${result.uploaded} uploaded (${formatBytes(result.bytesUploaded)}), ${result.skipped} already stored` +
       `${result.partsSkipped ? `; resumed, ${result.partsSkipped} part(s) had arrived before` : ""}; ` +
-      `${result.immutable} served immutable (fingerprinted names)\n` +
+      `${result.immutable} served immutable (fingerprinted names); ` +
+      `${formatBytes(result.bytes)}, ${result.compressedFiles} file(s) precompressed (${formatBytes(result.compressedBytes)} of variants)\n` +
       `${state}\npreview of this version: ${result.previewUrl}`,
   };
 }
@@ -89,6 +92,10 @@ export function deployOptions(flags: DeployFlags, file: ConfigFile | null): Depl
     multipartThreshold: mib(positiveInteger(flags.multipartThreshold, "--multipart-threshold", 5, 95)),
     cache: flags.cache ?? true,
     ...(flags.buildManifest === undefined ? {} : { buildManifest: flags.buildManifest }),
+    compress: {
+      enabled: flags.compress ?? file?.compress !== false,
+      exclude: file?.compress ? file.compress.exclude : [],
+    },
   };
 }
 

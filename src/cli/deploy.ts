@@ -1,10 +1,12 @@
 /**
  * `r2-assets deploy <dir>`: upload what changed and make a new version.
  */
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FinalizeResult, PageResult, StartedDeploy } from "../manifest/contract.ts";
 import { buildConfig, checkModes, type ConfigWarning, type ServingConfigInput } from "../rules/config.ts";
+import { variantPath } from "../rules/encoding.ts";
 import { compileHashedFiles, isFingerprinted } from "../rules/fingerprint.ts";
 import { MAX_PAGE_ENTRIES, MAX_SINGLE_UPLOAD_BYTES, MULTIPART_THRESHOLD } from "../shared/limits.ts";
 import {
@@ -19,12 +21,13 @@ import { contentTypeFor } from "./content-type.ts";
 import { CliError, UsageError } from "./errors.ts";
 import { formatBytes } from "./format.ts";
 import { hashFile, type FileHash } from "./hash.ts";
-import { HashCache, nowNs } from "./hash-cache.ts";
+import { cacheHome, HashCache, nowNs } from "./hash-cache.ts";
+import { Compressor, type CompressStats } from "./compress.ts";
 import { Limiter, mapLimit } from "../shared/pool.ts";
 import type { Progress } from "./progress.ts";
 import { hashedFilesOf } from "./hashed.ts";
 import { scanDirectory, type LocalFile } from "./scan.ts";
-import { Uploader } from "./upload.ts";
+import { Uploader, type BlobToUpload } from "./upload.ts";
 
 /** Files hashed at once (hashing is CPU- and disk-bound). */
 const HASH_CONCURRENCY = 4;
@@ -60,6 +63,8 @@ export interface DeployOptions {
   cache?: boolean;
   /** A build manifest naming hashed outputs, beside those found in `dir` (see hashed.ts). */
   buildManifest?: string;
+  /** Precompress text files (see compress.ts), but not those matching `exclude`; on unless --no-compress. */
+  compress?: { enabled: boolean; exclude: string[] };
 }
 
 export interface ServerOptions {
@@ -85,6 +90,10 @@ export interface DeployResult {
   partsSkipped: number;
   /** Files served immutable (their names carry a content fingerprint; see fingerprint.ts). */
   immutable: number;
+  /** The files' bytes as deployed, and the bytes of their precompressed variants (and how many files have some). */
+  bytes: number;
+  compressedBytes: number;
+  compressedFiles: number;
   /** The alias the deploy moved, and where it is served (only when it moved one). */
   alias?: string;
   aliasUrl?: string;
@@ -166,22 +175,45 @@ export async function deploy(
   );
   const pagesInFlight = new Limiter(PAGE_CONCURRENCY);
   const sent: Promise<void>[] = [];
+  const compressing = await openCompressor(options);
+  const variantHashes = new Set<string>();
+  let compressedBytes = 0;
+  let compressedFiles = 0;
   const files = await hashInPages(
     local,
     progress,
     cache,
     (page) => {
       const send = async (): Promise<void> => {
+        // Compressed while later pages are hashed and earlier ones uploaded.
+        const variants = await mapLimit(page, page.length, async (file) => {
+          const contentType = contentTypeFor(file.path);
+          return compressing?.compressor.wants(file.path, contentType, file.size)
+            ? compressing.compressor.variantsOf(file.file, file.hash)
+            : [];
+        });
         const { version } = await opening;
         const answer = await client.request<PageResult>("POST", `${base}/deploys/${version}/files`, {
           files: Object.fromEntries(
-            page.map((file) => [
-              file.path,
-              { hash: file.hash, size: file.size, contentType: contentTypeFor(file.path) },
-            ]),
+            page.map((file, i) => {
+              const encodings = Object.fromEntries(
+                (variants[i] ?? []).map((variant) => [variant.encoding, { hash: variant.hash, size: variant.size }]),
+              );
+              const entry = { hash: file.hash, size: file.size, contentType: contentTypeFor(file.path) };
+              return [file.path, Object.keys(encodings).length > 0 ? { ...entry, encodings } : entry];
+            }),
           ),
         });
-        const byHash = new Map(page.map((file) => [file.hash, file]));
+        const byHash = new Map<string, BlobToUpload>(page.map((file) => [file.hash, file]));
+        for (const [i, file] of page.entries()) {
+          const made = variants[i] ?? [];
+          compressedFiles += made.length > 0 ? 1 : 0;
+          for (const variant of made) {
+            compressedBytes += variant.size;
+            variantHashes.add(variant.hash);
+            byHash.set(variant.hash, { ...variant, path: variantPath(variant.encoding, file.path) });
+          }
+        }
         uploader.add(answer.missing.map((hash) => byHash.get(hash)).filter((file) => file !== undefined));
       };
       sent.push(pagesInFlight.run(send).catch(fail));
@@ -189,6 +221,10 @@ export async function deploy(
     () => stop.failure !== null || uploader.failed,
   );
   await Promise.all(sent);
+  if (compressing) {
+    await compressing.close();
+    reportCompression(compressing.compressor.stats, progress);
+  }
   if (stop.failure) {
     throw stop.failure.error;
   }
@@ -197,7 +233,7 @@ export async function deploy(
   // 4. Wait for the uploads the pages asked for.
   uploader.showProgress();
   const stats = await uploader.finish();
-  const stored = new Set(files.map((file) => file.hash)).size - stats.blobs;
+  const stored = new Set([...files.map((file) => file.hash), ...variantHashes]).size - stats.blobs;
   const resumed = stats.partsSkipped > 0 ? `; resumed, ${stats.partsSkipped} part(s) already uploaded` : "";
   progress.finish(
     `Uploaded ${stats.blobs} new file(s), ${formatBytes(stats.bytesUploaded)}; ${stored} already stored${resumed}`,
@@ -222,8 +258,45 @@ export async function deploy(
     partsUploaded: stats.partsUploaded,
     partsSkipped: stats.partsSkipped,
     immutable: immutable.length,
+    bytes: files.reduce((sum, file) => sum + file.size, 0),
+    compressedBytes,
+    compressedFiles,
     ...(finalized.alias === null ? {} : { alias: finalized.alias, aliasUrl: finalized.aliasUrl ?? "" }),
   };
+}
+
+/**
+ * The compressor a deploy uses, unless --no-compress: its variants live in
+ * the cache directory, or (with --no-cache) in a directory of this run's.
+ */
+async function openCompressor(
+  options: DeployOptions,
+): Promise<{ compressor: Compressor; close: () => Promise<void> } | null> {
+  if (options.compress?.enabled === false) {
+    return null;
+  }
+  const exclude = options.compress?.exclude ?? [];
+  if (options.cache === false) {
+    const dir = await mkdtemp(join(tmpdir(), "r2-assets-variants-"));
+    const compressor = await Compressor.open({ dir, exclude });
+    return { compressor, close: () => rm(dir, { recursive: true, force: true }) };
+  }
+  const compressor = await Compressor.open({ dir: cacheHome(), exclude });
+  return { compressor, close: () => compressor.save() };
+}
+
+function reportCompression(stats: CompressStats, progress: Progress): void {
+  if (stats.files === 0 && stats.reused === 0) {
+    return;
+  }
+  const ratios = Object.entries(stats.bytesOut)
+    .map(([encoding, bytes]) => `${encoding} ${formatBytes(bytes ?? 0)}`)
+    .join(", ");
+  const made =
+    stats.files > 0
+      ? `Compressed ${stats.files} file(s), ${formatBytes(stats.bytesIn)} → ${ratios}, in ${(stats.ms / 1000).toFixed(1)} s`
+      : "Compressed nothing new";
+  progress.note(`${made}${stats.reused > 0 ? `; ${stats.reused} file(s) unchanged since compressed` : ""}`);
 }
 
 /** What a deploy works from, found before anything is sent. */

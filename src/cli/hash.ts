@@ -66,15 +66,20 @@ export function hashOfDigests(digests: readonly Uint8Array[]): string {
 
 /** The content hash of bytes held in memory. */
 export function hashBytes(bytes: Uint8Array): string {
-  const digests: Buffer[] = [];
+  return fileHashOfBytes(bytes).hash;
+}
+
+/** The content hash of bytes held in memory, with its block digests. */
+export function fileHashOfBytes(bytes: Uint8Array): FileHash {
+  const blockDigests: Buffer[] = [];
   for (let offset = 0; offset < bytes.length; offset += BLOCK_SIZE) {
-    digests.push(
+    blockDigests.push(
       createHash("sha256")
         .update(bytes.subarray(offset, offset + BLOCK_SIZE))
         .digest(),
     );
   }
-  return hashOfDigests(digests);
+  return { hash: hashOfDigests(blockDigests), blockDigests };
 }
 
 /** The content hash of part `partNumber` (1-based) of a file split into `partSize` parts. */

@@ -45,6 +45,8 @@ Deploying:
                                     (repeatable; "true" for all, !/pattern to exclude)
       --concurrency <n>             Uploads in flight at once (default 6)
       --multipart-threshold <MiB>   Upload files larger than this in parts (default 64)
+      --no-compress                 Do not precompress text files (brotli, gzip, zstd); "compress" in
+                                    r2-assets.json can also exclude patterns
       --no-cache                    Hash every file, ignoring the hash cache (kept under
                                     $XDG_CACHE_HOME/r2-assets, or $R2_ASSETS_CACHE_DIR)
 
@@ -107,6 +109,7 @@ const OPTIONS = {
   alias: { type: "string" },
   "dry-run": { type: "boolean" },
   "build-manifest": { type: "string" },
+  compress: { type: "boolean" },
   "html-handling": { type: "string" },
   "not-found-handling": { type: "string" },
   to: { type: "string" },
@@ -201,6 +204,7 @@ async function dispatch(
           dryRun: values["dry-run"],
           cache: values.cache,
           buildManifest: values["build-manifest"],
+          compress: values.compress,
         },
         values.json === true,
       );

@@ -217,7 +217,11 @@ async function showProject(name) {
         cell(when(version.createdAt)),
         cell(String(version.files)),
         cell(version.immutableFiles === null ? "–" : String(version.immutableFiles)),
-        cell(formatBytes(version.bytes)),
+        cell(
+          version.compressedBytes
+            ? `${formatBytes(version.bytes)} (+${formatBytes(version.compressedBytes)} precompressed)`
+            : formatBytes(version.bytes),
+        ),
         cell(version.aliases.join(", ")),
         cell(version.message),
         cell(actions),

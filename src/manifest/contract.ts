@@ -10,6 +10,7 @@ import type { ServingConfig } from "../rules/config.ts";
 import type { TokenScope } from "../shared/limits.ts";
 import type { ServerSettings } from "../shared/server-code.ts";
 import type { SnapshotFile } from "../shared/snapshot.ts";
+import type { Encoding } from "../rules/encoding.ts";
 
 export interface ProjectInfo {
   name: string;
@@ -50,6 +51,8 @@ export interface VersionInfo {
   aliases: string[];
   /** Its files served immutable (fingerprinted names); null if finalized before they were counted. */
   immutableFiles: number | null;
+  /** The bytes of its precompressed variants (`bytes` counts the files as deployed); null if not counted. */
+  compressedBytes: number | null;
 }
 
 /** One file of a manifest page. */
@@ -58,6 +61,8 @@ export interface FileEntry {
   hash: string;
   size: number;
   contentType: string;
+  /** Precompressed variants of the file, each a blob of its own (see src/rules/encoding.ts). */
+  encodings?: Partial<Record<Encoding, { hash: string; size: number }>>;
 }
 
 export interface StartedDeploy {
@@ -164,6 +169,11 @@ export interface VersionConfig {
 
 /** A file of a version, as the serving Worker needs it (and as its snapshot stores it). */
 export type FileRef = SnapshotFile;
+
+/** A file as it is served: with its precompressed variants, each a blob of its own. */
+export interface ServedFile extends FileRef {
+  encodings?: Partial<Record<Encoding, FileRef>>;
+}
 
 /** Which version a request is for: the one a pointer names (`live`, or an alias), or an exact one. */
 export type Target = { pointer: string } | { version: string };

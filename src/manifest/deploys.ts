@@ -6,6 +6,7 @@
  */
 import { fail, succeed, type Outcome } from "../outcome.ts";
 import type { ServingConfig } from "../rules/config.ts";
+import { variantPath, type Encoding } from "../rules/encoding.ts";
 import { compileHashedFiles, isFingerprinted } from "../rules/fingerprint.ts";
 import { MAX_FILES_PER_VERSION, SESSION_TTL_MS } from "../shared/limits.ts";
 import { formatVersionId } from "../shared/names.ts";
@@ -101,14 +102,22 @@ export function addFiles(db: Db, id: string, entries: readonly FileEntry[], now:
     }
     // The page goes to SQLite as one JSON parameter, and each step below is
     // one statement over all of it: a statement per file costs far more.
+    // A file's variants are rows of their own (`br:/app.js`), beside it in
+    // its snapshot page (they share its path hash); `v` marks them.
     const page = JSON.stringify(
-      entries.map((entry) => ({
-        path: entry.path,
-        hash: entry.hash,
-        size: entry.size,
-        type: entry.contentType,
-        ph: pathHash(entry.path),
-      })),
+      entries.flatMap((entry) => {
+        const ph = pathHash(entry.path);
+        const file = { path: entry.path, hash: entry.hash, size: entry.size, type: entry.contentType, ph, v: 0 };
+        const variants = Object.entries(entry.encodings ?? {}).map(([coding, variant]) => ({
+          path: variantPath(coding as Encoding, entry.path),
+          hash: variant.hash,
+          size: variant.size,
+          type: entry.contentType,
+          ph,
+          v: 1,
+        }));
+        return [file, ...variants];
+      }),
     );
     const conflict = db.first<{ idx: number; path: string }>(
       `${PAGE} SELECT page.idx, page.path FROM page CROSS JOIN files f ON f.version_id = ?2 AND f.path = page.path
@@ -146,7 +155,7 @@ export function addFiles(db: Db, id: string, entries: readonly FileEntry[], now:
       .map((row) => row.hash);
     const unlisted = `FROM page WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.version_id = ?2 AND f.path = page.path)`;
     const added = db.first<{ n: number; bytes: number }>(
-      `${PAGE} SELECT COUNT(*) AS n, COALESCE(SUM(page.size), 0) AS bytes ${unlisted}`,
+      `${PAGE} SELECT COUNT(*) AS n, COALESCE(SUM(page.size), 0) AS bytes ${unlisted} AND page.v = 0`,
       page,
       id,
     ) ?? { n: 0, bytes: 0 };
@@ -173,7 +182,7 @@ export function addFiles(db: Db, id: string, entries: readonly FileEntry[], now:
  */
 const PAGE = `WITH page AS MATERIALIZED (
   SELECT key AS idx, value ->> 'path' AS path, value ->> 'hash' AS hash, value ->> 'size' AS size, value ->> 'type' AS type,
-    value ->> 'ph' AS ph
+    value ->> 'ph' AS ph, value ->> 'v' AS v
   FROM json_each(?1))`;
 
 /**
@@ -220,7 +229,9 @@ export function finalize(
       });
     }
     db.run(
-      "UPDATE versions SET state = 'ready', finalized_at = ?, expires_at = NULL, immutable_files = ? WHERE id = ?",
+      `UPDATE versions SET state = 'ready', finalized_at = ?1, expires_at = NULL, immutable_files = ?2,
+         compressed_bytes = (SELECT COALESCE(SUM(size), 0) FROM files WHERE version_id = ?3 AND path NOT LIKE '/%')
+       WHERE id = ?3`,
       now,
       countImmutable(db, open.value),
       id,
@@ -241,7 +252,7 @@ export function finalize(
 function countImmutable(db: Db, row: VersionRow): number {
   const hashed = compileHashedFiles((JSON.parse(row.config) as ServingConfig).hashed);
   return db
-    .all<{ path: string }>("SELECT path FROM files WHERE version_id = ?", row.id)
+    .all<{ path: string }>("SELECT path FROM files WHERE version_id = ? AND path LIKE '/%'", row.id)
     .filter(({ path }) => isFingerprinted(path, hashed)).length;
 }
 

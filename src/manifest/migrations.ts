@@ -14,6 +14,7 @@ import packs from "../../migrations/project/0008_packs.sql";
 import authority from "../../migrations/project/0009_authority.sql";
 import snapshots from "../../migrations/project/0010_snapshots.sql";
 import immutableFiles from "../../migrations/project/0011_immutable_files.sql";
+import compressedBytes from "../../migrations/project/0012_compressed_bytes.sql";
 import { applyMigrations as apply, type Migration } from "../storage/migrate.ts";
 import type { Db } from "../storage/db.ts";
 
@@ -31,6 +32,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: 9, name: "authority", sql: authority },
   { id: 10, name: "snapshots", sql: snapshots },
   { id: 11, name: "immutable_files", sql: immutableFiles },
+  { id: 12, name: "compressed_bytes", sql: compressedBytes },
 ];
 
 /** Applies the manifest's migrations not yet applied; returns their ids. */

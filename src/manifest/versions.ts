@@ -21,6 +21,8 @@ export interface VersionRow extends Record<string, SqlStorageValue> {
   snapshot_bits: number | null;
   /** See migrations/project/0011_immutable_files.sql. */
   immutable_files: number | null;
+  /** See migrations/project/0012_compressed_bytes.sql. */
+  compressed_bytes: number | null;
 }
 
 export function getVersion(db: Db, id: string): VersionRow | null {
@@ -81,5 +83,6 @@ export function listVersions(db: Db): VersionInfo[] {
     pinned: row.pinned === 1,
     aliases: aliasesOf(db, row.id),
     immutableFiles: row.immutable_files,
+    compressedBytes: row.compressed_bytes,
   }));
 }

@@ -17,9 +17,18 @@
  * is known.
  */
 import { pointerLeaseMs, type Env, type ManifestStub } from "../env.ts";
-import type { FileRef, LookupAnswer, LookupQuery, ServerRef, Target, Unavailable } from "../manifest/contract.ts";
+import type {
+  FileRef,
+  LookupAnswer,
+  LookupQuery,
+  ServedFile,
+  ServerRef,
+  Target,
+  Unavailable,
+} from "../manifest/contract.ts";
 import { compileConfig, type CompiledConfig } from "../rules/config.ts";
 import type { Decision } from "../rules/decision.ts";
+import { ENCODINGS, variantPath, type Encoding } from "../rules/encoding.ts";
 import { dependsOnNavigation, lookupsFor, routeRequest, type RequestShape } from "../rules/route.ts";
 import {
   ANSWER_CACHE_BYTES,
@@ -46,7 +55,7 @@ export interface VersionRouting {
 }
 
 /** What a request gets, whatever its query string and method (both apply when it is answered). */
-export type Answer = Decision<FileRef, ServerRef>;
+export type Answer = Decision<ServedFile, ServerRef>;
 
 export type Resolution<A extends Answer = Answer> =
   | { kind: "unavailable"; reason: Unavailable }
@@ -231,11 +240,13 @@ async function answerAfresh(
   }
   const url = withoutQuery(request.url);
   const paths = lookupsFor(url, routing.compiled);
-  const files = await filesOf(env, request.project, version, routing, paths, waitUntil);
+  // Each file's variants are asked for with it (they share its snapshot page).
+  const variants = paths.flatMap((path) => ENCODINGS.map((encoding) => variantPath(encoding, path)));
+  const files = await filesOf(env, request.project, version, routing, [...paths, ...variants], waitUntil);
   if (typeof files === "string") {
     return { kind: "unavailable", reason: files };
   }
-  const answer = routeRequest(url, routing.compiled, (path) => files.get(path) ?? null, shapeOf(request, routing));
+  const answer = routeRequest(url, routing.compiled, (path) => served(files, path), shapeOf(request, routing));
   answers.set(answerKey(request, version, routing), answer);
   stats.answerMisses += 1;
   return { kind: "resolved", version, routing, answer, cache: "miss" };
@@ -296,6 +307,22 @@ async function filesOf(
   // A version finalized before snapshots existed gets one written later.
   routing.snapshotBits ??= answer.value.snapshotBits;
   return new Map(answer.value.files.map((file) => [file.path, file]));
+}
+
+/** The file at `path`, with the variants stored beside it. */
+function served(files: ReadonlyMap<string, FileRef>, path: string): ServedFile | null {
+  const file = files.get(path);
+  if (!file) {
+    return null;
+  }
+  const encodings: Partial<Record<Encoding, FileRef>> = {};
+  for (const encoding of ENCODINGS) {
+    const variant = files.get(variantPath(encoding, path));
+    if (variant) {
+      encodings[encoding] = variant;
+    }
+  }
+  return Object.keys(encodings).length > 0 ? { ...file, encodings } : file;
 }
 
 function cachedAnswer(request: ResolveRequest, version: string): Resolution | undefined {

@@ -1,10 +1,20 @@
 /**
- * Asset responses: validators, conditional requests, byte ranges (one range
- * as 206, several as multipart/byteranges), HEAD, caching and `_headers`.
- * Bodies stream from R2; nothing is buffered.
+ * Asset responses: the representation (identity, or a precompressed
+ * variant chosen by Accept-Encoding), validators, conditional requests,
+ * byte ranges (one range as 206, several as multipart/byteranges), HEAD,
+ * caching and `_headers`. Bodies stream from R2; nothing is buffered.
+ *
+ * Each representation has its own strong ETag (its blob's content hash),
+ * so conditional requests match per representation. A Range request is
+ * answered from identity whatever Accept-Encoding says (ranges are of the
+ * representation sent, and identity's offsets are the ones a client can
+ * resume or seek with); its 206 says `Content-Encoding: identity`, which
+ * keeps any layer on the way (wrangler dev's proxy, say) from compressing
+ * it. Variants go out with `encodeBody: "manual"`: already encoded.
  */
 import { visitorError } from "../errors.ts";
-import type { FileRef } from "../manifest/contract.ts";
+import type { FileRef, ServedFile } from "../manifest/contract.ts";
+import { negotiate, type Encoding } from "../rules/encoding.ts";
 import { applyHeaderOps, type HeaderOp } from "../rules/headers.ts";
 import {
   cacheControlFor,
@@ -18,7 +28,7 @@ import {
 import type { Bodies } from "./bodies.ts";
 
 export interface AssetToSend {
-  file: FileRef;
+  file: ServedFile;
   status: 200 | 404;
   /** Whether its name carries a content fingerprint (rules/fingerprint.ts): then it is immutable. */
   fingerprinted: boolean;
@@ -28,13 +38,25 @@ export interface AssetToSend {
 }
 
 export async function respondWithAsset(request: Request, bodies: Bodies, asset: AssetToSend): Promise<Response> {
-  const { file } = asset;
-  const validators: Validators = { etag: file.hash, lastModified: file.storedAt };
+  const codings = Object.keys(asset.file.encodings ?? {}) as Encoding[];
+  const ranged = request.headers.has("range") && asset.status === 200;
+  const chosen = ranged || codings.length === 0 ? "identity" : negotiate(clientAcceptEncoding(request), codings);
+  // The bytes sent: the file, or its variant.
+  const file: FileRef =
+    chosen === null || chosen === "identity" ? asset.file : (asset.file.encodings?.[chosen] ?? asset.file);
+  const validators: Validators = { etag: file.hash, lastModified: asset.file.storedAt };
   const headers = new Headers({
     etag: `"${file.hash}"`,
-    "last-modified": httpDate(file.storedAt),
+    "last-modified": httpDate(asset.file.storedAt),
     ...asset.tags,
   });
+  if (codings.length > 0) {
+    headers.set("vary", "Accept-Encoding");
+  }
+  const encoded = chosen !== null && chosen !== "identity";
+  if (encoded) {
+    headers.set("content-encoding", chosen);
+  }
   // As on Cloudflare, an answer to a request with credentials gets no
   // caching default (asset-worker/src/utils/headers.ts): a shared cache
   // must not keep it unless `_headers` says so.
@@ -44,13 +66,19 @@ export async function respondWithAsset(request: Request, bodies: Bodies, asset: 
   const head = request.method === "HEAD";
   const finish = (body: BodyInit | null, status: number): Response => {
     applyHeaderOps(headers, asset.headerOps);
-    return new Response(head ? null : body, { status, headers });
+    return new Response(head ? null : body, { status, headers, ...(encoded ? { encodeBody: "manual" } : {}) });
   };
-  const fail = (status: 412 | 416): Response => {
+  const fail = (status: 406 | 412 | 416): Response => {
     const failure = visitorError(status, { head });
     failure.headers.forEach((value, name) => headers.set(name, value));
     return finish(failure.body, status);
   };
+
+  if (chosen === null) {
+    // Identity refused, and no stored coding accepted.
+    headers.delete("etag");
+    return fail(406);
+  }
 
   // A not-found page is sent whole and unconditionally.
   if (asset.status === 404) {
@@ -80,17 +108,33 @@ export async function respondWithAsset(request: Request, bodies: Bodies, asset: 
     headers.set("content-type", file.contentType);
     headers.set("content-range", `bytes ${start}-${end}/${file.size}`);
     headers.set("content-length", String(end - start + 1));
+    headers.set("content-encoding", "identity");
     return finish(head ? null : await openBody(bodies, file, { start, end }), 206);
   }
   if (range.kind === "ranges") {
     const multipart = multipartRanges(file, range.ranges);
     headers.set("content-type", `multipart/byteranges; boundary=${multipart.boundary}`);
     headers.set("content-length", String(multipart.length));
+    headers.set("content-encoding", "identity");
     return finish(head ? null : multipart.stream(bodies), 206);
   }
   headers.set("content-type", file.contentType);
   headers.set("content-length", String(file.size));
   return finish(head ? null : await openBody(bodies, file), 200);
+}
+
+/**
+ * The Accept-Encoding the client sent. Cloudflare (and wrangler dev) hand
+ * a Worker `br, gzip` whatever the client sent, and keep the client's in
+ * `cf.clientAcceptEncoding` (empty when it sent none); the runtime then
+ * decodes on the way out what the client cannot take.
+ */
+function clientAcceptEncoding(request: Request): string | null {
+  const original = (request.cf as { clientAcceptEncoding?: string } | undefined)?.clientAcceptEncoding;
+  if (original !== undefined) {
+    return original === "" ? null : original;
+  }
+  return request.headers.get("accept-encoding");
 }
 
 /** The body of a file, or of one byte range of it. */

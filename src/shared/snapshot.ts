@@ -44,8 +44,11 @@ const HASH_BITS = 52;
 /**
  * A hash of a path, the same in every isolate and in the Durable Object:
  * two 32-bit FNV-1a lanes over its UTF-16 code units, mixed, kept to 52 bits.
+ * A precompressed variant's path (`br:/app.js`, src/rules/encoding.ts) hashes
+ * as its file's, so that it sits beside it in the same page.
  */
-export function pathHash(path: string): number {
+export function pathHash(manifestPath: string): number {
+  const path = manifestPath.startsWith("/") ? manifestPath : manifestPath.slice(manifestPath.indexOf(":") + 1);
   let a = 0x811c9dc5;
   let b = 0x9e3779b9;
   for (let i = 0; i < path.length; i += 1) {

@@ -70,7 +70,10 @@ describe("deploy, redeploy, roll back", () => {
     const v1 = parseJson<DeployJson>(first.stdout);
     expect(Object.keys(v1).sort()).toEqual([
       "active",
+      "bytes",
       "bytesUploaded",
+      "compressedBytes",
+      "compressedFiles",
       "files",
       "immutable",
       "partsSkipped",
@@ -110,6 +113,7 @@ describe("deploy, redeploy, roll back", () => {
     expect(Object.keys(versions[0] ?? {}).sort()).toEqual([
       "active",
       "bytes",
+      "compressedBytes",
       "createdAt",
       "files",
       "immutableFiles",

@@ -3,6 +3,7 @@
  * file, then defaults. Pure: no file is read.
  */
 import { describe, it } from "vitest";
+import { isCompressible } from "../../src/cli/compress.ts";
 import { checkConfigFile } from "../../src/cli/config-file.ts";
 import { deployOptions } from "../../src/cli/deploy-command.ts";
 
@@ -56,10 +57,27 @@ describe("r2-assets.json", () => {
       [{ server: { entry: "a.ts", env: {} } }, /server\.env: unknown key/],
       [{ server: {} }, /server\.entry: must be/],
       [{ server: { entry: "a.ts", vars: { A: 1 } } }, /server\.vars: must map/],
+      [{ compress: "no" }, /compress: must be true, false or/],
+      [{ compress: { exclude: ["data/*.json"] } }, /compress: must be/],
+      [{ compress: { include: [] } }, /compress: must be/],
     ];
     for (const [value, message] of cases) {
       expect(() => checkConfigFile(value, PATH), JSON.stringify(value)).toThrow(message);
     }
+  });
+});
+
+describe("precompression options", () => {
+  it("are on by default, off with false or --no-compress, and exclude patterns", ({ expect }) => {
+    const file = (compress: unknown) => checkConfigFile({ project: "p", directory: ".", compress }, PATH);
+    expect(file(false).compress).toBe(false);
+    expect(file(true).compress).toBeUndefined();
+    expect(file({ exclude: ["/data/*.json"] }).compress).toEqual({ exclude: ["/data/*.json"] });
+    expect(deployOptions({}, file(undefined)).compress).toEqual({ enabled: true, exclude: [] });
+    expect(deployOptions({}, file(false)).compress).toEqual({ enabled: false, exclude: [] });
+    expect(deployOptions({ compress: false }, file(undefined)).compress).toEqual({ enabled: false, exclude: [] });
+    expect(deployOptions({ compress: true }, file(false)).compress).toEqual({ enabled: true, exclude: [] });
+    expect(deployOptions({}, file({ exclude: ["/big/*"] })).compress).toEqual({ enabled: true, exclude: ["/big/*"] });
   });
 });
 
@@ -110,5 +128,18 @@ describe("deploy's options", () => {
     expect(() => deployOptions({ project: "x" }, null)).toThrow(/give the directory/);
     expect(() => deployOptions({ dir: "d" }, null)).toThrow(/--project <name> is required/);
     expect(() => deployOptions({ dir: "d", project: "x", vars: ["A=1"] }, null)).toThrow(/--var needs --server/);
+  });
+});
+
+describe("what is precompressed", () => {
+  it("is text of at least 1 KiB", ({ expect }) => {
+    expect(isCompressible("text/html; charset=utf-8", 2048)).toBe(true);
+    expect(isCompressible("application/javascript; charset=utf-8", 5000)).toBe(true);
+    expect(isCompressible("image/svg+xml", 5000)).toBe(true);
+    expect(isCompressible("application/wasm", 5000)).toBe(true);
+    expect(isCompressible("text/css", 1023)).toBe(false);
+    expect(isCompressible("image/png", 50_000)).toBe(false);
+    expect(isCompressible("font/woff2", 50_000)).toBe(false);
+    expect(isCompressible("video/mp4", 50_000_000)).toBe(false);
   });
 });

@@ -119,6 +119,8 @@ export interface DeployOptions {
   finalize?: boolean;
   /** Upload the missing blobs in one batch (POST …/blobs/batch) instead of one request each. */
   batch?: boolean;
+  /** Precompressed variants of some files: path → coding → bytes. */
+  encodings?: Record<string, Record<string, Uint8Array>>;
 }
 
 export interface Deployed {
@@ -144,13 +146,21 @@ export async function deploy(
   if (server?.bytes && named.includes(server.hash)) {
     await apiJson("PUT", `${base}/blobs/${server.hash}`, { token, body: server.bytes, status: 201 });
   }
-  const manifest: Record<string, { hash: string; size: number; contentType: string }> = {};
+  const manifest: Record<
+    string,
+    { hash: string; size: number; contentType: string; encodings?: Record<string, { hash: string; size: number }> }
+  > = {};
   const byHash = new Map<string, Uint8Array>();
   for (const [path, content] of Object.entries(files)) {
     const bytes = bytesOf(content);
     const hash = await contentHash(bytes);
     manifest[path] = { hash, size: bytes.length, contentType: contentTypeFor(path) };
     byHash.set(hash, bytes);
+    for (const [coding, variant] of Object.entries(options.encodings?.[path] ?? {})) {
+      const variantHash = await contentHash(variant);
+      (manifest[path].encodings ??= {})[coding] = { hash: variantHash, size: variant.length };
+      byHash.set(variantHash, variant);
+    }
   }
   const { missing } = await apiJson<{ missing: string[] }>("POST", `${base}/deploys/${version}/files`, {
     token,
