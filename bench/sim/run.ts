@@ -13,11 +13,12 @@
  * configuration (default 10). Markdown on stdout, progress on stderr.
  */
 import http from "node:http";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
-import { ROOT, startPlatform, workerdPort, type Platform } from "../../test/e2e/platform.ts";
+import { writeNetworkConfigs } from "../../test/e2e/network/configs.ts";
+import { startPlatform, workerdPort, type Platform } from "../../test/e2e/platform.ts";
 import { log } from "../common.ts";
 import { writeManyFiles } from "./files.ts";
 import { zipf } from "./zipf.ts";
@@ -51,7 +52,12 @@ interface Stats {
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "r2a-sim-"));
   const token = `sim-${randomUUID()}`;
-  const configs = await writeConfigs(dir, token);
+  const configs = await writeNetworkConfigs(dir, {
+    token,
+    leaseMs: LEASE_MS,
+    locations: LOCATIONS,
+    isolatesPerLocation: MAX_ISOLATES,
+  });
   log(`starting the platform and ${LOCATIONS * MAX_ISOLATES} serving isolates in ${LOCATIONS} locations`);
   const platform = await startPlatform({
     config: configs[0],
@@ -86,68 +92,6 @@ async function main(): Promise<void> {
     await platform.stop();
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-/** The front Worker's configuration, then one per serving isolate. */
-async function writeConfigs(dir: string, token: string): Promise<string[]> {
-  const shared = (entry: string): string[] => [
-    `main = "${join(ROOT, entry)}"`,
-    `base_dir = "${ROOT}"`,
-    `compatibility_date = "2026-11-01"`,
-    "",
-    "[vars]",
-    `ROOT_DOMAIN = "localhost"`,
-    `ADMIN_TOKEN = "${token}"`,
-    `POINTER_LEASE_MS = "${LEASE_MS}"`,
-  ];
-  const rules = ["", "[[rules]]", `type = "Text"`, `globs = ["**/*.sql", "**/console.*"]`, "fallthrough = true"];
-  const bucket = ["", "[[r2_buckets]]", `binding = "BLOBS"`, `bucket_name = "r2-assets"`];
-  const edges = Array.from({ length: LOCATIONS * MAX_ISOLATES }, (_, n) => n);
-  const front = [
-    `name = "r2-assets-sim"`,
-    ...shared("bench/sim/router.ts"),
-    ...bucket,
-    "",
-    "[[durable_objects.bindings]]",
-    `name = "MANIFEST"`,
-    `class_name = "ProjectManifest"`,
-    "[[durable_objects.bindings]]",
-    `name = "REGISTRY"`,
-    `class_name = "ProjectRegistry"`,
-    "[[migrations]]",
-    `tag = "v1"`,
-    `new_sqlite_classes = ["ProjectManifest", "ProjectRegistry"]`,
-    "[[worker_loaders]]",
-    `binding = "LOADER"`,
-    ...edges.flatMap((n) => ["[[services]]", `binding = "EDGE_${n}"`, `service = "r2-assets-sim-edge-${n}"`]),
-    ...rules,
-  ];
-  const paths = [join(dir, "front.toml")];
-  await writeFile(paths[0] as string, front.join("\n"));
-  for (const n of edges) {
-    const edge = [
-      `name = "r2-assets-sim-edge-${n}"`,
-      ...shared("bench/sim/edge.ts"),
-      `SIM_LOCATION = "${Math.floor(n / MAX_ISOLATES)}"`,
-      ...bucket,
-      "",
-      "[[durable_objects.bindings]]",
-      `name = "MANIFEST"`,
-      `class_name = "ProjectManifest"`,
-      `script_name = "r2-assets-sim"`,
-      "[[durable_objects.bindings]]",
-      `name = "REGISTRY"`,
-      `class_name = "ProjectRegistry"`,
-      `script_name = "r2-assets-sim"`,
-      "[[worker_loaders]]",
-      `binding = "LOADER"`,
-      ...rules,
-    ];
-    const path = join(dir, `edge-${n}.toml`);
-    await writeFile(path, edge.join("\n"));
-    paths.push(path);
-  }
-  return paths;
 }
 
 /** Three versions of the same files: the first live, the others staged, to be activated in turn. */

@@ -27,7 +27,7 @@ import { Limiter, mapLimit } from "../shared/pool.ts";
 import type { Progress } from "./progress.ts";
 import { hashedFilesOf } from "./hashed.ts";
 import { scanDirectory, type LocalFile } from "./scan.ts";
-import { Uploader, type BlobToUpload } from "./upload.ts";
+import { Uploader, type BlobToUpload, type UploadStats } from "./upload.ts";
 
 /** Files hashed at once (hashing is CPU- and disk-bound). */
 const HASH_CONCURRENCY = 4;
@@ -222,17 +222,21 @@ export async function deploy(
   );
   await Promise.all(sent);
   if (compressing) {
-    await compressing.close();
     reportCompression(compressing.compressor.stats, progress);
   }
-  if (stop.failure) {
-    throw stop.failure.error;
+  // 4. Wait for the uploads the pages asked for (variants are read from
+  //    disk as they go, so their directory is closed only then).
+  let stats: UploadStats;
+  try {
+    if (stop.failure) {
+      throw stop.failure.error;
+    }
+    uploader.showProgress();
+    stats = await uploader.finish();
+  } finally {
+    await compressing?.close();
   }
   const started = await opening;
-
-  // 4. Wait for the uploads the pages asked for.
-  uploader.showProgress();
-  const stats = await uploader.finish();
   const stored = new Set([...files.map((file) => file.hash), ...variantHashes]).size - stats.blobs;
   const resumed = stats.partsSkipped > 0 ? `; resumed, ${stats.partsSkipped} part(s) already uploaded` : "";
   progress.finish(

@@ -112,6 +112,10 @@ describe("precompressed delivery", () => {
     expect(again.result).toMatchObject({ compressedFiles: 4, uploaded: 0 });
     const told = await platform.cli(["deploy", dir, "--project", "zipped"]);
     expect(told.stderr).toMatch(/^Compressed nothing new; 4 file\(s\) unchanged since compressed$/m);
+    // Without the hash cache, variants live in a directory of the run's own until they are uploaded.
+    const fresh = await platform.cli(["deploy", dir, "--project", "zipped-fresh", "--no-cache", "--json"]);
+    expect(fresh.code, fresh.stderr).toBe(0);
+    expect(JSON.parse(fresh.stdout)).toMatchObject({ compressedFiles: 4, uploaded: 6 + 4 * 3 });
     const none = await deploy(["--no-compress"]);
     expect(none.result).toMatchObject({ compressedFiles: 0, compressedBytes: 0 });
     const res = await platform.request("zipped", "/readme.txt", { headers: { "accept-encoding": "zstd" } });

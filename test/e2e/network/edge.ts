@@ -7,8 +7,8 @@
  *   header, in ms), as from a location far from the object.
  * Nothing else differs from the platform's own Worker.
  */
-import platform from "../../src/worker.ts";
-import type { Env } from "../../src/env.ts";
+import platform from "../../../src/worker.ts";
+import type { Env } from "../../../src/env.ts";
 
 interface EdgeEnv extends Env {
   SIM_LOCATION: string;

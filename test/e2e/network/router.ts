@@ -3,10 +3,10 @@
  * and its Durable Objects), and a router that hands a request marked
  * `x-sim-isolate: N` to the serving isolate EDGE_N (see edge.ts).
  */
-import platform from "../../src/worker.ts";
-import type { Env } from "../../src/env.ts";
+import platform from "../../../src/worker.ts";
+import type { Env } from "../../../src/env.ts";
 
-export { AssetBinding, ProjectManifest, ProjectRegistry } from "../../src/worker.ts";
+export { AssetBinding, ProjectManifest, ProjectRegistry } from "../../../src/worker.ts";
 
 export default {
   async fetch(request, env, ctx): Promise<Response> {
