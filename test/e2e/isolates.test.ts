@@ -60,10 +60,10 @@ it("never starts a request on a replaced version in any isolate once an activati
   }
   const activations: { returned: number; version: string }[] = [{ returned: 0, version: versions[1] ?? "" }];
   const samples: { start: number; isolate: number; version: string }[] = [];
-  let flipping = true;
+  const flipping = { on: true };
   const load = Promise.all(
     ISOLATES.map(async (isolate) => {
-      while (flipping) {
+      while (flipping.on) {
         const start = performance.now();
         samples.push({ start, isolate, version: await served(isolate) });
       }
@@ -77,7 +77,7 @@ it("never starts a request on a replaced version in any isolate once an activati
     // Right after it returns, every isolate serves the new version.
     expect(await Promise.all(ISOLATES.map(served))).toEqual(ISOLATES.map(() => version));
   }
-  flipping = false;
+  flipping.on = false;
   await load;
   // A request that started after an activation returned is answered by that version or a later one.
   const stale = samples.filter(({ start, version }) => {
