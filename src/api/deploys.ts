@@ -44,9 +44,11 @@ export async function addFiles(request: IRequest, ctx: ApiContext): Promise<Resp
 }
 
 /**
- * POST /api/projects/:project/deploys/:version/finalize: `{"activate"?, "alias"?}`.
+ * POST /api/projects/:project/deploys/:version/finalize: `{"activate"?, "alias"?, "force"?}`.
  * It goes live unless `activate` is false; with an `alias`, the alias is
- * pointed at it instead, and it goes live only if `activate` is true.
+ * pointed at it instead, and it goes live only if `activate` is true. A
+ * deploy that repeats the version it would replace (see deploys.ts) is
+ * answered with that version and `"unchanged": true`, unless `force`.
  */
 export async function finalizeDeploy(request: IRequest, ctx: ApiContext): Promise<Response> {
   const scope = await openProject(request, ctx, "deploy", "finalize deploys");
@@ -71,7 +73,11 @@ export async function finalizeDeploy(request: IRequest, ctx: ApiContext): Promis
     unwrapField(await checkServerCode(ctx.env, ctx.ctx, scope.name, version, server));
   }
   const result = unwrap(
-    await scope.manifest.finalize(scope.authority, version, { activate, ...(alias === undefined ? {} : { alias }) }),
+    await scope.manifest.finalize(scope.authority, version, {
+      activate,
+      force: optionalBoolean(body, "force") === true,
+      ...(alias === undefined ? {} : { alias }),
+    }),
   );
   return Response.json({
     project: scope.name,

@@ -39,6 +39,8 @@ const router = Router<IRequest, [ApiContext]>({
 });
 
 router
+  .get("/api", apiIndex)
+  .get("/api/", apiIndex)
   .get("/api/health", () => Response.json({ ok: true }))
   .get("/api/stats", serviceStats)
   .get("/api/projects", listProjects)
@@ -76,6 +78,20 @@ router
   .all("*", (request: IRequest) => {
     throw unmatched(request);
   });
+
+/** The API's version: it changes only with a change a client must know of. */
+const API_VERSION = 1;
+
+/** GET /api/: what this API is, and its routes (the README's API table describes each). */
+function apiIndex(): Response {
+  return Response.json({
+    name: "r2-assets",
+    version: API_VERSION,
+    docs: "README.md, section API",
+    auth: "Authorization: Bearer <token> (a project's token, or the admin token)",
+    routes: apiRoutes(),
+  });
+}
 
 /** GET /api/stats (admin): what this isolate's serving caches have done since it started. */
 async function serviceStats(request: IRequest, { env, ctx, stats }: ApiContext): Promise<Response> {

@@ -186,6 +186,16 @@ function parseAnswer(status: number, text: string): unknown {
     return body;
   }
   const error = (body as { error?: { code?: string; message?: string } } | null)?.error;
+  if (status === 401) {
+    // Said in the CLI's terms, with where a token comes from.
+    const told = error?.message?.startsWith("missing bearer token") ? "no token was given" : "the token was refused";
+    throw new ApiError(
+      401,
+      error?.code ?? "unauthorized",
+      `${told}: set R2_ASSETS_TOKEN or pass --token (a project's deploy token, or the platform's admin token: locally, ADMIN_TOKEN in .dev.vars, which npm start prints)`,
+      {},
+    );
+  }
   if (error?.message) {
     const { code = "error", message, ...details } = error;
     throw new ApiError(status, code, message, details);

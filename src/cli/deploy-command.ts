@@ -37,6 +37,7 @@ export interface DeployFlags {
   buildManifest?: string;
   /** False for --no-compress. */
   compress?: boolean;
+  force?: boolean;
 }
 
 export async function deployCommand(client: ApiClient, flags: DeployFlags, json: boolean): Promise<CommandOutput> {
@@ -51,6 +52,12 @@ export async function deployCommand(client: ApiClient, flags: DeployFlags, json:
     return { json: plan, text: describePlan(plan) };
   }
   const result = await deploy(client, options, progress);
+  if (result.unchanged) {
+    return {
+      json: result,
+      text: `Nothing changed: ${result.project} version ${result.version} already has these files, this configuration and this server code, and stays as it was (--force makes a new version anyway)`,
+    };
+  }
   const state = result.active
     ? `live at ${result.url}`
     : result.alias
@@ -92,6 +99,7 @@ export function deployOptions(flags: DeployFlags, file: ConfigFile | null): Depl
     multipartThreshold: mib(positiveInteger(flags.multipartThreshold, "--multipart-threshold", 5, 95)),
     cache: flags.cache ?? true,
     ...(flags.buildManifest === undefined ? {} : { buildManifest: flags.buildManifest }),
+    ...(flags.force ? { force: true } : {}),
     compress: {
       enabled: flags.compress ?? file?.compress !== false,
       exclude: file?.compress ? file.compress.exclude : [],

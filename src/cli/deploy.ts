@@ -65,6 +65,8 @@ export interface DeployOptions {
   buildManifest?: string;
   /** Precompress text files (see compress.ts), but not those matching `exclude`; on unless --no-compress. */
   compress?: { enabled: boolean; exclude: string[] };
+  /** Make a new version even if it would repeat the one it replaces. */
+  force?: boolean;
 }
 
 export interface ServerOptions {
@@ -97,6 +99,8 @@ export interface DeployResult {
   /** The alias the deploy moved, and where it is served (only when it moved one). */
   alias?: string;
   aliasUrl?: string;
+  /** The deploy repeated `version`: no version was made and nothing moved (see --force). */
+  unchanged?: true;
 }
 
 /** What `deploy --dry-run` found: what a deploy would upload, and the configuration it would apply. */
@@ -247,7 +251,11 @@ export async function deploy(
   const finalized = await client.request<FinalizeResult & { url: string; previewUrl: string; aliasUrl?: string }>(
     "POST",
     `${base}/deploys/${started.version}/finalize`,
-    { activate: options.activate, ...(options.alias === undefined ? {} : { alias: options.alias }) },
+    {
+      activate: options.activate,
+      ...(options.alias === undefined ? {} : { alias: options.alias }),
+      ...(options.force ? { force: true } : {}),
+    },
   );
   return {
     project: options.project,
@@ -266,6 +274,7 @@ export async function deploy(
     compressedBytes,
     compressedFiles,
     ...(finalized.alias === null ? {} : { alias: finalized.alias, aliasUrl: finalized.aliasUrl ?? "" }),
+    ...(finalized.unchanged ? { unchanged: true as const } : {}),
   };
 }
 

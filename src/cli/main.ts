@@ -45,6 +45,8 @@ Deploying:
                                     (repeatable; "true" for all, !/pattern to exclude)
       --concurrency <n>             Uploads in flight at once (default 6)
       --multipart-threshold <MiB>   Upload files larger than this in parts (default 64)
+      --force                       Make a new version even if nothing changed (else the version it would
+                                    repeat is kept, and nothing moves)
       --no-compress                 Do not precompress text files (brotli, gzip, zstd); "compress" in
                                     r2-assets.json can also exclude patterns
       --no-cache                    Hash every file, ignoring the hash cache (kept under
@@ -205,6 +207,7 @@ async function dispatch(
           cache: values.cache,
           buildManifest: values["build-manifest"],
           compress: values.compress,
+          force: values.force,
         },
         values.json === true,
       );

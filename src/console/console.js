@@ -136,7 +136,13 @@ async function addProjects(cursor) {
       const tr = document.createElement("tr");
       tr.append(
         cell(link(project.name, `#/projects/${project.name}`)),
-        cell(project.state === "active" ? (project.activeVersion ?? "(none)") : project.state),
+        cell(
+          project.state !== "active"
+            ? project.state
+            : project.activeVersion
+              ? link(project.activeVersion, siteUrl(project.name), true)
+              : "(none)",
+        ),
         cell(Object.keys(project.aliases).join(", ")),
         cell(project.domains.map((domain) => domain.hostname).join(", ")),
         cell(formatBytes(project.storedBytes)),
@@ -163,7 +169,11 @@ async function showProject(name) {
     link(project.url, project.url, true),
     ` · ${formatBytes(project.storedBytes)} stored · keeps ${project.retention} versions`,
   );
-  $("rollback").onclick = () => {
+  // Nothing to roll back to: say so rather than fail after a confirmation.
+  const rollback = $("rollback");
+  rollback.disabled = versions.length < 2;
+  rollback.title = rollback.disabled ? "There is no earlier version to roll back to" : "";
+  rollback.onclick = () => {
     if (confirm(`Roll ${name} back to the version that was live before ${project.activeVersion}?`)) {
       void act(() => api("POST", `${base}/rollback`));
     }

@@ -6,12 +6,13 @@
  * (8787); extra arguments are passed to wrangler dev.
  */
 import { spawn } from "node:child_process";
+import { Transform } from "node:stream";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { ApiClient } from "../cli/client.ts";
-import { deploy } from "../cli/deploy.ts";
+import { deploy, type DeployOptions, type DeployResult } from "../cli/deploy.ts";
 import { Progress } from "../cli/progress.ts";
 import { wranglerDevEnv } from "./wrangler-env.ts";
 
@@ -72,10 +73,14 @@ async function main(): Promise<void> {
     ["wrangler", "dev", "--port", String(PORT), "--ip", "127.0.0.1", ...process.argv.slice(2)],
     {
       cwd: ROOT,
-      stdio: ["ignore", "inherit", "inherit"],
+      stdio: ["ignore", "pipe", "pipe"],
       env: wranglerDevEnv(),
     },
   );
+  // Offline, wrangler warns that it cannot fetch `Request.cf`, with a stack
+  // trace, each time it starts a runtime: nothing is wrong, so nothing is shown.
+  wrangler.stdout.pipe(withoutOfflineNoise()).pipe(process.stdout);
+  wrangler.stderr.pipe(withoutOfflineNoise()).pipe(process.stderr);
   const stop = (): void => {
     wrangler.kill("SIGTERM");
   };
@@ -87,33 +92,23 @@ async function main(): Promise<void> {
   await waitForHealth(url, Date.now() + 60_000);
   const client = new ApiClient({ url, token });
   const progress = new Progress("lines");
-  const demo = await deploy(
-    client,
-    {
-      dir: join(ROOT, "examples/demo"),
-      project: "demo",
-      message: "demo site (npm start)",
-      activate: true,
-      config: { not_found_handling: "404-page" },
+  const demo = await deployExample(client, progress, {
+    dir: join(ROOT, "examples/demo"),
+    project: "demo",
+    message: "demo site (npm start)",
+    config: { not_found_handling: "404-page" },
+  });
+  const fullstack = await deployExample(client, progress, {
+    dir: join(ROOT, "examples/fullstack/public"),
+    project: "fullstack",
+    message: "full-stack example (npm start)",
+    config: { not_found_handling: "single-page-application", run_worker_first: ["/api/*"] },
+    server: {
+      entry: join(ROOT, "examples/fullstack/server/index.ts"),
+      vars: { GREETING: "Hello" },
+      compatibilityFlags: [],
     },
-    progress,
-  );
-  const fullstack = await deploy(
-    client,
-    {
-      dir: join(ROOT, "examples/fullstack/public"),
-      project: "fullstack",
-      message: "full-stack example (npm start)",
-      activate: true,
-      config: { not_found_handling: "single-page-application", run_worker_first: ["/api/*"] },
-      server: {
-        entry: join(ROOT, "examples/fullstack/server/index.ts"),
-        vars: { GREETING: "Hello" },
-        compatibilityFlags: [],
-      },
-    },
-    progress,
-  );
+  });
   console.log(`
   r2-assets is running.
 
@@ -126,6 +121,54 @@ async function main(): Promise<void> {
   Try:  R2_ASSETS_TOKEN=${token} npx r2-assets versions --project demo
   Stop: Ctrl-C
 `);
+}
+
+/**
+ * Deploys an example: live if its project has no live version yet;
+ * otherwise staged, so that a restart never moves live behind its user's
+ * back (and a deploy that repeats a version makes none).
+ */
+async function deployExample(
+  client: ApiClient,
+  progress: Progress,
+  options: Omit<DeployOptions, "activate">,
+): Promise<DeployResult> {
+  const live = await client
+    .request<{ activeVersion: string | null }>("GET", `/api/projects/${options.project}`)
+    .then((project) => project.activeVersion)
+    .catch(() => null);
+  const result = await deploy(client, { ...options, activate: live === null }, progress);
+  if (live !== null && !result.unchanged) {
+    progress.note(`${options.project}: the example changed; staged as ${result.version} (live stays ${live})`);
+  }
+  return live === null ? result : { ...result, version: live };
+}
+
+/** A line filter that drops wrangler's offline `Request.cf` warning and the stack trace after it. */
+function withoutOfflineNoise(): Transform {
+  let skipping = false;
+  let rest = "";
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      const lines = (rest + chunk.toString()).split("\n");
+      rest = lines.pop() ?? "";
+      const kept = lines.filter((line) => {
+        if (line.includes("Unable to fetch the `Request.cf` object")) {
+          skipping = true;
+          return false;
+        }
+        if (skipping && (/^Error: getaddrinfo ENOTFOUND/.test(line) || /^\s+at /.test(line))) {
+          return false;
+        }
+        skipping = false;
+        return true;
+      });
+      done(null, kept.length > 0 ? `${kept.join("\n")}\n` : "");
+    },
+    flush(done) {
+      done(null, rest);
+    },
+  });
 }
 
 main().catch((error: unknown) => {

@@ -90,6 +90,8 @@ export interface FinalizeResult {
   bytes: number;
   /** Versions this deploy pushed out of the retention window. */
   pruned: string[];
+  /** The deploy repeated `version` (its files, configuration and server code): no version was made, nothing moved. */
+  unchanged?: true;
 }
 
 export interface ActivationResult {

@@ -10,7 +10,7 @@ import { variantPath, type Encoding } from "../rules/encoding.ts";
 import { compileHashedFiles, isFingerprinted } from "../rules/fingerprint.ts";
 import { MAX_FILES_PER_VERSION, SESSION_TTL_MS } from "../shared/limits.ts";
 import { formatVersionId } from "../shared/names.ts";
-import { deployLive, setAlias } from "./pointers.ts";
+import { aliasTarget, deployLive, setAlias } from "./pointers.ts";
 import type { Db } from "../storage/db.ts";
 import { quotasOf, requireProject } from "./project.ts";
 import { pruneVersions } from "./retention.ts";
@@ -193,7 +193,7 @@ const PAGE = `WITH page AS MATERIALIZED (
 export function finalize(
   db: Db,
   id: string,
-  options: { activate: boolean; alias?: string },
+  options: { activate: boolean; alias?: string; force?: boolean },
   actor: Actor,
   now: number,
 ): Outcome<FinalizeResult> {
@@ -228,6 +228,16 @@ export function finalize(
         field,
       });
     }
+    // A deploy that changes nothing makes no version and moves nothing.
+    const same = options.force === true ? null : sameAs(db, id, options, project.active_version);
+    if (same) {
+      endVersion(db, id, "deleted");
+      const active = project.active_version === same.id;
+      return succeed({
+        ...finalizedResult(same, active, options.alias ?? null, active ? same.id : null, []),
+        unchanged: true,
+      });
+    }
     db.run(
       `UPDATE versions SET state = 'ready', finalized_at = ?1, expires_at = NULL, immutable_files = ?2,
          compressed_bytes = (SELECT COALESCE(SUM(size), 0) FROM files WHERE version_id = ?3 AND path NOT LIKE '/%')
@@ -246,6 +256,40 @@ export function finalize(
     const pruned = pruneVersions(db, project.retention, actor);
     return succeed(finalizedResult(open.value, options.activate, options.alias ?? null, previous, pruned));
   });
+}
+
+/**
+ * The version a staged deploy would only repeat: the one its alias (or
+ * live) names, or, for a deploy that moves no pointer, the newest one; the
+ * same files (paths, contents, types, variants), configuration and server
+ * code. Null if there is none.
+ */
+function sameAs(
+  db: Db,
+  id: string,
+  options: { activate: boolean; alias?: string },
+  live: string | null,
+): VersionRow | null {
+  const newest = db.first<{ id: string }>("SELECT id FROM versions WHERE state = 'ready' ORDER BY id DESC LIMIT 1")?.id;
+  const target =
+    options.alias !== undefined ? aliasTarget(db, options.alias) : options.activate ? live : (newest ?? null);
+  if (target === null) {
+    return null;
+  }
+  const same = db.first<{ same: number }>(
+    `SELECT (SELECT config FROM versions WHERE id = ?1) = (SELECT config FROM versions WHERE id = ?2)
+       AND (SELECT COUNT(*) FROM files WHERE version_id = ?1) = (SELECT COUNT(*) FROM files WHERE version_id = ?2)
+       AND NOT EXISTS (SELECT 1 FROM files a WHERE a.version_id = ?1 AND NOT EXISTS (
+         SELECT 1 FROM files b WHERE b.version_id = ?2 AND b.path = a.path AND b.hash = a.hash
+           AND b.content_type = a.content_type))
+       AND COALESCE((SELECT json_array(bundle_hash, vars, compatibility_date, compatibility_flags)
+                     FROM version_server WHERE version_id = ?1), '')
+         = COALESCE((SELECT json_array(bundle_hash, vars, compatibility_date, compatibility_flags)
+                     FROM version_server WHERE version_id = ?2), '') AS same`,
+    id,
+    target,
+  );
+  return same?.same === 1 ? getVersion(db, target) : null;
 }
 
 /** How many of a version's files its configuration serves immutable. */

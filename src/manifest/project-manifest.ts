@@ -325,7 +325,7 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
   async finalize(
     by: Authority,
     version: string,
-    options: { activate: boolean; alias?: string },
+    options: { activate: boolean; alias?: string; force?: boolean },
   ): Promise<Outcome<FinalizeResult>> {
     const need = options.activate || options.alias !== undefined ? "activate" : "deploy";
     const result = this.#as(by, need, (actor) => finalize(this.#db, version, options, actor, Date.now()));
@@ -340,7 +340,9 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
     const settled = await this.#settled(
       result,
       (value) =>
-        young || (value.active && value.previous !== value.version) || value.alias !== null || value.pruned.length > 0,
+        young ||
+        (value.unchanged !== true &&
+          ((value.active && value.previous !== value.version) || value.alias !== null || value.pruned.length > 0)),
     );
     return this.#dropEnded(settled, (value) => value.pruned);
   }

@@ -291,7 +291,12 @@ describe("errors", () => {
       [["rollback", "--project", "site", "--to", "nonsense"], /not a version id/],
       [["rollback", "--project", "site", "--to", "20200101-000000-000"], /version 20200101-000000-000 does not exist/],
       [["deploy", empty, "--project", "x", "--html-handling", "sometimes"], /--html-handling: must be one of/],
-      [["versions", "--project", "site"], /invalid token/, { R2_ASSETS_TOKEN: "wrong" }],
+      [
+        ["versions", "--project", "site"],
+        /the token was refused: set R2_ASSETS_TOKEN or pass --token/,
+        { R2_ASSETS_TOKEN: "wrong" },
+      ],
+      [["versions", "--project", "site"], /no token was given: .*ADMIN_TOKEN in \.dev\.vars/, { R2_ASSETS_TOKEN: "" }],
       [["frobnicate"], /unknown command/],
       [["deploy", empty, "--project", "x", "--bogus"], /Unknown option '--bogus'/],
     ];

@@ -55,9 +55,17 @@ it("signs in, rolls a project back, and the site changes", async ({ expect }) =>
   await page.waitForSelector("#projects:not([hidden]) a[href='#/projects/blog']");
   expect(await page.locator("#project-rows tr").count()).toBe(3);
 
+  // Each live version links to its site (#27).
+  expect(
+    await page.getAttribute(`#project-rows a[href='http://blog.localhost:${platform.port}/']`, "href"),
+  ).toBeTruthy();
+
   await page.click("a[href='#/projects/wide']");
   await page.waitForSelector("#version-rows tr.live");
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1200);
+  // One version: nothing to roll back to, and the button says so instead of failing after a confirmation.
+  expect(await page.isDisabled("#rollback")).toBe(true);
+  expect(await page.getAttribute("#rollback", "title")).toMatch(/no earlier version/);
   await page.click("#back");
   await page.waitForSelector("#projects:not([hidden]) a[href='#/projects/blog']");
 
@@ -88,6 +96,8 @@ it("signs in, rolls a project back, and the site changes", async ({ expect }) =>
   expect(await page.textContent("#error")).toMatch(/cannot roll back/);
 
   expect(urls.filter((url) => url.includes(platform.token))).toEqual([]);
+  // The favicon is part of the page: no request for one, and so no 404 (#27).
+  expect(urls.filter((url) => url.includes("favicon"))).toEqual([]);
   expect(await page.evaluate(() => sessionStorage.length)).toBe(1);
   await page.click("#sign-out");
   expect(await page.evaluate(() => sessionStorage.length)).toBe(0);

@@ -242,3 +242,42 @@ describe("deploying a site", () => {
     expect(res.headers.get("x-r2-assets-version")).toBe(v1.version);
   });
 });
+
+describe("a deploy that changes nothing", () => {
+  it("makes no version and moves nothing, unless forced; any difference makes one", async ({ expect }) => {
+    const project = uniqueProject("same");
+    await createProject(project);
+    const first = await deploy(project, SITE, { config: { not_found_handling: "404-page" } });
+    const again = await deploy(project, SITE, { config: { not_found_handling: "404-page" }, force: false });
+    expect(again).toMatchObject({ version: first.version, active: true, unchanged: true });
+    const listed = async (): Promise<string[]> =>
+      (await apiJson<{ versions: { version: string }[] }>("GET", `/api/projects/${project}/versions`)).versions.map(
+        (v) => v.version,
+      );
+    expect(await listed()).toEqual([first.version]);
+    const history = await apiJson<{ history: unknown[] }>("GET", `/api/projects/${project}/history`);
+    expect(history.history).toHaveLength(1);
+    // Another configuration, another file, or force: a new version.
+    const config = await deploy(project, SITE, { config: {}, force: false });
+    expect(config.unchanged).toBeUndefined();
+    const file = await deploy(project, { ...SITE, "/new.txt": "new" }, { config: {}, force: false });
+    expect(file.unchanged).toBeUndefined();
+    const forced = await deploy(project, { ...SITE, "/new.txt": "new" }, { config: {}, force: true });
+    expect(forced.unchanged).toBeUndefined();
+    expect(await listed()).toEqual([forced.version, file.version, config.version, first.version]);
+    // Staged (not activated) twice alike: the second repeats the newest version.
+    const staged = await deploy(project, { "/x.txt": "x" }, { activate: false, force: false });
+    const stagedAgain = await deploy(project, { "/x.txt": "x" }, { activate: false, force: false });
+    expect(stagedAgain).toMatchObject({ version: staged.version, active: false, unchanged: true });
+  });
+});
+
+describe("the API's index", () => {
+  it("answers GET /api/ with its version and routes", async ({ expect }) => {
+    for (const path of ["/api", "/api/"]) {
+      const index = await apiJson<{ name: string; version: number; routes: string[] }>("GET", path, { token: null });
+      expect(index).toMatchObject({ name: "r2-assets", version: 1 });
+      expect(index.routes).toContain("POST /api/projects/:project/activate");
+    }
+  });
+});

@@ -117,6 +117,8 @@ export interface DeployOptions {
   token?: string;
   /** Stop before finalizing. */
   finalize?: boolean;
+  /** Make a version even if it repeats the one it replaces (default: yes, as the tests deploy alike sites often). */
+  force?: boolean;
   /** Upload the missing blobs in one batch (POST …/blobs/batch) instead of one request each. */
   batch?: boolean;
   /** Precompressed variants of some files: path → coding → bytes. */
@@ -128,6 +130,7 @@ export interface Deployed {
   missing: string[];
   uploaded: number;
   active: boolean;
+  unchanged?: true;
 }
 
 /** Deploys `files` (path → content) to `project` through the API, as the CLI does. */
@@ -177,11 +180,18 @@ export async function deploy(
   if (options.finalize === false) {
     return { version, missing, uploaded: missing.length, active: false };
   }
-  const result = await apiJson<{ active: boolean }>("POST", `${base}/deploys/${version}/finalize`, {
-    token,
-    body: { activate: options.activate ?? true },
-  });
-  return { version, missing, uploaded: missing.length, active: result.active };
+  const result = await apiJson<{ active: boolean; version: string; unchanged?: true }>(
+    "POST",
+    `${base}/deploys/${version}/finalize`,
+    { token, body: { activate: options.activate ?? true, force: options.force ?? true } },
+  );
+  return {
+    version: result.version,
+    missing,
+    uploaded: missing.length,
+    active: result.active,
+    ...(result.unchanged ? { unchanged: true } : {}),
+  };
 }
 
 /**
