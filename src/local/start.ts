@@ -157,7 +157,7 @@ function withoutOfflineNoise(): Transform {
           skipping = true;
           return false;
         }
-        if (skipping && (/^Error: getaddrinfo ENOTFOUND/.test(line) || /^\s+at /.test(line))) {
+        if (skipping && (line.startsWith("Error: getaddrinfo ENOTFOUND") || /^\s+at /.test(line))) {
           return false;
         }
         skipping = false;
