@@ -222,11 +222,14 @@ describe("many small files", () => {
     const v1 = parseJson<DeployJson>(first.stdout).version;
     await expectServed(expect, "many", Object.fromEntries(sample.map((path) => [path, files[path] ?? ""])), v1);
 
-    // Unchanged: nothing is hashed again, nothing uploaded.
+    // Unchanged: nothing is hashed again, nothing uploaded, and no version made (#27).
     const unchanged = await platform.cli(["deploy", dir, "--project", "many"]);
     expect(unchanged.code, unchanged.stderr).toBe(0);
     expect(unchanged.stderr).toMatch(/^Hashed 0 file\(s\), 0 B; 2500 unchanged since the last hash/m);
-    expect(unchanged.stdout).toMatch(/2500 file\(s\), 0 uploaded/);
+    expect(unchanged.stdout).toMatch(new RegExp(`^Nothing changed: many version ${v1} already has these files`));
+    const forced = await platform.cli(["deploy", dir, "--project", "many", "--force", "--json"]);
+    expect(parseJson<DeployJson>(forced.stdout)).toMatchObject({ files: 2500, uploaded: 0 });
+    expect(parseJson<DeployJson>(forced.stdout).version).not.toBe(v1);
 
     // 1% changed: those are hashed and uploaded.
     const changed: Record<string, Uint8Array> = {};

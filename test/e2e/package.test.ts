@@ -161,6 +161,7 @@ describe("the packed CLI", () => {
     const staged = await json<{ version: string; active: boolean }>([
       "deploy",
       "--no-activate",
+      "--force",
       "--project",
       "my-shop",
     ]);

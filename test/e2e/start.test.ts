@@ -88,5 +88,33 @@ it(
     const consoleUrl = /Console:\s+(\S+)/.exec(output)?.[1];
     expect(consoleUrl).toBe(`http://localhost:${port}/`);
     expect(await (await get(consoleUrl ?? "")).text()).toContain("r2-assets console");
+    // The API's address answers (#27), and nothing printed looks like a failure.
+    const apiUrl = /API:\s+(\S+)/.exec(output)?.[1] ?? "";
+    expect(await (await get(apiUrl)).json()).toMatchObject({ name: "r2-assets" });
+    expect(output).not.toMatch(/ENOTFOUND|Request\.cf|Error:/);
+
+    // A second start leaves every project's versions and history as they were (#27).
+    const api = async (path: string): Promise<unknown> =>
+      (await fetch(`http://127.0.0.1:${port}${path}`, { headers: { authorization: `Bearer ${token}` } })).json();
+    const before = await Promise.all(
+      ["demo", "fullstack"].flatMap((p) => [api(`/api/projects/${p}/versions`), api(`/api/projects/${p}/history`)]),
+    );
+    const exited = new Promise((resolve) => child?.once("close", resolve));
+    killGroup(child, "SIGTERM");
+    await exited;
+    output = "";
+    child = spawn("npm", ["start", "--", "--persist-to", state], {
+      cwd: ROOT,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, PORT: String(port), WRANGLER_SEND_METRICS: "false" },
+    });
+    child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    await waitFor(() => output, "r2-assets is running.", child, 200_000);
+    const after = await Promise.all(
+      ["demo", "fullstack"].flatMap((p) => [api(`/api/projects/${p}/versions`), api(`/api/projects/${p}/history`)]),
+    );
+    expect(after).toEqual(before);
   },
 );
