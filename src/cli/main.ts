@@ -90,8 +90,8 @@ Options:
   -h, --help       Show this help
   -v, --version    Print the CLI's version
 
-Exit codes: 0 done; 1 failed (the platform refused, or a file or the network failed);
-2 the command was called wrongly. Errors are one line on stderr; with --json,
+Exit codes: 0 done; 1 failed (the platform refused, or a file or the network failed;
+or no command was given); 2 the command was called wrongly. Errors are one line on stderr; with --json,
 stdout then holds {"error": {"message": ..., "exitCode": ...}}.
 Nothing prompts when stdin is not a terminal.
 `;
@@ -156,8 +156,9 @@ async function run(argv: string[]): Promise<void> {
     return;
   }
   if (command === undefined) {
+    // As git and npm do: the help, on stderr, and a failure.
     process.stderr.write(HELP);
-    throw new UsageError("a command is needed; see above");
+    throw new CliError("a command is needed; see above");
   }
   const client = new ApiClient({
     url: values.url ?? process.env.R2_ASSETS_URL ?? DEFAULT_URL,

@@ -112,7 +112,7 @@ describe("the packed CLI", () => {
     const manifest = JSON.parse(await readFile(join(ROOT, "packages/cli/package.json"), "utf8")) as { version: string };
     expect(version.version).toBe(manifest.version);
     const bare = await cli([]);
-    expect(bare.code).toBe(2);
+    expect(bare.code).toBe(1);
     expect(bare.stdout).toBe("");
     expect(bare.stderr).toContain("Usage: r2-assets");
   });
