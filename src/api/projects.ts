@@ -115,7 +115,9 @@ export async function deleteProject(request: IRequest, ctx: ApiContext): Promise
 export async function getProject(request: IRequest, ctx: ApiContext): Promise<Response> {
   const scope = await openProject(request, ctx, "read", "read the project");
   const project = unwrap(await scope.manifest.getProject());
-  return Response.json({ ...project, url: siteUrl(request, ctx.env, scope.name) });
+  // What the caller may do here, so that a client offers only that.
+  const access = scope.principal.kind === "admin" ? "admin" : scope.principal.scope;
+  return Response.json({ ...project, access, url: siteUrl(request, ctx.env, scope.name) });
 }
 
 /**

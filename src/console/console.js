@@ -152,6 +152,49 @@ async function addProjects(cursor) {
   );
 }
 
+/** The admin's view of a project's tokens: list, create with a scope (shown once), revoke. */
+async function showTokens(base, admin) {
+  $("tokens").hidden = !admin;
+  $("new-token").hidden = true;
+  if (!admin) {
+    return;
+  }
+  const { tokens } = await api("GET", `${base}/tokens`);
+  $("token-list").replaceChildren(
+    ...tokens.map((token) => {
+      const li = document.createElement("li");
+      li.dataset.token = token.id;
+      li.append(
+        `${token.id} · ${token.scope} · created ${when(token.createdAt)} `,
+        button(
+          "Revoke",
+          () => {
+            if (confirm(`Revoke token ${token.id}? Anything using it stops working.`)) {
+              void act(() => api("DELETE", `${base}/tokens/${token.id}`));
+            }
+          },
+          true,
+        ),
+      );
+      return li;
+    }),
+  );
+  $("token-form").onsubmit = (event) => {
+    event.preventDefault();
+    void (async () => {
+      showError(null);
+      try {
+        const created = await api("POST", `${base}/tokens`, { scope: $("token-scope").value });
+        await route();
+        $("new-token-value").textContent = created.token;
+        $("new-token").hidden = false;
+      } catch (error) {
+        showError(error);
+      }
+    })();
+  };
+}
+
 async function showProject(name) {
   const base = `/api/projects/${name}`;
   const [project, { versions }, { history }, { domains }] = await Promise.all([
@@ -160,8 +203,12 @@ async function showProject(name) {
     api("GET", `${base}/history?limit=50`),
     api("GET", `${base}/domains`),
   ]);
-  const admin = projectOfToken(sessionStorage.getItem(TOKEN_KEY)) === null;
-  $("back").hidden = !admin;
+  // Offer only what the token may do (the API refuses the rest anyway).
+  const access = project.access ?? "admin";
+  const admin = access === "admin";
+  const canActivate = access !== "deploy";
+  const canManage = admin || access === "manage";
+  $("crumbs").hidden = !admin;
   $("project-name").textContent = name;
   const summary = $("project-summary");
   summary.replaceChildren(
@@ -171,6 +218,7 @@ async function showProject(name) {
   );
   // Nothing to roll back to: say so rather than fail after a confirmation.
   const rollback = $("rollback");
+  rollback.hidden = !canActivate;
   rollback.disabled = versions.length < 2;
   rollback.title = rollback.disabled ? "There is no earlier version to roll back to" : "";
   rollback.onclick = () => {
@@ -197,18 +245,20 @@ async function showProject(name) {
         }
       }
       const actions = document.createElement("span");
-      if (!version.active) {
+      if (!version.active && canActivate) {
         actions.append(
           button("Activate", () => void act(() => api("POST", `${base}/activate`, { version: version.version }))),
         );
       }
-      actions.append(
-        button(
-          version.pinned ? "Unpin" : "Pin",
-          () => void act(() => api(version.pinned ? "DELETE" : "PUT", `${base}/versions/${version.version}/pin`)),
-        ),
-      );
-      if (!version.active && !version.pinned && version.aliases.length === 0) {
+      if (canManage) {
+        actions.append(
+          button(
+            version.pinned ? "Unpin" : "Pin",
+            () => void act(() => api(version.pinned ? "DELETE" : "PUT", `${base}/versions/${version.version}/pin`)),
+          ),
+        );
+      }
+      if (canManage && !version.active && !version.pinned && version.aliases.length === 0) {
         actions.append(
           button(
             "Delete",
@@ -258,22 +308,25 @@ async function showProject(name) {
   $("alias-list").replaceChildren(
     ...Object.entries(project.aliases).map(([alias, version]) => {
       const li = document.createElement("li");
-      li.append(
-        link(alias, siteUrl(name, alias), true),
-        ` → ${version} `,
-        button(
-          "Remove",
-          () => {
-            if (confirm(`Remove alias ${alias}?`)) {
-              void act(() => api("DELETE", `${base}/aliases/${alias}`));
-            }
-          },
-          true,
-        ),
-      );
+      li.append(link(alias, siteUrl(name, alias), true), ` → ${version} `);
+      if (canActivate) {
+        li.append(
+          button(
+            "Remove",
+            () => {
+              if (confirm(`Remove alias ${alias}?`)) {
+                void act(() => api("DELETE", `${base}/aliases/${alias}`));
+              }
+            },
+            true,
+          ),
+        );
+      }
       return li;
     }),
   );
+  $("alias-form").hidden = !canActivate;
+  await showTokens(base, admin);
   $("alias-form").onsubmit = (event) => {
     event.preventDefault();
     void act(() => api("PUT", `${base}/aliases/${$("alias-name").value}`, { version: $("alias-version").value }));

@@ -99,21 +99,46 @@ it("signs in, rolls a project back, and the site changes", async ({ expect }) =>
   // The favicon is part of the page: no request for one, and so no 404 (#27).
   expect(urls.filter((url) => url.includes("favicon"))).toEqual([]);
   expect(await page.evaluate(() => sessionStorage.length)).toBe(1);
+
+  // The admin manages a project's tokens: one made with a scope, shown once, then revoked (#27).
+  await page.selectOption("#token-scope", "manage");
+  await page.click("#token-form button[type=submit]");
+  await page.waitForSelector("#new-token:not([hidden])");
+  expect(await page.textContent("#new-token-value")).toMatch(/^r2a_blog_/);
+  const made = page.locator("#token-list li", { hasText: "manage" });
+  expect(await made.count()).toBe(1);
+  const id = await made.getAttribute("data-token");
+  page.once("dialog", (dialog) => void dialog.accept());
+  await made.locator("button").click();
+  await page.waitForFunction((gone) => !document.querySelector(`#token-list li[data-token='${gone}']`), id);
+
   await page.click("#sign-out");
   expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
   await page.waitForSelector("#sign-in:not([hidden])");
 });
 
-it("keeps a deploy token to its own project, and refuses a wrong token", async ({ expect }) => {
-  const created = await platform.cli(["token", "create", "--project", "shop", "--json"]);
+it("keeps a deploy token to its own project, offering only what its scope allows, and refuses a wrong token", async ({
+  expect,
+}) => {
+  const created = await platform.cli(["token", "create", "--project", "shop", "--scope", "deploy", "--json"]);
   const { token } = JSON.parse(created.stdout) as { token: string };
   const page = await browser.newPage();
   await page.goto(`http://localhost:${platform.port}/`);
+  // The sign-in form is laid out as a form: the button under the input (#27).
+  const input = await page.locator("#token").boundingBox();
+  const submit = await page.locator("#sign-in-form button[type=submit]").boundingBox();
+  expect((submit?.y ?? 0) >= (input?.y ?? 0) + (input?.height ?? 0)).toBe(true);
   await page.fill("#token", token);
   await page.click("#sign-in-form button[type=submit]");
   await page.waitForSelector("#project:not([hidden])");
   expect(await page.textContent("#project-name")).toBe("shop");
+  expect(await page.isHidden("#crumbs")).toBe(true);
   expect(await page.isHidden("#domain-form")).toBe(true);
+  // A deploy-scoped token may not roll back, activate, pin or move aliases: none of it is offered.
+  expect(await page.isHidden("#rollback")).toBe(true);
+  expect(await page.isHidden("#alias-form")).toBe(true);
+  expect(await page.isHidden("#tokens")).toBe(true);
+  expect(await page.locator("#version-rows button").count()).toBe(0);
 
   await page.click("#sign-out");
   await page.fill("#token", "not-a-token");
