@@ -58,15 +58,21 @@ it(
     const port = await freePort();
     state = await mkdtemp(join(tmpdir(), "r2a-start-state-"));
     let output = "";
-    child = spawn("npm", ["start", "--", "--persist-to", state], {
-      cwd: ROOT,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, PORT: String(port), WRANGLER_SEND_METRICS: "false" },
-    });
-    child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    await waitFor(() => output, "r2-assets is running.", child, 200_000);
+    const start = async (): Promise<ChildProcess> => {
+      output = "";
+      const started = spawn("npm", ["start", "--", "--persist-to", state ?? ""], {
+        cwd: ROOT,
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, PORT: String(port), WRANGLER_SEND_METRICS: "false" },
+      });
+      child = started;
+      started.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      started.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      await waitFor(() => output, "r2-assets is running.", started, 200_000);
+      return started;
+    };
+    const first = await start();
 
     const demo = /Demo site:\s+(\S+)/.exec(output)?.[1];
     const fullstack = /Full-stack example:\s+(\S+)/.exec(output)?.[1];
@@ -99,19 +105,10 @@ it(
     const before = await Promise.all(
       ["demo", "fullstack"].flatMap((p) => [api(`/api/projects/${p}/versions`), api(`/api/projects/${p}/history`)]),
     );
-    const exited = new Promise((resolve) => child?.once("close", resolve));
-    killGroup(child, "SIGTERM");
+    const exited = new Promise((resolve) => first.once("close", resolve));
+    killGroup(first, "SIGTERM");
     await exited;
-    output = "";
-    child = spawn("npm", ["start", "--", "--persist-to", state], {
-      cwd: ROOT,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, PORT: String(port), WRANGLER_SEND_METRICS: "false" },
-    });
-    child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    await waitFor(() => output, "r2-assets is running.", child, 200_000);
+    await start();
     const after = await Promise.all(
       ["demo", "fullstack"].flatMap((p) => [api(`/api/projects/${p}/versions`), api(`/api/projects/${p}/history`)]),
     );
