@@ -24,12 +24,6 @@ export function variantPath(encoding: Encoding, path: string): string {
   return `${encoding}:${path}`;
 }
 
-/** The file path a manifest path names, variant or not. */
-export function filePathOf(manifestPath: string): string {
-  const colon = manifestPath.indexOf(":");
-  return colon > 0 && !manifestPath.startsWith("/") ? manifestPath.slice(colon + 1) : manifestPath;
-}
-
 /**
  * The representation to send, of those `available` beside identity: the
  * one with the highest q-value in `header`, the platform's preference

@@ -1,6 +1,7 @@
 /** Which precompressed representation a request gets (#24): Accept-Encoding negotiation as a table. */
 import { describe, it } from "vitest";
-import { filePathOf, negotiate, variantPath, type Encoding } from "../../src/rules/encoding.ts";
+import { negotiate, variantPath, type Encoding } from "../../src/rules/encoding.ts";
+import { pathHash } from "../../src/shared/snapshot.ts";
 
 const ALL: Encoding[] = ["br", "zstd", "gzip"];
 
@@ -41,9 +42,9 @@ describe("Accept-Encoding", () => {
 });
 
 describe("variant paths", () => {
-  it("cannot be any file's path, and name their file", ({ expect }) => {
+  it("cannot be any file's path, and hash as their file's (so that they share its snapshot page)", ({ expect }) => {
     expect(variantPath("br", "/app.js")).toBe("br:/app.js");
-    expect(filePathOf("br:/app.js")).toBe("/app.js");
-    expect(filePathOf("/a:b.js")).toBe("/a:b.js");
+    expect(pathHash(variantPath("zstd", "/a/b.js"))).toBe(pathHash("/a/b.js"));
+    expect(pathHash("/a:b.js")).not.toBe(pathHash("/b.js"));
   });
 });
