@@ -14,6 +14,7 @@ import { promisify } from "node:util";
 import * as zlib from "node:zlib";
 import type { Encoding } from "../rules/encoding.ts";
 import { compilePattern, type Pattern } from "../rules/patterns.ts";
+import { BLOCK_SIZE } from "../shared/limits.ts";
 import { Limiter } from "../shared/pool.ts";
 import { fileHashOfBytes, type FileHash } from "./hash.ts";
 
@@ -143,8 +144,12 @@ export class Compressor {
       this.stats.reused += 1;
       return Promise.all(
         Object.entries(known).map(async ([encoding, { hash: variantHash, size }]) => {
-          const bytes = await readFile(this.#path(variantHash));
-          return { encoding: encoding as Encoding, size, file: this.#path(variantHash), ...fileHashOfBytes(bytes) };
+          const stored = this.#path(variantHash);
+          // A variant of one block needs no block digests (it is one part, its
+          // hash the content hash): only a larger one is read again for them.
+          const fileHash =
+            size <= BLOCK_SIZE ? { hash: variantHash, blockDigests: [] } : fileHashOfBytes(await readFile(stored));
+          return { encoding: encoding as Encoding, size, file: stored, ...fileHash };
         }),
       );
     }

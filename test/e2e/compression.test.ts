@@ -110,6 +110,12 @@ describe("precompressed delivery", () => {
   it("compresses nothing again when nothing changed, and nothing at all with --no-compress", async ({ expect }) => {
     const again = await deploy();
     expect(again.result).toMatchObject({ compressedFiles: 4, uploaded: 0 });
+    // Remembered variants uploaded to a project that lacks them.
+    const other = await platform.cli(["deploy", dir, "--project", "zipped-other", "--json"]);
+    expect(other.code, other.stderr).toBe(0);
+    expect(JSON.parse(other.stdout)).toMatchObject({ compressedFiles: 4, uploaded: 6 + 4 * 3 });
+    const otherBr = await platform.request("zipped-other", "/readme.txt", { headers: { "accept-encoding": "br" } });
+    expect(zlib.brotliDecompressSync(otherBr.body).equals(Buffer.from(site["readme.txt"] as Buffer))).toBe(true);
     const told = await platform.cli(["deploy", dir, "--project", "zipped"]);
     expect(told.stderr).toMatch(/^Compressed nothing new; 4 file\(s\) unchanged since compressed$/m);
     // Without the hash cache, variants live in a directory of the run's own until they are uploaded.
