@@ -8,6 +8,7 @@
  *   large   one large file up and down vs R2 (large.ts)
  *   cold    each of 1,000 files asked for once by a fresh isolate: r2-assets,
  *           plain R2 and Workers Static Assets (cold.ts)
+ *   analytics  serving with request analytics recorded vs off (analytics.ts)
  *   projects  creating many projects and paging the list (projects.ts;
  *           R2_ASSETS_BENCH_PROJECTS, default 2000)
  *
@@ -26,18 +27,19 @@ import { coldSection } from "./cold.ts";
 import { projectsSection } from "./projects.ts";
 import { serveSection } from "./serve.ts";
 import { compressSection } from "./compress.ts";
+import { analyticsSection } from "./analytics.ts";
 
 const SECTIONS = new Set(
-  (process.env.R2_ASSETS_BENCH_SECTIONS ?? "deploy,serve,cold,large,projects,compress").split(","),
+  (process.env.R2_ASSETS_BENCH_SECTIONS ?? "deploy,serve,cold,large,projects,compress,analytics").split(","),
 );
 const PROJECTS = Number(process.env.R2_ASSETS_BENCH_PROJECTS ?? "2000");
 const FILE_COUNTS = (process.env.R2_ASSETS_BENCH_FILES ?? "10000,100000").split(",").map(Number);
 
 async function main(): Promise<void> {
   for (const section of SECTIONS) {
-    if (!["deploy", "serve", "cold", "large", "projects", "compress"].includes(section)) {
+    if (!["deploy", "serve", "cold", "large", "projects", "compress", "analytics"].includes(section)) {
       throw new Error(
-        `R2_ASSETS_BENCH_SECTIONS: unknown section "${section}" (deploy, serve, cold, large, projects, compress)`,
+        `R2_ASSETS_BENCH_SECTIONS: unknown section "${section}" (deploy, serve, cold, large, projects, compress, analytics)`,
       );
     }
   }
@@ -88,6 +90,9 @@ async function main(): Promise<void> {
   }
   if (SECTIONS.has("large")) {
     out.push(...(await largeSection()), "");
+  }
+  if (SECTIONS.has("analytics")) {
+    out.push(...(await analyticsSection()), "");
   }
   if (SECTIONS.has("compress")) {
     out.push(...(await compressSection()), "");

@@ -11,7 +11,7 @@ declare global {
     interface Env extends PlatformEnv {}
     interface GlobalProps {
       mainModule: typeof MainModule;
-      durableNamespaces: "ProjectManifest" | "ProjectRegistry";
+      durableNamespaces: "ProjectManifest" | "ProjectRegistry" | "ProjectAnalytics";
     }
   }
 }

@@ -4,6 +4,7 @@
  */
 import type { ProjectManifest } from "./manifest/project-manifest.ts";
 import type { ProjectRegistry } from "./registry/project-registry.ts";
+import type { ProjectAnalytics } from "./analytics/project-analytics.ts";
 import { DEFAULT_POINTER_LEASE_MS } from "./shared/limits.ts";
 
 export interface Env {
@@ -13,6 +14,8 @@ export interface Env {
   MANIFEST: DurableObjectNamespace<ProjectManifest>;
   /** The project registry: one Durable Object for the platform, named "registry". */
   REGISTRY: DurableObjectNamespace<ProjectRegistry>;
+  /** One analytics Durable Object per project: request counts and server-code logs. */
+  ANALYTICS: DurableObjectNamespace<ProjectAnalytics>;
   /** Loads each project's server code as a Dynamic Worker. */
   LOADER: WorkerLoader;
   /** Projects are served at <project>.<ROOT_DOMAIN>. */
@@ -23,6 +26,10 @@ export interface Env {
   MAX_FILE_BYTES?: string;
   /** "development" adds internal error details to 500 responses. */
   ENVIRONMENT?: string;
+  /** "off" records no request analytics and no server-code logs. */
+  RECORD_ANALYTICS?: string;
+  /** How long an isolate gathers a project's analytics before it sends them, in ms (default 5000). */
+  ANALYTICS_FLUSH_MS?: string;
   /** How long serving isolates trust a pointer or version they learned, in ms (default 1000). */
   POINTER_LEASE_MS?: string;
 }

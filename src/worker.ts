@@ -16,7 +16,10 @@ import type { Target } from "./manifest/contract.ts";
 import { domainOf, mayServe, registryStats, type WaitUntil } from "./registry/view.ts";
 import { serveProject } from "./serve/serve-project.ts";
 import { stats } from "./serve/stats.ts";
+import { recorderStats } from "./analytics/recorder.ts";
 
+export { ProjectAnalytics } from "./analytics/project-analytics.ts";
+export { LogTail } from "./analytics/log-tail.ts";
 export { ProjectManifest } from "./manifest/project-manifest.ts";
 export { ProjectRegistry } from "./registry/project-registry.ts";
 export { AssetBinding } from "./serve/asset-binding.ts";
@@ -39,7 +42,7 @@ export default {
     const route = routeHost(hostname, env.ROOT_DOMAIN);
     if (route.kind === "control") {
       return url.pathname === "/api" || url.pathname.startsWith("/api/")
-        ? handleApi(request, { env, ctx, stats: { ...stats, ...registryStats } })
+        ? handleApi(request, { env, ctx, stats: { ...stats, ...registryStats, ...recorderStats } })
         : serveConsole(request);
     }
     const head = request.method === "HEAD";

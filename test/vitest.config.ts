@@ -38,6 +38,8 @@ export default defineConfig({
                 ADMIN_TOKEN: "test-admin-token",
                 ENVIRONMENT: "test",
                 POINTER_LEASE_MS: "25",
+                // Analytics flush within 50 ms here, so that tests see them at once.
+                ANALYTICS_FLUSH_MS: "50",
                 // Replays a fuzzing run (test/workerd/fuzz.test.ts).
                 ...(process.env.R2_ASSETS_FUZZ_SEED ? { R2_ASSETS_FUZZ_SEED: process.env.R2_ASSETS_FUZZ_SEED } : {}),
               },

@@ -99,6 +99,22 @@ export function optionalInteger(body: Record<string, unknown>, field: string): n
   return value;
 }
 
+/**
+ * A whole-number query parameter from `min` to `max`, `fallback` when it
+ * is absent; anything else is a 400 naming it.
+ */
+export function queryInteger(query: URLSearchParams, name: string, min: number, max: number, fallback: number): number {
+  const text = query.get(name);
+  if (text === null) {
+    return fallback;
+  }
+  const value = Number(text);
+  if (!/^\d{1,16}$/.test(text) || value < min || value > max) {
+    throw badField(name, `must be a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
 /** A 400 naming the field at fault. */
 export function badField(field: string, problem: string): AppError {
   return new AppError("bad_request", `${field}: ${problem}`, { field });

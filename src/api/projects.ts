@@ -11,7 +11,15 @@ import {
 } from "../shared/limits.ts";
 import { registryStub } from "../registry/view.ts";
 import { newDeployToken, requireAdmin } from "./auth.ts";
-import { badField, isPlainObject, optionalBoolean, optionalInteger, optionalString, readJson } from "./body.ts";
+import {
+  badField,
+  isPlainObject,
+  optionalBoolean,
+  optionalInteger,
+  optionalString,
+  queryInteger,
+  readJson,
+} from "./body.ts";
 import { isProjectName, isReservedHyphenLabel } from "../shared/names.ts";
 import { callerOf, openProject, siteUrl, type ApiContext } from "./context.ts";
 
@@ -54,11 +62,7 @@ export async function createProject(request: IRequest, ctx: ApiContext): Promise
 export async function listProjects(request: IRequest, ctx: ApiContext): Promise<Response> {
   requireAdmin(await callerOf(request, ctx.env, ctx.ctx), "list projects");
   const query = new URL(request.url).searchParams;
-  const limitText = query.get("limit") ?? String(DEFAULT_PROJECTS_PAGE);
-  const limit = Number(limitText);
-  if (!/^\d+$/.test(limitText) || limit < 1 || limit > MAX_PROJECTS_PAGE) {
-    throw badField("limit", `must be a whole number from 1 to ${MAX_PROJECTS_PAGE}`);
-  }
+  const limit = queryInteger(query, "limit", 1, MAX_PROJECTS_PAGE, DEFAULT_PROJECTS_PAGE);
   const cursor = query.get("cursor");
   if (cursor !== null && !isProjectName(cursor)) {
     throw badField("cursor", "must be the cursor a previous page returned");

@@ -4,6 +4,7 @@
  */
 import { Router, type IRequest } from "itty-router";
 import { AppError, toErrorResponse } from "../errors.ts";
+import { getAnalytics, getLogs } from "./analytics.ts";
 import { uploadBatch } from "./batch.ts";
 import { missingBlobs, uploadBlob } from "./blobs.ts";
 import { callerOf, type ApiContext } from "./context.ts";
@@ -68,6 +69,8 @@ router
   .post(`${P}/rollback`, rollbackVersion)
   .post(`${P}/gc`, collectGarbage)
   .get(`${P}/history`, getHistory)
+  .get(`${P}/analytics`, getAnalytics)
+  .get(`${P}/logs`, getLogs)
   .put(`${P}/aliases/:alias`, setAlias)
   .delete(`${P}/aliases/:alias`, deleteAlias)
   .get(`${P}/domains`, listDomains)

@@ -6,6 +6,7 @@ import { createReadStream } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import { CliError } from "./errors.ts";
+import { parseEvents, type ServerEvent } from "./events.ts";
 
 /** Transient failures are retried this many times in all. */
 const MAX_ATTEMPTS = 4;
@@ -76,6 +77,52 @@ export class ApiClient {
         continue;
       }
       return (await readAnswer(response)) as T;
+    }
+  }
+
+  /**
+   * Reads a server-sent event stream from `path` until it ends or `signal`
+   * aborts, handing each event to `onEvent`.
+   */
+  async events(
+    path: string,
+    onEvent: (event: ServerEvent) => void,
+    { signal, lastEventId }: { signal?: AbortSignal; lastEventId?: string | null } = {},
+  ): Promise<void> {
+    let response: Response;
+    try {
+      response = await fetch(new URL(path, this.base), {
+        headers: {
+          ...this.#auth(),
+          accept: "text/event-stream",
+          ...(lastEventId ? { "last-event-id": lastEventId } : {}),
+        },
+        signal,
+      });
+    } catch (error) {
+      if (signal?.aborted) {
+        return;
+      }
+      throw this.#unreachable(error);
+    }
+    if (!response.ok || !response.body) {
+      await readAnswer(response);
+      return;
+    }
+    const decoder = new TextDecoder();
+    let buffered = "";
+    try {
+      const reader = response.body.getReader();
+      for (let read = await reader.read(); !read.done; read = await reader.read()) {
+        const chunk = read.value;
+        const { events, rest } = parseEvents(buffered + decoder.decode(chunk, { stream: true }));
+        buffered = rest;
+        events.forEach(onEvent);
+      }
+    } catch (error) {
+      if (!signal?.aborted) {
+        throw this.#unreachable(error);
+      }
     }
   }
 

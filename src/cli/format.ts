@@ -34,3 +34,15 @@ export function formatTable(rows: readonly (readonly string[])[]): string {
     .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join("  "))
     .join("\n");
 }
+
+const BARS = "▁▂▃▄▅▆▇█";
+
+/** Values as a line of bars, the tallest the largest; all-zero values stay at the floor. */
+export function sparkline(values: readonly number[]): string {
+  const max = Math.max(0, ...values);
+  return values
+    .map((value) =>
+      max === 0 ? BARS[0] : BARS[Math.min(BARS.length - 1, Math.floor((value / max) * (BARS.length - 1) + 0.5))],
+    )
+    .join("");
+}

@@ -12,6 +12,8 @@ import * as commands from "./commands.ts";
 import { deployCommand } from "./deploy-command.ts";
 import { CliError, UsageError } from "./errors.ts";
 import { init } from "./init.ts";
+import { MAX_REPORT_MINUTES } from "../shared/limits.ts";
+import * as observe from "./observe-commands.ts";
 import * as platform from "./platform-commands.ts";
 import { VERSION } from "./version.ts";
 
@@ -66,6 +68,14 @@ Versions:
   unpin <version> --project <name>
   gc --project <name>               Delete stored files no retained version uses
 
+Seeing what a site does:
+  analytics --project <name>        Requests, bytes, statuses and cache hits, a sparkline of requests
+                                    and errors, the versions that served them, the busiest paths and 404s
+      --minutes <n>                 Over the last n minutes (default 60; up to 90 days)
+  logs --project <name>             The server code's console lines and uncaught exceptions
+      --limit <n>                   The newest n lines (default 100)
+      --follow                      Keep printing new lines as they come (Ctrl-C stops)
+
 Running the platform:
   projects [--prefix <p>]           List every project, or those whose names start with <p> (admin)
   project create <name> [--retain <n>]         Create a project (admin)
@@ -116,6 +126,8 @@ const OPTIONS = {
   "not-found-handling": { type: "string" },
   to: { type: "string" },
   limit: { type: "string" },
+  minutes: { type: "string" },
+  follow: { type: "boolean" },
   prefix: { type: "string" },
   yes: { type: "boolean" },
   retain: { type: "string" },
@@ -165,6 +177,9 @@ async function run(argv: string[]): Promise<void> {
     token: values.token ?? process.env.R2_ASSETS_TOKEN,
   });
   const output = await dispatch(command, args, values, client);
+  if (output.json === null && output.text === "") {
+    return;
+  }
   process.stdout.write(values.json ? `${JSON.stringify(output.json, null, 2)}\n` : `${output.text}\n`);
 }
 
@@ -251,6 +266,17 @@ async function dispatch(
     case "gc":
       expectArgs(command, args, []);
       return commands.gc(client, project());
+    case "analytics":
+      expectArgs(command, args, []);
+      return observe.analytics(client, project(), positiveInteger(values.minutes, "--minutes", 1, MAX_REPORT_MINUTES));
+    case "logs":
+      expectArgs(command, args, []);
+      return observe.logs(client, project(), {
+        limit: positiveInteger(values.limit, "--limit", 1, 1000),
+        follow: values.follow === true,
+        json: values.json === true,
+        write: (line) => process.stdout.write(`${line}\n`),
+      });
     case "projects":
       expectArgs(command, args, []);
       return platform.listProjects(client, values.prefix ?? "");

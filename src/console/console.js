@@ -1,7 +1,8 @@
 /**
  * The r2-assets web console: sign in with a token (kept in this tab's
  * session storage, never in a URL), see projects, their versions, aliases,
- * domains and history, and act on them through the same API as the CLI.
+ * domains and history, their traffic and server-code logs (followed
+ * live), and act on them through the same API as the CLI.
  * Destructive actions ask first; every failure is shown as the API said it.
  */
 
@@ -195,6 +196,217 @@ async function showTokens(base, admin) {
   };
 }
 
+const SVG = "http://www.w3.org/2000/svg";
+const VERSION_COLORS = ["#0a60c2", "#34a853", "#f38020", "#8e44ad", "#16a085", "#7f8c8d"];
+
+function svg(tag, attributes = {}) {
+  const element = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    element.setAttribute(name, String(value));
+  }
+  return element;
+}
+
+/**
+ * The chart: requests per point stacked by version, errors (4xx and 5xx) as
+ * a red line, and each move of live in the window as a dashed mark. Drawn
+ * as SVG elements (no inline script or style, as the CSP wants).
+ */
+function drawChart(report, history) {
+  const width = 720;
+  const height = 180;
+  const pad = 24;
+  const points = report.series;
+  const max = Math.max(1, ...points.map((point) => point.requests));
+  const slot = (width - pad) / Math.max(1, points.length);
+  const x = (i) => pad + i * slot;
+  const y = (value) => height - pad - (value / max) * (height - 2 * pad);
+  const versions = report.byVersion.map((entry) => entry.version);
+  const colorOf = (version) => VERSION_COLORS[versions.indexOf(version) % VERSION_COLORS.length];
+  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": "Requests and errors" });
+  chart.append(
+    svg("line", { x1: pad, y1: height - pad, x2: width, y2: height - pad, stroke: "#c7c7cc" }),
+    Object.assign(svg("text", { x: 2, y: pad, "font-size": 10, fill: "#6e6e73" }), { textContent: String(max) }),
+    Object.assign(svg("text", { x: 2, y: height - pad, "font-size": 10, fill: "#6e6e73" }), { textContent: "0" }),
+  );
+  points.forEach((point, i) => {
+    let base = 0;
+    for (const version of versions) {
+      const count = point.byVersion[version] ?? 0;
+      if (count === 0) {
+        continue;
+      }
+      const bar = svg("rect", {
+        x: x(i) + 0.5,
+        y: y(base + count),
+        width: Math.max(1, slot - 1),
+        height: y(base) - y(base + count),
+        fill: colorOf(version),
+        class: "bar",
+      });
+      bar.append(Object.assign(svg("title"), { textContent: `${when(point.at)}: ${count} request(s) on ${version}` }));
+      chart.append(bar);
+      base += count;
+    }
+  });
+  const errors = points.map((point, i) => `${x(i) + slot / 2},${y(point["4xx"] + point["5xx"])}`).join(" ");
+  chart.append(
+    svg("polyline", { points: errors, fill: "none", stroke: "#d93025", "stroke-width": 1.5, class: "errors" }),
+  );
+  const from = Date.parse(report.from);
+  const to = Date.parse(report.to);
+  for (const entry of history) {
+    const at = Date.parse(entry.at);
+    if (entry.pointer !== "live" || at < from || at > to) {
+      continue;
+    }
+    const mx = pad + ((at - from) / (to - from)) * (width - pad);
+    const mark = svg("line", {
+      x1: mx,
+      y1: 4,
+      x2: mx,
+      y2: height - pad,
+      stroke: "#1d1d1f",
+      "stroke-dasharray": "3 3",
+      class: "activation",
+    });
+    mark.append(
+      Object.assign(svg("title"), {
+        textContent: `${when(entry.at)}: live → ${entry.to ?? "nothing"} (${entry.kind})`,
+      }),
+    );
+    chart.append(mark);
+  }
+  const legend = document.createElement("figcaption");
+  for (const version of versions) {
+    const item = document.createElement("span");
+    const swatch = document.createElement("span");
+    swatch.className = "swatch";
+    swatch.style.background = colorOf(version);
+    item.append(swatch, version);
+    legend.append(item);
+  }
+  const errorKey = document.createElement("span");
+  errorKey.textContent = "red line: 4xx and 5xx · dashed: live moved";
+  legend.append(errorKey);
+  $("traffic-chart").replaceChildren(chart, legend);
+}
+
+async function showTraffic(base, history) {
+  const minutes = $("traffic-window").value;
+  const report = await api("GET", `${base}/analytics?minutes=${minutes}`);
+  const { totals } = report;
+  const share = totals.requests === 0 ? "–" : `${Math.round((totals.cacheHits / totals.requests) * 100)}%`;
+  $("traffic-totals").textContent =
+    `${totals.requests} request(s) · ${formatBytes(totals.bytes)} sent · 2xx ${totals["2xx"]} · 3xx ${totals["3xx"]}` +
+    ` · 4xx ${totals["4xx"]} · 5xx ${totals["5xx"]} · cache hits ${share} · server code ${totals.serverCalls}`;
+  drawChart(report, history);
+  const rows = (list) =>
+    list.length === 0
+      ? [Object.assign(document.createElement("tr"), { className: "empty" })].map((tr) => {
+          tr.append(cell("none yet"), cell(""));
+          return tr;
+        })
+      : list.map((entry) => {
+          const tr = document.createElement("tr");
+          tr.append(cell(entry.path), cell(String(entry.requests)));
+          return tr;
+        });
+  $("top-paths").replaceChildren(...rows(report.topPaths.slice(0, 10)));
+  $("not-found").replaceChildren(...rows(report.notFound.slice(0, 10)));
+  $("traffic-window").onchange = () => void showTraffic(base, history).catch(showError);
+}
+
+/** The project whose logs are being followed, and how to stop. */
+let following = null;
+/** How often an open project page redraws its traffic. */
+const TRAFFIC_REFRESH_MS = 10_000;
+/** Lines the logs pane keeps. */
+const LOG_PANE_LINES = 500;
+
+function logLine(line) {
+  const div = document.createElement("div");
+  div.className = line.level;
+  const request = line.request ? `${line.request.method} ${line.request.path} ${line.request.status ?? "–"}  ` : "";
+  div.textContent = `${when(line.at)}  ${line.level.toUpperCase().padEnd(5)}  ${line.version}  ${request}${line.message}`;
+  return div;
+}
+
+function addLogLines(lines) {
+  const pane = $("log-lines");
+  const atEnd = pane.scrollTop + pane.clientHeight >= pane.scrollHeight - 4;
+  pane.append(...lines.map(logLine));
+  while (pane.childElementCount > LOG_PANE_LINES) {
+    pane.firstElementChild.remove();
+  }
+  if (atEnd) {
+    pane.scrollTop = pane.scrollHeight;
+  }
+}
+
+/**
+ * Shows the newest lines and follows new ones over the API's event stream
+ * (read with fetch, which can send the token; EventSource cannot),
+ * reconnecting where it left off until the page shows another project.
+ */
+async function followLogs(base, history) {
+  if (following?.base === base) {
+    return;
+  }
+  stopFollowing();
+  const controller = new AbortController();
+  // The traffic is redrawn while the page is open, as its logs are followed.
+  const timer = setInterval(() => void showTraffic(base, history).catch(() => undefined), TRAFFIC_REFRESH_MS);
+  following = { base, controller, timer };
+  const state = $("log-state");
+  const { logs, cursor } = await api("GET", `${base}/logs?limit=100`);
+  $("log-lines").replaceChildren();
+  addLogLines(logs);
+  let last = String(cursor);
+  void (async () => {
+    while (!controller.signal.aborted) {
+      try {
+        const response = await fetch(`${base}/logs?follow=1`, {
+          headers: { authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY)}`, "last-event-id": last },
+          signal: controller.signal,
+        });
+        if (!response.ok) {
+          throw new Error(`the API answered ${response.status}`);
+        }
+        state.textContent = "following";
+        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buffered = "";
+        for (let read = await reader.read(); !read.done; read = await reader.read()) {
+          const blocks = (buffered + read.value).split("\n\n");
+          buffered = blocks.pop();
+          const lines = [];
+          for (const block of blocks) {
+            const id = /^id: (\d+)$/m.exec(block)?.[1];
+            const data = /^data: (.*)$/m.exec(block)?.[1];
+            if (id && data) {
+              last = id;
+              lines.push(JSON.parse(data));
+            }
+          }
+          addLogLines(lines);
+        }
+      } catch (error) {
+        if (controller.signal.aborted) {
+          return;
+        }
+        state.textContent = "reconnecting";
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+      }
+    }
+  })();
+}
+
+function stopFollowing() {
+  following?.controller.abort();
+  clearInterval(following?.timer);
+  following = null;
+}
+
 async function showProject(name) {
   const base = `/api/projects/${name}`;
   const [project, { versions }, { history }, { domains }] = await Promise.all([
@@ -375,6 +587,8 @@ async function showProject(name) {
       return tr;
     }),
   );
+  await showTraffic(base, history);
+  await followLogs(base, history);
   show("project");
 }
 
@@ -394,6 +608,7 @@ async function route() {
     if (own || match) {
       await showProject(own ?? match[1]);
     } else {
+      stopFollowing();
       await showProjects();
     }
   } catch (error) {
@@ -416,6 +631,7 @@ $("sign-in-form").addEventListener("submit", (event) => {
 });
 
 $("sign-out").addEventListener("click", () => {
+  stopFollowing();
   sessionStorage.removeItem(TOKEN_KEY);
   showError(null);
   window.location.hash = "";

@@ -16,6 +16,7 @@ import { confineCookies } from "../rules/cookies.ts";
 import { loaderModules, readBundle } from "./bundle.ts";
 import { serverFailure } from "./failure.ts";
 import { checkStarts } from "./start-check.ts";
+import { recording } from "../analytics/recorder.ts";
 
 /** CPU time a request may spend in a project's server code. */
 const SERVER_CPU_MS = 1000;
@@ -37,7 +38,7 @@ export async function runServerCode(
   const { projectId, version, server } = target;
   const worker = env.LOADER.get(`${projectId}:${version}`, async () => {
     const bundle = unwrap(await readBundle(new BlobStore(env.BLOBS, projectId), server));
-    return workerCode(bundle, server, ctx, { projectId, version });
+    return workerCode(bundle, server, env, ctx, { projectId, version });
   });
   try {
     return tagged(await worker.getEntrypoint().fetch(request), target.tags, new URL(request.url).hostname);
@@ -65,13 +66,23 @@ export async function checkServerCode(
   if (!bundle.ok) {
     return bundle;
   }
-  const { mainModule: _, modules: __, ...settings } = workerCode(bundle.value, server, ctx, { projectId, version });
+  // The check's own output is not the version's logs: no tail.
+  const {
+    mainModule: _,
+    modules: __,
+    tails: ___,
+    ...settings
+  } = workerCode(bundle.value, server, env, ctx, {
+    projectId,
+    version,
+  });
   return checkStarts(env.LOADER, `check:${projectId}:${version}:${server.bundleHash}`, bundle.value, settings);
 }
 
 function workerCode(
   bundle: ServerBundle,
   server: ServerRef,
+  env: Env,
   ctx: ExecutionContext,
   props: { projectId: string; version: string },
 ): WorkerLoaderWorkerCode {
@@ -83,6 +94,8 @@ function workerCode(
     env: { ...server.vars, [ASSETS_BINDING]: ctx.exports.AssetBinding({ props }) },
     globalOutbound: null,
     limits: { cpuMs: SERVER_CPU_MS },
+    // Its console lines and uncaught exceptions become the project's logs (analytics/log-tail.ts).
+    tails: recording(env) ? [ctx.exports.LogTail({ props })] : [],
   };
 }
 

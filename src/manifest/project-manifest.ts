@@ -437,6 +437,8 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
     for (let round = 0; round < PURGE_ROUNDS; round += 1) {
       const deleted = await store.purgePage();
       if (deleted === 0) {
+        // Its analytics and logs go with it; if they cannot yet, the alarm tries again.
+        await this.env.ANALYTICS.getByName(row.name).erase();
         await this.ctx.storage.deleteAlarm();
         await this.ctx.storage.deleteAll();
         this.#ledger = null;

@@ -13,7 +13,7 @@ import { isFingerprinted } from "../rules/fingerprint.ts";
 import { applyHeaderOps, type HeaderOp } from "../rules/headers.ts";
 import { CACHE_HEADER, VERSION_HEADER } from "../rules/http.ts";
 import { addQuery } from "../rules/redirects.ts";
-import { Bodies } from "./bodies.ts";
+import { Bodies, type BodyNote } from "./bodies.ts";
 import type { Answer, Resolution } from "./resolver.ts";
 import { respondWithAsset } from "./respond.ts";
 
@@ -35,8 +35,9 @@ export async function answer(
   ctx: ExecutionContext,
   project: string,
   resolution: AssetsResolution,
+  note?: BodyNote,
 ): Promise<Response> {
-  const response = await respond(request, env, ctx, project, resolution);
+  const response = await respond(request, env, ctx, project, resolution, note);
   confineCookies(response.headers, new URL(request.url).hostname);
   return response;
 }
@@ -47,6 +48,7 @@ async function respond(
   ctx: ExecutionContext,
   project: string,
   resolution: AssetsResolution,
+  note: BodyNote | undefined,
 ): Promise<Response> {
   const head = request.method === "HEAD";
   if (resolution.kind === "unavailable") {
@@ -70,7 +72,7 @@ async function respond(
       if (!reading) {
         return withHeaders(visitorError(405, { head, headers: { ...ALLOW, ...tags } }), headers);
       }
-      const bodies = new Bodies(new BlobStore(env.BLOBS, project), project, (promise) => ctx.waitUntil(promise));
+      const bodies = new Bodies(new BlobStore(env.BLOBS, project), project, (promise) => ctx.waitUntil(promise), note);
       return respondWithAsset(request, bodies, {
         file: decided.file,
         status: decided.status,

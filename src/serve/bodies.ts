@@ -38,15 +38,27 @@ const windowReads = new Flights<Uint8Array | null>();
 /** Not a host any request can reach: the Cache API key of a stored blob. */
 const CACHE_ORIGIN = "https://blobs.r2-assets.invalid";
 
+/** What one request's bodies cost: how many R2 reads they made (for its analytics' cache hits). */
+export interface BodyNote {
+  r2Reads: number;
+}
+
 export class Bodies {
   readonly #store: BlobStore;
   readonly #project: string;
   readonly #waitUntil: (promise: Promise<unknown>) => void;
+  readonly #note: BodyNote;
 
-  constructor(store: BlobStore, project: string, waitUntil: (promise: Promise<unknown>) => void) {
+  constructor(
+    store: BlobStore,
+    project: string,
+    waitUntil: (promise: Promise<unknown>) => void,
+    note: BodyNote = { r2Reads: 0 },
+  ) {
     this.#store = store;
     this.#project = project;
     this.#waitUntil = waitUntil;
+    this.#note = note;
   }
 
   /** Streams bytes `start` to `end` (inclusive) of `file`. */
@@ -54,6 +66,7 @@ export class Bodies {
     if (file.size <= CACHED_BODY_MAX_BYTES) {
       return new Response((await this.#small(file)).subarray(start, end + 1)).body ?? new ReadableStream();
     }
+    this.#note.r2Reads += 1;
     const body = await this.#store.read(file, start, end);
     return body ?? missing(file);
   }
@@ -66,6 +79,7 @@ export class Bodies {
       writer.releaseLock();
       return;
     }
+    this.#note.r2Reads += 1;
     if (!(await this.#store.pipeRange(file, start, end, writable))) {
       missing(file);
     }
@@ -89,6 +103,7 @@ export class Bodies {
       const length = Math.max(PACK_WINDOW_BYTES, offset + file.size - start);
       window = await windowReads.run(`${key}\n${length}`, async () => {
         stats.packWindowReads += 1;
+        this.#note.r2Reads += 1;
         const read = await this.#store.packWindow(pack, start, length);
         if (read) {
           windows.set(key, read);
@@ -126,6 +141,7 @@ export class Bodies {
       bytes = new Uint8Array(await cached.arrayBuffer());
     } else {
       stats.bodyReads += 1;
+      this.#note.r2Reads += 1;
       bytes = (await this.#store.bytes(file, file.size)) ?? missing(file);
       const response = new Response(bytes.slice(), {
         headers: { "cache-control": "public, max-age=31536000, immutable" },

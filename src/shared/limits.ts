@@ -179,3 +179,13 @@ export type TokenScope = (typeof TOKEN_SCOPES)[number];
 
 /** What a new deploy token may do unless its creator says otherwise: what a CI's `deploy` needs. */
 export const DEFAULT_TOKEN_SCOPE: TokenScope = "activate";
+
+/** Analytics: minutes are kept this long, then summed into hours. */
+export const MINUTE_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+/** Hours, and the busiest paths of each hour, are kept this long. */
+export const HOUR_RETENTION_MS = 90 * 24 * 60 * 60 * 1000;
+/** The longest window an analytics report covers, in minutes. */
+export const MAX_REPORT_MINUTES = HOUR_RETENTION_MS / 60_000;
+/** A project's server-code log: at most this many lines, none older than LOG_RETENTION_MS. */
+export const LOG_LINES = 10_000;
+export const LOG_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;

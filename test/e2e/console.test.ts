@@ -1,13 +1,15 @@
 /**
  * The web console in headless Chromium, against a real `wrangler dev`:
  * sign in with the admin token, open a project, roll it back (confirming),
- * and see the site change. The token stays out of every URL. With
+ * and see the site change; see a project's traffic and follow its server
+ * code's logs, there and with the CLI. The token stays out of every URL. With
  * R2_ASSETS_CONSOLE_SCREENSHOT set, the project page is saved there as a
  * PNG (the README's picture).
  */
+import { join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, it } from "vitest";
-import { startPlatform, writeSite, type Platform } from "./platform.ts";
+import { killGroup, startPlatform, writeFiles, writeSite, type Platform } from "./platform.ts";
 
 let platform: Platform;
 let browser: Browser;
@@ -146,4 +148,103 @@ it("keeps a deploy token to its own project, offering only what its scope allows
   await page.waitForSelector("#error:not([hidden])");
   expect(await page.textContent("#error")).toMatch(/invalid token/);
   expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+});
+
+it("shows a project's traffic by version and follows its server code's logs, as the CLI does", async ({ expect }) => {
+  const dir = await writeSite({ "index.html": "<h1>traffic</h1>", "a.txt": "a" });
+  const code = await writeSite({});
+  await writeFiles(code, {
+    "index.js": `export default {
+      async fetch(request, env) {
+        const { pathname } = new URL(request.url);
+        if (pathname.startsWith("/api/")) {
+          console.log("api call", pathname);
+          if (pathname === "/api/fail") throw new Error("it failed");
+          return new Response("ok");
+        }
+        return env.ASSETS.fetch(request);
+      },
+    };`,
+  });
+  for (const message of ["one", "two"]) {
+    const deployed = await platform.cli([
+      "deploy",
+      dir,
+      "--project",
+      "traffic",
+      "--server",
+      join(code, "index.js"),
+      "--message",
+      message,
+      "--force",
+    ]);
+    expect(deployed.code, deployed.stderr).toBe(0);
+    for (const path of ["/", "/a.txt", "/a.txt", "/nope", "/api/first"]) {
+      await platform.request("traffic", path);
+    }
+  }
+
+  // The CLI follows the logs: lines already kept, then new ones as they come.
+  const follower = platform.spawnCli(["logs", "--project", "traffic", "--follow"]);
+  let followed = "";
+  follower.child.stdout?.on("data", (chunk: Buffer) => (followed += chunk.toString()));
+
+  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  await page.goto(`http://localhost:${platform.port}/#/projects/traffic`);
+  await page.fill("#token", platform.token);
+  await page.click("#sign-in-form button[type=submit]");
+  await page.waitForSelector("#project:not([hidden])");
+  // /nope has no file, so the server code answers it (through env.ASSETS, a 404). Isolates flush within 5 s; the page redraws its traffic every 10 s.
+  await page.waitForFunction(
+    () => document.querySelector("#traffic-totals")?.textContent?.startsWith("10 request"),
+    null,
+    {
+      timeout: 30_000,
+    },
+  );
+  expect(await page.textContent("#traffic-totals")).toMatch(/4xx 2 .* server code 4$/);
+  // Bars in two colours (one per version), the errors line, and both activations marked.
+  expect(await page.locator("#traffic-chart figcaption .swatch").count()).toBe(2);
+  expect(await page.locator("#traffic-chart rect.bar").count()).toBeGreaterThanOrEqual(2);
+  expect(await page.locator("#traffic-chart polyline.errors").count()).toBe(1);
+  expect(await page.locator("#traffic-chart line.activation").count()).toBe(2);
+  expect(await page.textContent("#top-paths tr:first-child")).toContain("/a.txt");
+  expect(await page.textContent("#not-found")).toContain("/nope");
+  await page.waitForFunction(() => document.querySelector("#log-lines")?.textContent?.includes("api call /api/first"));
+
+  // A request made while the page is open shows up in its logs pane, exception and all.
+  await platform.request("traffic", "/api/fail");
+  await page.waitForFunction(
+    () =>
+      [...document.querySelectorAll("#log-lines .error")].some((line) =>
+        line.textContent?.includes("Uncaught Error: it failed"),
+      ),
+    null,
+    { timeout: 20_000 },
+  );
+  expect(await page.textContent("#log-state")).toBe("following");
+  const deadline = Date.now() + 20_000;
+  while (!followed.includes("it failed") && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  // Ctrl-C, as a terminal sends it: to the whole process group.
+  killGroup(follower.child, "SIGINT");
+  await follower.done;
+  expect(followed).toMatch(/LOG +\S+ {2}GET \/api\/first 200 {2}api call \/api\/first/);
+  expect(followed).toMatch(/ERROR {2}\S+ {2}GET \/api\/fail - {2}Uncaught Error: it failed/);
+
+  const analytics = await platform.cli(["analytics", "--project", "traffic", "--minutes", "30", "--json"]);
+  expect(analytics.code, analytics.stderr).toBe(0);
+  const report = JSON.parse(analytics.stdout) as { totals: Record<string, number>; byVersion: unknown[] };
+  expect(report.totals).toMatchObject({ requests: 11, "4xx": 2, "5xx": 1, serverCalls: 5 });
+  expect(report.byVersion).toHaveLength(2);
+  const text = await platform.cli(["analytics", "--project", "traffic"]);
+  expect(text.stdout).toMatch(/^traffic, the last 60 minute\(s\): 11 request\(s\)/);
+  expect(text.stdout).toMatch(/requests [▁▂▃▄▅▆▇█]{60}/);
+  expect(text.stdout).toMatch(/NOT FOUND\n2 +\/nope/);
+  const logs = await platform.cli(["logs", "--project", "traffic", "--limit", "1", "--json"]);
+  expect((JSON.parse(logs.stdout) as { logs: { level: string }[] }).logs.map((line) => line.level)).toEqual(["error"]);
+  const both = await platform.cli(["logs", "--project", "traffic", "--follow", "--json"]);
+  expect(both.code).toBe(2);
+  expect(JSON.parse(both.stdout)).toMatchObject({ error: { message: expect.stringMatching(/--follow/) } });
 });

@@ -80,6 +80,8 @@ export interface PlatformOptions {
   extraConfigs?: string[];
   /** The admin token (default: a new one). */
   token?: string;
+  /** More variables for the platform (RECORD_ANALYTICS, ANALYTICS_FLUSH_MS, …). */
+  vars?: Record<string, string>;
 }
 
 /** Starts `wrangler dev` and waits until the API answers. */
@@ -111,6 +113,7 @@ export async function startPlatform({
       // Activations wait out the lease; a short one keeps the tests quick.
       "--var",
       `POINTER_LEASE_MS:${options.leaseMs ?? 200}`,
+      ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
     ],
     {
       cwd: ROOT,

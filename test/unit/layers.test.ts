@@ -1,6 +1,6 @@
 /**
  * The layout shows the architecture, and imports point one way:
- * rules ← manifest, registry ← api / serve / loader ← worker, with shared,
+ * rules ← manifest, registry, analytics ← api / serve / loader ← worker, with shared,
  * storage, blob and errors below them, and the CLI apart (talking to the platform over
  * HTTP, sharing only pure code). Read from the sources, so that
  * a change that breaks the layering fails here with the import named.
@@ -71,14 +71,15 @@ const ALLOWED: Record<string, string[]> = {
   blob: ["blob", "shared", "outcome"],
   storage: ["storage", "outcome"],
   manifest: ["manifest", "rules", "blob", "storage", "shared", "outcome", "env"],
-  loader: ["loader", "rules", "blob", "shared", "errors", "outcome", "env"],
-  serve: ["serve", "rules", "blob", "loader", "storage", "shared", "errors", "outcome", "env"],
+  analytics: ["analytics", "storage", "shared", "outcome", "env"],
+  loader: ["loader", "analytics", "rules", "blob", "shared", "errors", "outcome", "env"],
+  serve: ["serve", "analytics", "rules", "blob", "loader", "storage", "shared", "errors", "outcome", "env"],
   api: ["api", "registry", "rules", "blob", "loader", "shared", "errors", "outcome", "env"],
   registry: ["registry", "storage", "shared", "outcome", "env"],
   console: ["console", "errors", "outcome"],
   hosts: ["shared"],
   env: ["shared"],
-  worker: ["api", "serve", "manifest", "registry", "console", "hosts", "errors", "outcome", "env"],
+  worker: ["api", "serve", "analytics", "manifest", "registry", "console", "hosts", "errors", "outcome", "env"],
   cli: ["cli", "shared", "rules", "errors", "outcome"],
   local: ["local", "cli"],
 };
