@@ -14,8 +14,23 @@ declare module "*/console.css" {
   export default text;
 }
 
-/** The web console's script: served to browsers as it is, not run by the Worker. */
+/** The web console's scripts: served to browsers as they are, not run by the Worker. */
 declare module "*/console.js" {
+  const text: string;
+  export default text;
+}
+
+declare module "*/console-deploy.js" {
+  const text: string;
+  export default text;
+}
+
+declare module "*/console-types.js" {
+  const text: string;
+  export default text;
+}
+
+declare module "*/console-hash.js" {
   const text: string;
   export default text;
 }

@@ -6,7 +6,11 @@
  * Destructive actions ask first; every failure is shown as the API said it.
  */
 
+import { deployFolder, filesFromDrop, filesFromInput } from "./console-deploy.js";
+
 const TOKEN_KEY = "r2-assets-token";
+/** A deploy from this browser that has not finished, per project (so the page can say how to resume). */
+const UNFINISHED_KEY = "r2-assets-unfinished:";
 const $ = (id) => document.getElementById(id);
 
 /** The project a deploy token belongs to (r2a_<project>_<secret>), or null for the admin token. */
@@ -587,10 +591,142 @@ async function showProject(name) {
       return tr;
     }),
   );
+  wireDeploy(name);
   await showTraffic(base, history);
   await followLogs(base, history);
   show("project");
 }
+
+let deploying = false;
+
+/**
+ * Deploys a folder's files to `project` with the deploy form's options,
+ * showing progress in the bar under the header. Until it finishes, the
+ * project's page says a deploy from this browser is unfinished and that
+ * deploying the same folder again resumes it.
+ */
+async function runDeploy(project, files, options) {
+  if (deploying) {
+    throw new Error("a deploy is already under way in this tab");
+  }
+  deploying = true;
+  const bar = $("deploy-bar");
+  const progress = $("deploy-progress");
+  const status = $("deploy-status");
+  bar.hidden = false;
+  const key = `${UNFINISHED_KEY}${project}`;
+  const bytes = files.reduce((sum, entry) => sum + entry.file.size, 0);
+  localStorage.setItem(key, JSON.stringify({ files: files.length, bytes, at: new Date().toISOString() }));
+  try {
+    const result = await deployFolder({
+      base: `/api/projects/${project}`,
+      token: () => sessionStorage.getItem(TOKEN_KEY),
+      files,
+      options,
+      onProgress: ({ phase, done, total, files: sent, filesTotal }) => {
+        progress.value = total > 0 ? done / total : 1;
+        status.textContent =
+          phase === "hashing"
+            ? `Hashing ${files.length} file(s): ${formatBytes(done)} of ${formatBytes(total)}`
+            : phase === "uploading"
+              ? `Uploading ${sent} of ${filesTotal} file(s) the project lacks: ${formatBytes(done)} of ${formatBytes(total)}`
+              : "Finalizing";
+      },
+    });
+    localStorage.removeItem(key);
+    progress.value = 1;
+    status.replaceChildren(
+      result.unchanged
+        ? `Nothing changed: ${result.version} is kept. `
+        : `Deployed ${result.version}${result.active ? ", live" : ""}. `,
+      link(
+        result.active ? result.url : (result.previewUrl ?? result.url),
+        result.active ? result.url : (result.previewUrl ?? result.url),
+        true,
+      ),
+    );
+    status.dataset.version = result.version;
+    return result;
+  } catch (error) {
+    status.textContent = `Deploy stopped: ${error.message}`;
+    throw error;
+  } finally {
+    deploying = false;
+  }
+}
+
+function deployOptions() {
+  const target = $("deploy-target").value;
+  const alias = $("deploy-alias").value.trim();
+  if (target === "alias" && !alias) {
+    throw new Error("alias: name the alias to point at the new version");
+  }
+  return {
+    message: $("deploy-message").value.trim(),
+    activate: target === "live",
+    alias: target === "alias" ? alias : undefined,
+    htmlHandling: $("deploy-html").value,
+    notFoundHandling: $("deploy-not-found").value,
+  };
+}
+
+/** Makes `zone` take a dropped folder, handing its files to `onFiles`. */
+function dropZone(zone, onFiles) {
+  zone.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    zone.classList.add("over");
+  });
+  zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    zone.classList.remove("over");
+    void (async () => onFiles(await filesFromDrop(event.dataTransfer)))().catch(showError);
+  });
+}
+
+function wireDeploy(name) {
+  const unfinished = JSON.parse(localStorage.getItem(`${UNFINISHED_KEY}${name}`) ?? "null");
+  const resume = $("deploy-resume");
+  resume.hidden = !unfinished || deploying;
+  if (unfinished) {
+    resume.textContent =
+      `A deploy of ${unfinished.files} file(s) (${formatBytes(unfinished.bytes)}) from this browser, started ` +
+      `${when(unfinished.at)}, did not finish. Deploy the same folder again to resume: what arrived is not sent again.`;
+  }
+  const deploy = (files) =>
+    act(async () => {
+      await runDeploy(name, files, deployOptions());
+    });
+  $("deploy-form").onsubmit = (event) => {
+    event.preventDefault();
+    void deploy(filesFromInput($("deploy-folder").files));
+  };
+  if (!$("deploy").dataset.wired) {
+    $("deploy").dataset.wired = "1";
+    dropZone($("deploy"), (files) => void deploy(files));
+  }
+}
+
+/** Creates a project (admin) and deploys a folder to it, live, then opens its page. */
+async function createFromFolder(files) {
+  const name = $("new-project-name").value.trim();
+  if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) {
+    throw new Error("project: name it first (a-z, 0-9 and -, as in a hostname)");
+  }
+  await api("PUT", `/api/projects/${name}`, {});
+  await runDeploy(name, files, { activate: true, message: "deployed from the console" });
+  window.location.hash = `#/projects/${name}`;
+}
+
+$("new-project-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  showError(null);
+  void createFromFolder(filesFromInput($("new-project-folder").files)).catch(showError);
+});
+dropZone($("new-project"), (files) => {
+  showError(null);
+  void createFromFolder(files).catch(showError);
+});
 
 /** Shows what the location's hash names: #/projects/<name>, or the list. */
 async function route() {

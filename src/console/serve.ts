@@ -9,6 +9,9 @@ import { visitorError } from "../errors.ts";
 import page from "./console.html";
 import style from "./console.css";
 import script from "./console.js";
+import deploy from "./console-deploy.js";
+import contentTypes from "./console-types.js";
+import hashWorker from "./console-hash.js";
 
 const SECURITY_HEADERS = {
   "content-security-policy":
@@ -23,6 +26,9 @@ const FILES: Record<string, { body: string; type: string }> = {
   "/": { body: page, type: "text/html; charset=utf-8" },
   "/console.css": { body: style, type: "text/css; charset=utf-8" },
   "/console.js": { body: script, type: "text/javascript; charset=utf-8" },
+  "/console-deploy.js": { body: deploy, type: "text/javascript; charset=utf-8" },
+  "/console-types.js": { body: contentTypes, type: "text/javascript; charset=utf-8" },
+  "/console-hash.js": { body: hashWorker, type: "text/javascript; charset=utf-8" },
 };
 
 export function serveConsole(request: Request): Response {
