@@ -324,7 +324,9 @@ function caller(token) {
           await pause(attempt);
           continue;
         }
-        throw new Error(`the connection failed (${error.message}): drop the folder again to resume`);
+        throw new Error(`the connection failed (${error.message}): drop the folder again to resume`, {
+          cause: error,
+        });
       }
       if (RETRY_STATUSES.has(response.status) && attempt < ATTEMPTS) {
         await pause(attempt);

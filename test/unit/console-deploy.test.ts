@@ -9,7 +9,7 @@ describe("the console's content types", () => {
     const table = CONTENT_TYPES as Record<string, string>;
     expect(Object.keys(table).length).toBeGreaterThan(30);
     for (const [extension, type] of Object.entries(table)) {
-      expect(type, extension).toBe(contentTypeFor(`/file.${extension}`));
+      expect({ extension, type }).toEqual({ extension, type: contentTypeFor(`/file.${extension}`) });
     }
   });
 
