@@ -23,8 +23,11 @@ import type { ProjectRegistry } from "./project-registry.ts";
 /** Work a request may leave running after it answers (ExecutionContext.waitUntil). */
 export type WaitUntil = (promise: Promise<unknown>) => void;
 
-/** Calls this isolate made to the registry, and requests that waited for one, for GET /api/stats. */
-export const registryStats = { registryCalls: 0, registryWaits: 0 };
+/**
+ * Calls this isolate made to the registry, requests that waited for one,
+ * and the size of the host filter it holds, for GET /api/stats.
+ */
+export const registryStats = { registryCalls: 0, registryWaits: 0, hostFilterBytes: 0 };
 
 export function registryStub(env: Env): DurableObjectStub<ProjectRegistry> {
   return env.REGISTRY.getByName(REGISTRY_NAME);
@@ -98,6 +101,7 @@ function usable<V>(shared: Leased<V> | null, heldAskedAt: number | undefined, le
 function adoptHosts(entry: Leased<HostsCopy>): HostsCopy {
   if (!hosts || hosts.askedAt < entry.askedAt) {
     hosts = entry;
+    registryStats.hostFilterBytes = entry.value.filter.bits.byteLength;
   }
   return entry.value;
 }

@@ -190,6 +190,8 @@ describe("the packed CLI", () => {
     // A deploy token of the project lists its versions too.
     expect(await json(["versions", ...project], token.token)).toBeInstanceOf(Array);
     expect(await json(["token", "revoke", token.id, ...project])).toBeTruthy();
+    expect(await json(["analytics", ...project, "--minutes", "10"])).toMatchObject({ minutes: 10 });
+    expect(await json(["logs", ...project, "--limit", "5"])).toHaveProperty("logs");
     await json(["project", "create", "throwaway"]);
     expect(await json(["projects", "--prefix", "my-"])).toEqual([expect.objectContaining({ name: "my-shop" })]);
     expect(await json(["project", "delete", "throwaway", "--yes"])).toMatchObject({ deleted: true });
