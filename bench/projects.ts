@@ -92,7 +92,7 @@ export async function projectsSection(platform: Platform, count: number): Promis
     ...dispatch.map(
       (row) =>
         `| ${row.projects} | ${row.known.rps.toFixed(0)}, ${row.known.p50.toFixed(1)} / ${row.known.p99.toFixed(1)} | ` +
-        `${row.unknown.rps.toFixed(0)}, ${row.unknown.p50.toFixed(1)} / ${row.unknown.p99.toFixed(1)} | ${(row.filterBytes / 1024).toFixed(1)} KiB |`,
+        `${row.unknown.rps.toFixed(0)}, ${row.unknown.p50.toFixed(1)} / ${row.unknown.p99.toFixed(1)} | ${row.filterBytes < 1024 ? `${row.filterBytes} B` : `${(row.filterBytes / 1024).toFixed(1)} KiB`} |`,
     ),
   ];
 }
