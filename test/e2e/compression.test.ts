@@ -8,9 +8,9 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as zlib from "node:zlib";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { ROOT, startPlatform, writeSite, type Platform } from "./platform.ts";
+import { launchChromium, ROOT, startPlatform, writeSite, type Platform } from "./platform.ts";
 
 let platform: Platform;
 let browser: Browser;
@@ -19,10 +19,7 @@ let dir: string;
 
 beforeAll(async () => {
   platform = await startPlatform();
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run"],
-  });
+  browser = await launchChromium();
   // Real text: this repository's README and the console's script and style sheet.
   site = {
     "index.html": `<!doctype html><link rel=stylesheet href=/style.css><h1>Compressed</h1><script src=/app.js></script>${"<p>text</p>".repeat(200)}`,

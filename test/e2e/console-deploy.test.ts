@@ -11,10 +11,11 @@
 import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, it } from "vitest";
 import { mapLimit } from "../../src/shared/pool.ts";
 import {
+  launchChromium,
   sha256Of,
   startPlatform,
   streamGet,
@@ -33,10 +34,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   platform = await startPlatform();
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run"],
-  });
+  browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {

@@ -7,19 +7,16 @@
  * PNG (the README's picture).
  */
 import { join } from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, it } from "vitest";
-import { killGroup, startPlatform, writeFiles, writeSite, type Platform } from "./platform.ts";
+import { killGroup, launchChromium, startPlatform, writeFiles, writeSite, type Platform } from "./platform.ts";
 
 let platform: Platform;
 let browser: Browser;
 
 beforeAll(async () => {
   platform = await startPlatform();
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run"],
-  });
+  browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {

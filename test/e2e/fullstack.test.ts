@@ -9,9 +9,9 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, it } from "vitest";
-import { ROOT, startPlatform, type Platform } from "./platform.ts";
+import { launchChromium, ROOT, startPlatform, type Platform } from "./platform.ts";
 
 let platform: Platform;
 let browser: Browser;
@@ -21,17 +21,7 @@ beforeAll(async () => {
   app = await mkdtemp(join(tmpdir(), "r2a-fullstack-"));
   await cp(join(ROOT, "examples/fullstack"), app, { recursive: true });
   platform = await startPlatform();
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {

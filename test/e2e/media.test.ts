@@ -11,12 +11,11 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { startPlatform, writeFiles, writeSite, type Platform } from "./platform.ts";
+import { CHROMIUM, launchChromium, startPlatform, writeFiles, writeSite, type Platform } from "./platform.ts";
 
 const run = promisify(execFile);
-const CHROMIUM = "/usr/bin/chromium";
 const VIDEO_SECONDS = 40;
 
 let platform: Platform;
@@ -63,17 +62,7 @@ beforeAll(async () => {
     join(videoDir, "video.mp4"),
   ]);
   platform = await startPlatform();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  browser = await launchChromium();
 }, 300_000);
 
 afterAll(async () => {

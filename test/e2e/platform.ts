@@ -11,9 +11,28 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
+import { chromium, type Browser } from "playwright-core";
 import { wranglerDevEnv } from "../../src/local/wrangler-env.ts";
 
 export const ROOT = join(import.meta.dirname, "../..");
+
+/** The machine's Chromium (apt's), which the browser tests drive. */
+export const CHROMIUM = "/usr/bin/chromium";
+
+/** Headless Chromium as the browser tests use it: no sandbox (root in a container), nothing in the background. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+}
 
 export interface CliResult {
   code: number;
