@@ -591,7 +591,7 @@ async function showProject(name) {
       return tr;
     }),
   );
-  wireDeploy(name);
+  wireDeploy(name, canActivate);
   await showTraffic(base, history);
   await followLogs(base, history);
   show("project");
@@ -684,7 +684,14 @@ function dropZone(zone, onFiles) {
   });
 }
 
-function wireDeploy(name) {
+function wireDeploy(name, canActivate) {
+  // A deploy-scoped token stages versions; going live or moving an alias is not offered.
+  for (const option of $("deploy-target").options) {
+    option.disabled = !canActivate && option.value !== "stage";
+  }
+  if (!canActivate) {
+    $("deploy-target").value = "stage";
+  }
   const unfinished = JSON.parse(localStorage.getItem(`${UNFINISHED_KEY}${name}`) ?? "null");
   const resume = $("deploy-resume");
   resume.hidden = !unfinished || deploying;

@@ -138,6 +138,9 @@ it("keeps a deploy token to its own project, offering only what its scope allows
   expect(await page.isHidden("#alias-form")).toBe(true);
   expect(await page.isHidden("#tokens")).toBe(true);
   expect(await page.locator("#version-rows button").count()).toBe(0);
+  // It may deploy a folder, staged: going live is not offered.
+  expect(await page.inputValue("#deploy-target")).toBe("stage");
+  expect(await page.isDisabled("#deploy-target option[value=live]")).toBe(true);
 
   await page.click("#sign-out");
   await page.fill("#token", "not-a-token");
