@@ -22,7 +22,7 @@ import { load, sequence } from "./load.ts";
 
 const TEXT_BYTES = 6 * 1024 * 1024;
 const SMALL_FILES = 10_000;
-const ROUNDS = 3;
+const ROUNDS = 4;
 const SECONDS = 4;
 const CONNECTIONS = 32;
 
@@ -137,8 +137,11 @@ async function serving(platform: Platform, port: number): Promise<string[]> {
   const ratios: number[] = [];
   const rps = { identity: 0, br: 0 };
   for (let round = 0; round < ROUNDS; round += 1) {
-    const a = await load(identity, SECONDS, CONNECTIONS);
-    const b = await load(br, SECONDS, CONNECTIONS);
+    // The order flips each round, so that neither side always runs second.
+    const first = round % 2 === 0 ? identity : br;
+    const one = await load(first, SECONDS, CONNECTIONS);
+    const two = await load(first === identity ? br : identity, SECONDS, CONNECTIONS);
+    const [a, b] = first === identity ? [one, two] : [two, one];
     ratios.push(b.rps / a.rps);
     rps.identity += a.rps / ROUNDS;
     rps.br += b.rps / ROUNDS;
