@@ -19,12 +19,29 @@ const CONNECTIONS = 32;
 
 interface Dispatch {
   projects: number;
+  when: string;
   known: LoadResult;
   unknown: LoadResult;
   filterBytes: number;
 }
 
-export async function projectsSection(platform: Platform, count: number): Promise<string[]> {
+/**
+ * `start` starts the platform on the same state each time: host dispatch
+ * with every project is measured right after they are created, and again
+ * after a restart (a runtime holding no project's Durable Object, as a
+ * serving isolate on the network holds none: locally they share workerd's
+ * process and heap with the Worker).
+ */
+export async function projectsSection(start: () => Promise<Platform>, count: number): Promise<string[]> {
+  const platform = await start();
+  try {
+    return await measure(platform, start, count);
+  } finally {
+    await platform.stop();
+  }
+}
+
+async function measure(platform: Platform, start: () => Promise<Platform>, count: number): Promise<string[]> {
   const headers = { authorization: `Bearer ${platform.token}`, "content-type": "application/json" };
   // Straight to workerd: wrangler dev's proxy costs more per request than the control plane does.
   const port = await workerdPort(platform.processGroup, platform.port, async (candidate) => {
@@ -58,12 +75,12 @@ export async function projectsSection(platform: Platform, count: number): Promis
   if (deployed.code !== 0) {
     throw new Error(`deploy failed: ${deployed.stderr}`);
   }
-  const dispatch: Dispatch[] = [await measureDispatch(port, platform.token, few)];
+  const dispatch: Dispatch[] = [await measureDispatch(port, platform.token, few, "")];
   const started = performance.now();
   await create(few, count);
   const seconds = (performance.now() - started) / 1000;
   log(`created ${count - few} more projects in ${seconds.toFixed(1)} s`);
-  dispatch.push(await measureDispatch(port, platform.token, count));
+  dispatch.push(await measureDispatch(port, platform.token, count, "right after creating them"));
   const pageTimes: number[] = [];
   let cursor: string | null = null;
   let listed = 0;
@@ -77,6 +94,16 @@ export async function projectsSection(platform: Platform, count: number): Promis
     cursor = page.cursor;
   } while (cursor !== null);
   pageTimes.sort((a, b) => a - b);
+  await platform.stop();
+  const restarted = await start();
+  try {
+    const again = await workerdPort(restarted.processGroup, restarted.port, async (candidate) => {
+      return (await fetch(`http://127.0.0.1:${candidate}/api/health`)).ok;
+    });
+    dispatch.push(await measureDispatch(again, restarted.token, count, "after a restart"));
+  } finally {
+    await restarted.stop();
+  }
   const at = (q: number): number => pageTimes[Math.min(pageTimes.length - 1, Math.floor(q * pageTimes.length))] ?? 0;
   return [
     `### Projects (${count} created, ${PARALLEL} at a time; the list paged 100 at a time)`,
@@ -91,14 +118,14 @@ export async function projectsSection(platform: Platform, count: number): Promis
     "|---:|---:|---:|---:|",
     ...dispatch.map(
       (row) =>
-        `| ${row.projects} | ${row.known.rps.toFixed(0)}, ${row.known.p50.toFixed(1)} / ${row.known.p99.toFixed(1)} | ` +
+        `| ${row.projects}${row.when ? `, ${row.when}` : ""} | ${row.known.rps.toFixed(0)}, ${row.known.p50.toFixed(1)} / ${row.known.p99.toFixed(1)} | ` +
         `${row.unknown.rps.toFixed(0)}, ${row.unknown.p50.toFixed(1)} / ${row.unknown.p99.toFixed(1)} | ${row.filterBytes < 1024 ? `${row.filterBytes} B` : `${(row.filterBytes / 1024).toFixed(1)} KiB`} |`,
     ),
   ];
 }
 
 /** Serving a project's page, then hosts that name no project, once the isolate holds the current filter. */
-async function measureDispatch(port: number, token: string, projects: number): Promise<Dispatch> {
+async function measureDispatch(port: number, token: string, projects: number, when: string): Promise<Dispatch> {
   // Past a lease, every isolate has renewed its filter from the registry.
   await new Promise((resolve) => setTimeout(resolve, 2500));
   const random = sequence(projects);
@@ -117,5 +144,5 @@ async function measureDispatch(port: number, token: string, projects: number): P
   const response = await fetch(`http://127.0.0.1:${port}/api/stats`, { headers: { authorization: `Bearer ${token}` } });
   const stats = (await response.json()) as { hostFilterBytes: number };
   log(`dispatch at ${projects} projects: ${result.known.rps.toFixed(0)} and ${result.unknown.rps.toFixed(0)} req/s`);
-  return { ...result, filterBytes: stats.hostFilterBytes };
+  return { ...result, when, filterBytes: stats.hostFilterBytes };
 }

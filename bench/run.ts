@@ -99,11 +99,10 @@ async function main(): Promise<void> {
   }
   if (SECTIONS.has("projects")) {
     const state = await mkdtemp(join(tmpdir(), "r2a-bench-p-"));
-    const platform = await startPlatform({ state, leaseMs: 1000 });
+    const token = `bench-${Date.now()}`;
     try {
-      out.push(...(await projectsSection(platform, PROJECTS)), "");
+      out.push(...(await projectsSection(() => startPlatform({ state, leaseMs: 1000, token }), PROJECTS)), "");
     } finally {
-      await platform.stop();
       await rm(state, { recursive: true, force: true });
     }
   }

@@ -196,7 +196,7 @@ async function waitForHealth(healthUrl: string, child: ChildProcess, logs: () =>
 }
 
 async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.pid === undefined) {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) {
     return;
   }
   const exited = new Promise((resolve) => child.once("exit", resolve));
