@@ -32,7 +32,7 @@ export async function writeNetworkConfigs(dir: string, network: Network): Promis
     `ADMIN_TOKEN = "${network.token}"`,
     `POINTER_LEASE_MS = "${network.leaseMs}"`,
   ];
-  const rules = ["", "[[rules]]", `type = "Text"`, `globs = ["**/*.sql", "**/console.*"]`, "fallthrough = true"];
+  const rules = ["", "[[rules]]", `type = "Text"`, `globs = ["**/*.sql", "**/console.html", "**/console.css", "**/console*.js"]`, "fallthrough = true"];
   const bucket = ["", "[[r2_buckets]]", `binding = "BLOBS"`, `bucket_name = "r2-assets"`];
   const edges = Array.from({ length: network.locations * network.isolatesPerLocation }, (_, n) => n);
   const front = [
@@ -46,9 +46,12 @@ export async function writeNetworkConfigs(dir: string, network: Network): Promis
     "[[durable_objects.bindings]]",
     `name = "REGISTRY"`,
     `class_name = "ProjectRegistry"`,
+    "[[durable_objects.bindings]]",
+    `name = "ANALYTICS"`,
+    `class_name = "ProjectAnalytics"`,
     "[[migrations]]",
     `tag = "v1"`,
-    `new_sqlite_classes = ["ProjectManifest", "ProjectRegistry"]`,
+    `new_sqlite_classes = ["ProjectManifest", "ProjectRegistry", "ProjectAnalytics"]`,
     "[[worker_loaders]]",
     `binding = "LOADER"`,
     ...edges.flatMap((n) => ["[[services]]", `binding = "EDGE_${n}"`, `service = "r2-assets-sim-edge-${n}"`]),
@@ -70,6 +73,10 @@ export async function writeNetworkConfigs(dir: string, network: Network): Promis
       "[[durable_objects.bindings]]",
       `name = "REGISTRY"`,
       `class_name = "ProjectRegistry"`,
+      `script_name = "r2-assets-sim"`,
+      "[[durable_objects.bindings]]",
+      `name = "ANALYTICS"`,
+      `class_name = "ProjectAnalytics"`,
       `script_name = "r2-assets-sim"`,
       "[[worker_loaders]]",
       `binding = "LOADER"`,

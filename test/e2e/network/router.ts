@@ -6,7 +6,7 @@
 import platform from "../../../src/worker.ts";
 import type { Env } from "../../../src/env.ts";
 
-export { AssetBinding, ProjectManifest, ProjectRegistry } from "../../../src/worker.ts";
+export { AssetBinding, LogTail, ProjectAnalytics, ProjectManifest, ProjectRegistry } from "../../../src/worker.ts";
 
 export default {
   async fetch(request, env, ctx): Promise<Response> {
