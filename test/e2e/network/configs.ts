@@ -32,7 +32,13 @@ export async function writeNetworkConfigs(dir: string, network: Network): Promis
     `ADMIN_TOKEN = "${network.token}"`,
     `POINTER_LEASE_MS = "${network.leaseMs}"`,
   ];
-  const rules = ["", "[[rules]]", `type = "Text"`, `globs = ["**/*.sql", "**/console.html", "**/console.css", "**/console*.js"]`, "fallthrough = true"];
+  const rules = [
+    "",
+    "[[rules]]",
+    `type = "Text"`,
+    `globs = ["**/*.sql", "**/console.html", "**/console.css", "**/console*.js"]`,
+    "fallthrough = true",
+  ];
   const bucket = ["", "[[r2_buckets]]", `binding = "BLOBS"`, `bucket_name = "r2-assets"`];
   const edges = Array.from({ length: network.locations * network.isolatesPerLocation }, (_, n) => n);
   const front = [
