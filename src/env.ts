@@ -41,10 +41,13 @@ export const REGISTRY_NAME = "registry";
 
 /** The lease on pointers and versions (see src/shared/lease.ts). */
 export function pointerLeaseMs(env: Pick<Env, "POINTER_LEASE_MS">): number {
-  const configured = Number(env.POINTER_LEASE_MS);
-  return env.POINTER_LEASE_MS !== undefined && Number.isSafeInteger(configured) && configured >= 0
-    ? configured
-    : DEFAULT_POINTER_LEASE_MS;
+  return millisecondsVar(env.POINTER_LEASE_MS, DEFAULT_POINTER_LEASE_MS);
+}
+
+/** A var holding a whole, non-negative number of milliseconds; `fallback` when unset or not one. */
+export function millisecondsVar(value: string | undefined, fallback: number): number {
+  const configured = Number(value);
+  return value !== undefined && Number.isSafeInteger(configured) && configured >= 0 ? configured : fallback;
 }
 
 /**

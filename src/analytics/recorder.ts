@@ -10,7 +10,7 @@
  * once; what an isolate holds when it is evicted is lost (never counted
  * twice).
  */
-import type { Env } from "../env.ts";
+import { millisecondsVar, type Env } from "../env.ts";
 import { Batch, type Hit, type LogLine } from "./aggregate.ts";
 
 /** How long an isolate gathers a project's requests before it sends them, by default. */
@@ -95,10 +95,7 @@ async function flush(env: Env, project: string): Promise<void> {
 }
 
 function flushMs(env: Pick<Env, "ANALYTICS_FLUSH_MS">): number {
-  const configured = Number(env.ANALYTICS_FLUSH_MS);
-  return env.ANALYTICS_FLUSH_MS !== undefined && Number.isSafeInteger(configured) && configured >= 0
-    ? configured
-    : DEFAULT_FLUSH_MS;
+  return millisecondsVar(env.ANALYTICS_FLUSH_MS, DEFAULT_FLUSH_MS);
 }
 
 /**

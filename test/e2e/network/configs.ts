@@ -8,7 +8,7 @@
  * Used by the network simulation (`npm run sim`) and the tests of leases
  * across isolates.
  */
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ROOT } from "../platform.ts";
 
@@ -32,13 +32,7 @@ export async function writeNetworkConfigs(dir: string, network: Network): Promis
     `ADMIN_TOKEN = "${network.token}"`,
     `POINTER_LEASE_MS = "${network.leaseMs}"`,
   ];
-  const rules = [
-    "",
-    "[[rules]]",
-    `type = "Text"`,
-    `globs = ["**/*.sql", "**/console.html", "**/console.css", "**/console*.js"]`,
-    "fallthrough = true",
-  ];
+  const rules = ["", "[[rules]]", `type = "Text"`, await platformTextGlobs(), "fallthrough = true"];
   const bucket = ["", "[[r2_buckets]]", `binding = "BLOBS"`, `bucket_name = "r2-assets"`];
   const edges = Array.from({ length: network.locations * network.isolatesPerLocation }, (_, n) => n);
   const front = [
@@ -93,4 +87,14 @@ export async function writeNetworkConfigs(dir: string, network: Network): Promis
     paths.push(path);
   }
   return paths;
+}
+
+/** The platform's own `globs` line of its Text rule (wrangler.toml), so that both run the same modules as text. */
+async function platformTextGlobs(): Promise<string> {
+  const config = await readFile(join(ROOT, "wrangler.toml"), "utf8");
+  const line = /^globs = \[.*\]$/m.exec(config)?.[0];
+  if (!line) {
+    throw new Error("wrangler.toml has no globs line for its Text rule");
+  }
+  return line;
 }
