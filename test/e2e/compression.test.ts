@@ -1,6 +1,7 @@
 /**
  * Precompressed delivery end to end (#24): the real CLI compresses a site's
- * text files at deploy (brotli 11, gzip 9, zstd 19), an unchanged redeploy
+ * text files at deploy (brotli 11, gzip 9, zstd 19; fast settings under
+ * 16 KiB), an unchanged redeploy
  * compresses nothing, and what a client receives under `wrangler dev`, with
  * each Accept-Encoding and without, decodes to the deployed bytes; a page
  * in Chromium gets brotli.
@@ -10,6 +11,7 @@ import { join } from "node:path";
 import * as zlib from "node:zlib";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, it } from "vitest";
+import { BEST_FROM_BYTES } from "../../src/cli/compress.ts";
 import { launchChromium, ROOT, startPlatform, writeSite, type Platform } from "./platform.ts";
 
 let platform: Platform;
@@ -88,9 +90,10 @@ describe("precompressed delivery", () => {
         expect(decoders[coding]?.(res.body).equals(original), `${path} ${coding}`).toBe(true);
         sizes[coding] = res.body.length;
       }
-      // Brotli 11 beats what the runtime makes on the fly at quality 5.
+      // Brotli 11 beats what the runtime makes on the fly at quality 5 by
+      // ~10%; a small file's brotli 6 makes about the bytes of quality 5.
       const quality5 = zlib.brotliCompressSync(original, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5 } });
-      expect(sizes.br).toBeLessThan(quality5.length);
+      expect(sizes.br).toBeLessThan(quality5.length * (original.length >= BEST_FROM_BYTES ? 0.95 : 1.01));
       const plain = await platform.request("zipped", url);
       expect([plain.headers["content-encoding"], plain.body.equals(original)]).toEqual([undefined, true]);
     }
