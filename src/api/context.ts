@@ -72,10 +72,17 @@ export async function openProject(
     throw new AppError("project_not_found", `project does not exist: ${name}`);
   }
   const manifest = manifestOf(env, name);
-  const authority: Authority =
-    principal.kind === "project"
-      ? { incarnation: principal.incarnation, token: principal.hash }
-      : { incarnation: exists ? ((await manifest.incarnation()) ?? "") : "", token: null };
+  let authority: Authority = { incarnation: "", token: null };
+  if (principal.kind === "project") {
+    authority = { incarnation: principal.incarnation, token: principal.hash };
+  } else if (exists) {
+    // The admin's first call sets a new project's Durable Object up.
+    const incarnation = await manifest.open(name);
+    if (incarnation === null) {
+      throw new AppError("project_not_found", `project does not exist: ${name}`);
+    }
+    authority = { incarnation, token: null };
+  }
   return { name, principal, authority, manifest, blobs: new BlobStore(env.BLOBS, name) };
 }
 

@@ -1,8 +1,10 @@
 /** Project endpoints: create, list, inspect, settings, delete, deploy tokens. */
 import type { IRequest } from "itty-router";
 import { AppError, unwrap } from "../errors.ts";
+import { checkRetention, newProjectInfo } from "../manifest/project.ts";
 import {
   DEFAULT_PROJECTS_PAGE,
+  DEFAULT_RETENTION,
   DEFAULT_TOKEN_SCOPE,
   MAX_JSON_BODY_BYTES,
   MAX_PROJECTS_PAGE,
@@ -28,10 +30,11 @@ const PURGE_CALLS = 5;
 
 /**
  * PUT /api/projects/:project: creates the project (admin only), 201; 200 if
- * it existed. It is registered first, so that a project is never served or
- * deployed to without the registry knowing it; creating one again also
- * registers a project made before the registry existed. Returns once every
- * serving isolate knows it.
+ * it existed. Creating is one row in the registry, so that a project is
+ * never served or deployed to without the registry knowing it; the
+ * project's own Durable Object sets itself up from that row when the API
+ * first opens it (ProjectManifest#open). Creating one again also registers
+ * a project made before the registry existed.
  */
 export async function createProject(request: IRequest, ctx: ApiContext): Promise<Response> {
   const scope = await openProject(request, ctx, "admin", "create projects", { exists: false });
@@ -43,13 +46,22 @@ export async function createProject(request: IRequest, ctx: ApiContext): Promise
       `${scope.name} has "--" in its third and fourth characters, as punycode names (xn--) do, which browsers show as lookalikes of other names; send "allowPunycode": true to create it anyway`,
     );
   }
-  unwrap(await registryStub(ctx.env).register(scope.name));
-  const { created, project } = unwrap(await scope.manifest.createProject(scope.name, retention));
-  if (!created) {
-    // Brings the registry's summary of a project made before summaries existed up to date.
-    await scope.manifest.publishSummary();
+  if (retention !== undefined) {
+    unwrap(checkRetention(retention));
   }
-  return Response.json({ ...project, url: siteUrl(request, ctx.env, scope.name) }, { status: created ? 201 : 200 });
+  const registered = unwrap(await registryStub(ctx.env).register(scope.name, retention ?? null));
+  const url = siteUrl(request, ctx.env, scope.name);
+  if (registered.created) {
+    const project = newProjectInfo(scope.name, registered.createdAt, retention ?? DEFAULT_RETENTION);
+    return Response.json({ ...project, url }, { status: 201 });
+  }
+  if ((await scope.manifest.open(scope.name)) === null) {
+    throw new AppError("project_not_found", `project does not exist: ${scope.name}`);
+  }
+  const project = unwrap(await scope.manifest.getProject());
+  // Brings the registry's summary of a project made before summaries existed up to date.
+  await scope.manifest.publishSummary();
+  return Response.json({ ...project, url }, { status: 200 });
 }
 
 /**

@@ -231,10 +231,13 @@ export interface TokenGrant {
 // ── The contract ──────────────────────────────────────────────────────────
 
 export interface ManifestRpc {
-  createProject(name: string, retention?: number): Outcome<{ created: boolean; project: ProjectInfo }>;
+  /**
+   * Opens the project for the API, setting this Durable Object up from the
+   * registry on first use: the project's incarnation, or null if it does
+   * not exist.
+   */
+  open(name: string): Promise<string | null>;
   getProject(): Outcome<ProjectInfo>;
-  /** The project's incarnation, or null if it does not exist. */
-  incarnation(): string | null;
   /** Changes the retention setting and prunes at once to match it. */
   setRetention(by: Authority, retention: number): Promise<Outcome<{ project: ProjectInfo; pruned: string[] }>>;
 

@@ -77,8 +77,8 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#db = new Db(ctx.storage);
-    // A project that was never created keeps an empty database, so that a
-    // request for an unknown project leaves nothing behind.
+    // A project not yet opened (see open()), or never created, keeps an
+    // empty database, so that a request for it leaves nothing behind.
     void ctx.blockConcurrencyWhile(async () => {
       if (isInitialized(this.#db)) {
         applyMigrations(this.#db);
@@ -88,27 +88,32 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
 
   // ── Projects and tokens ────────────────────────────────────────────────
 
-  /** Creates the project; creating an existing one changes nothing. */
-  createProject(
-    name: string,
-    retention: number = DEFAULT_RETENTION,
-  ): Outcome<{ created: boolean; project: ProjectInfo }> {
-    const existing = isInitialized(this.#db) ? getProject(this.#db) : null;
-    if (existing) {
-      return existing.name === name
-        ? succeed({ created: false, project: projectInfo(this.#db, existing) })
-        : fail("conflict", `this manifest belongs to project ${existing.name}`);
+  /**
+   * Opens the project for the API: its incarnation, or null if it does not
+   * exist. Creating a project writes only its registry row; this Durable
+   * Object sets itself up from that row (every migration and the project
+   * row, one transaction) the first time the API opens it, so that a
+   * project never used costs no database here.
+   */
+  async open(name: string): Promise<string | null> {
+    if (!isInitialized(this.#db)) {
+      const creation = await this.env.REGISTRY.getByName(REGISTRY_NAME).creation(name);
+      // Another call may have set it up while the registry answered.
+      if (creation === null || isInitialized(this.#db)) {
+        return creation === null ? null : this.#incarnation();
+      }
+      this.#db.transaction(() => {
+        applyMigrations(this.#db);
+        insertProject(
+          this.#db,
+          name,
+          creation.retention ?? DEFAULT_RETENTION,
+          newIncarnation(Date.now()),
+          creation.createdAt,
+        );
+      });
     }
-    const checked = checkRetention(retention);
-    if (!checked.ok) {
-      return checked;
-    }
-    // A new database takes every migration and the project row in one transaction.
-    this.#db.transaction(() => {
-      applyMigrations(this.#db);
-      insertProject(this.#db, name, retention, newIncarnation(Date.now()), Date.now());
-    });
-    return succeed({ created: true, project: projectInfo(this.#db, this.#requireRow()) });
+    return this.#incarnation();
   }
 
   /**
@@ -138,11 +143,6 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
 
   getProject(): Outcome<ProjectInfo> {
     return this.#withProject((row) => succeed(projectInfo(this.#db, row)));
-  }
-
-  incarnation(): string | null {
-    const row = this.#row();
-    return row === null ? null : incarnationOf(row);
   }
 
   /** Changes the retention setting and prunes at once to match it. */
@@ -512,6 +512,11 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
     if (current === null || current > time) {
       await this.ctx.storage.setAlarm(time);
     }
+  }
+
+  #incarnation(): string | null {
+    const row = this.#row();
+    return row === null ? null : incarnationOf(row);
   }
 
   #row(): ProjectRow | null {

@@ -33,7 +33,9 @@ export function getProject(db: Db): ProjectRow | null {
 }
 
 /** The project's quotas, its own or the platform's defaults. */
-export function quotasOf(row: ProjectRow): Quotas {
+export function quotasOf(
+  row: Pick<ProjectRow, "max_open_deploys" | "max_open_uploads" | "max_upload_bytes" | "max_stored_bytes">,
+): Quotas {
   return {
     openDeploys: row.max_open_deploys ?? DEFAULT_MAX_OPEN_DEPLOYS,
     openUploads: row.max_open_uploads ?? DEFAULT_MAX_OPEN_UPLOADS,
@@ -94,6 +96,24 @@ export function projectInfo(db: Db, row: ProjectRow): ProjectInfo {
     aliases: Object.fromEntries(aliases.map((alias) => [alias.name, alias.version_id])),
     quotas: quotasOf(row),
     storedBytes: storedBytes(db),
+  };
+}
+
+/** A project just created, as the API shows it (its Durable Object is set up on first use). */
+export function newProjectInfo(name: string, createdAt: number, retention: number): ProjectInfo {
+  return {
+    name,
+    createdAt: new Date(createdAt).toISOString(),
+    retention,
+    activeVersion: null,
+    aliases: {},
+    quotas: quotasOf({
+      max_open_deploys: null,
+      max_open_uploads: null,
+      max_upload_bytes: null,
+      max_stored_bytes: null,
+    }),
+    storedBytes: 0,
   };
 }
 

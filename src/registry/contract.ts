@@ -32,6 +32,14 @@ export interface RegisteredProject extends Omit<ProjectSummary, "at"> {
   domains: DomainInfo[];
 }
 
+/** What a project was created with: its Durable Object is set up from it on first use. */
+export interface ProjectCreation {
+  /** ms since the epoch. */
+  createdAt: number;
+  /** null: the platform's default. */
+  retention: number | null;
+}
+
 /** A page of the project list, in name order; `cursor` asks for the next, null after the last. */
 export interface ProjectPage {
   projects: RegisteredProject[];
@@ -62,12 +70,16 @@ export interface DomainTarget {
 
 export interface RegistryRpc {
   /**
-   * Registers a project; registering one again changes nothing. It does
-   * not wait for serving isolates to learn of it: a project serves nothing
+   * Registers a project; registering one again changes nothing. This row
+   * is all that creating a project writes: its Durable Object sets itself
+   * up from `creation()` on first use (ProjectManifest#open). It does not
+   * wait for serving isolates to learn of it: a project serves nothing
    * until its first version is finalized, which waits (see
    * ProjectManifest#finalize).
    */
-  register(name: string): Outcome<{ created: boolean }>;
+  register(name: string, retention?: number | null): Outcome<{ created: boolean; createdAt: number }>;
+  /** What an active project was created with; null for one that does not exist or is being deleted. */
+  creation(name: string): ProjectCreation | null;
   /** The host filter, or that it is still at `stamp`. */
   hosts(stamp: number | null): HostsAnswer;
   /** What a custom domain serves, or null. */
@@ -79,7 +91,6 @@ export interface RegistryRpc {
   setSummary(name: string, summary: ProjectSummary): void;
   /** Marks a project as being deleted: it is no longer served, and no one can deploy to it. */
   beginDelete(name: string): Promise<Outcome<{ state: "deleting" }>>;
-  /** Forgets a deleted project and its domains; its name is free again. */
   /** Frees the name of a project being deleted (its Durable Object has purged it); any other is left alone. */
   finishDelete(name: string): Promise<{ deleted: true }>;
   addDomain(hostname: string, project: string, alias: string | null): Promise<Outcome<DomainInfo>>;

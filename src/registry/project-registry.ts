@@ -10,6 +10,7 @@
 import { DurableObject } from "cloudflare:workers";
 import init from "../../migrations/registry/0001_init.sql";
 import summaries from "../../migrations/registry/0002_summaries.sql";
+import creation from "../../migrations/registry/0003_creation.sql";
 import { waitOutLease, type Env } from "../env.ts";
 import { fail, succeed, type Outcome } from "../outcome.ts";
 import { Db } from "../storage/db.ts";
@@ -20,6 +21,7 @@ import type {
   DomainTarget,
   HostFilter,
   HostsAnswer,
+  ProjectCreation,
   ProjectPage,
   ProjectSummary,
   RegistryRpc,
@@ -28,6 +30,7 @@ import type {
 export const REGISTRY_MIGRATIONS: readonly Migration[] = [
   { id: 1, name: "init", sql: init },
   { id: 2, name: "summaries", sql: summaries },
+  { id: 3, name: "creation", sql: creation },
 ];
 
 interface ProjectRow extends Record<string, SqlStorageValue> {
@@ -38,6 +41,7 @@ interface ProjectRow extends Record<string, SqlStorageValue> {
   aliases: string;
   stored_bytes: number;
   last_deploy_at: number | null;
+  retention: number | null;
 }
 
 interface DomainRow extends Record<string, SqlStorageValue> {
@@ -60,17 +64,23 @@ export class ProjectRegistry extends DurableObject<Env> implements RegistryRpc {
     });
   }
 
-  register(name: string): Outcome<{ created: boolean }> {
+  register(name: string, retention: number | null = null): Outcome<{ created: boolean; createdAt: number }> {
     const row = this.#project(name);
     if (row?.state === "deleting") {
       return fail("conflict", `project ${name} is being deleted; create it again once that is done`);
     }
     if (row) {
-      return succeed({ created: false });
+      return succeed({ created: false, createdAt: row.created_at });
     }
-    this.#db.run("INSERT INTO projects (name, created_at) VALUES (?, ?)", name, Date.now());
+    const createdAt = Date.now();
+    this.#db.run("INSERT INTO projects (name, created_at, retention) VALUES (?, ?, ?)", name, createdAt, retention);
     this.#bump();
-    return succeed({ created: true });
+    return succeed({ created: true, createdAt });
+  }
+
+  creation(name: string): ProjectCreation | null {
+    const row = this.#project(name);
+    return row?.state === "active" ? { createdAt: row.created_at, retention: row.retention } : null;
   }
 
   hosts(stamp: number | null): HostsAnswer {

@@ -6,7 +6,7 @@ import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import { Db } from "../../src/storage/db.ts";
 import { applyMigrations, isInitialized, MIGRATIONS, schemaVersion } from "../../src/manifest/migrations.ts";
-import { apiJson, createProject, deploy, site, uniqueProject } from "./helpers.ts";
+import { api, apiJson, createProject, deploy, site, uniqueProject } from "./helpers.ts";
 
 describe("migrations", () => {
   it("leaves the database of an unknown project empty", async ({ expect }) => {
@@ -15,13 +15,34 @@ describe("migrations", () => {
     expect(await runInDurableObject(stub, (_instance, state) => isInitialized(new Db(state.storage)))).toBe(false);
   });
 
-  it("applies every migration when a project is created, each recorded once", async ({ expect }) => {
+  it("creates a project as its registry row alone, and applies every migration on first use, each once", async ({
+    expect,
+  }) => {
     const project = uniqueProject("fresh");
-    await createProject(project);
+    const created = await apiJson<Record<string, unknown>>("PUT", `/api/projects/${project}`, {
+      body: { retention: 4 },
+      status: 201,
+    });
+    const stub = env.MANIFEST.getByName(project);
+    expect(await runInDurableObject(stub, (_instance, state) => isInitialized(new Db(state.storage)))).toBe(false);
+    // The first call sets it up from the registry: what it shows is what creating it answered.
+    expect(await apiJson("GET", `/api/projects/${project}`)).toEqual({ ...created, access: "admin" });
     const rows = await runInDurableObject(env.MANIFEST.getByName(project), (_instance, state) =>
       new Db(state.storage).all<{ id: number; name: string }>("SELECT id, name FROM _migrations ORDER BY id"),
     );
     expect(rows).toEqual(MIGRATIONS.map(({ id, name }) => ({ id, name })));
+  });
+
+  it("serves nothing for a project never used, without setting it up, and deletes it", async ({ expect }) => {
+    const project = uniqueProject("unused");
+    await createProject(project);
+    const stub = env.MANIFEST.getByName(project);
+    expect((await site(project, "/")).status).toBe(404);
+    expect(await runInDurableObject(stub, (_instance, state) => isInitialized(new Db(state.storage)))).toBe(false);
+    expect(await apiJson("DELETE", `/api/projects/${project}`)).toMatchObject({ deleted: true });
+    expect((await api("GET", `/api/projects/${project}`)).status).toBe(404);
+    // The name is free again.
+    await apiJson("PUT", `/api/projects/${project}`, { status: 201 });
   });
 
   it("upgrades a database created at an older migration, keeping its data", async ({ expect }) => {

@@ -92,7 +92,7 @@ describe("the registry", () => {
     // An upload has been told to go ahead and is streaming.
     const hash = "cd".repeat(32);
     const manifest = env.MANIFEST.getByName(project);
-    const admin = { incarnation: (await manifest.incarnation()) ?? "", token: null };
+    const admin = { incarnation: (await manifest.open(project)) ?? "", token: null };
     expect(await manifest.prepareUpload(admin, hash, 10)).toEqual({ ok: true, value: { present: false } });
     const waiting = await api("DELETE", `/api/projects/${project}`);
     expect([waiting.status, (await waiting.json<{ state: string; uploads: number }>()).state]).toEqual([
