@@ -38,14 +38,15 @@ describe("compressor", () => {
       const file = join(dir, name);
       await writeFile(file, bytes);
       const variants = await compressor.variantsOf(file, (await hashFile(file)).hash);
-      const byCoding = Object.fromEntries(variants.map((variant) => [variant.encoding, variant]));
-      expect(Object.keys(byCoding).sort()).toEqual(["br", "gzip", "zstd"]);
-      const br = await readFile(byCoding.br!.file);
+      expect(variants.map((variant) => variant.encoding).sort()).toEqual(["br", "gzip", "zstd"]);
+      const read = (coding: string): Promise<Buffer> =>
+        readFile(variants.find((variant) => variant.encoding === coding)?.file ?? "(none)");
+      const br = await read("br");
       expect([name, br.equals(brotli(bytes, quality))]).toEqual([name, true]);
       expect(zlib.brotliDecompressSync(br).equals(bytes)).toBe(true);
-      expect(zlib.gunzipSync(await readFile(byCoding.gzip!.file)).equals(bytes)).toBe(true);
+      expect(zlib.gunzipSync(await read("gzip")).equals(bytes)).toBe(true);
       const zstd = (zlib as unknown as { zstdDecompressSync: (b: Buffer) => Buffer }).zstdDecompressSync;
-      expect(zstd(await readFile(byCoding.zstd!.file)).equals(bytes)).toBe(true);
+      expect(zstd(await read("zstd")).equals(bytes)).toBe(true);
     }
     // Brotli 11 is what makes the large file's bytes: ~10% under brotli 5.
     const large = readme.subarray(0, BEST_FROM_BYTES);

@@ -19,7 +19,7 @@ describe("migrations", () => {
     expect,
   }) => {
     const project = uniqueProject("fresh");
-    const created = await apiJson<Record<string, unknown>>("PUT", `/api/projects/${project}`, {
+    const created = await apiJson("PUT", `/api/projects/${project}`, {
       body: { retention: 4 },
       status: 201,
     });
