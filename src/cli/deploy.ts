@@ -292,7 +292,13 @@ async function openCompressor(
   if (options.cache === false) {
     const dir = await mkdtemp(join(tmpdir(), "r2-assets-variants-"));
     const compressor = await Compressor.open({ dir, exclude });
-    return { compressor, close: () => rm(dir, { recursive: true, force: true }) };
+    return {
+      compressor,
+      close: async () => {
+        await compressor.close();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
   }
   const compressor = await Compressor.open({ dir: cacheHome(), exclude });
   return { compressor, close: () => compressor.save() };

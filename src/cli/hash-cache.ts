@@ -12,7 +12,8 @@
  * changed within the same clock tick could otherwise keep a stale hash).
  */
 import { createHash } from "node:crypto";
-import { mkdir, readFile, realpath, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, realpath } from "node:fs/promises";
+import { writeAtomically } from "./write-atomically.ts";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { isContentHash } from "../shared/names.ts";
@@ -134,9 +135,7 @@ export class HashCache {
       files: Object.fromEntries(this.#next),
     };
     await mkdir(join(this.#file, ".."), { recursive: true });
-    const temporary = `${this.#file}.${process.pid}.${Date.now()}.tmp`;
-    await writeFile(temporary, JSON.stringify(content));
-    await rename(temporary, this.#file);
+    await writeAtomically(this.#file, JSON.stringify(content));
   }
 }
 

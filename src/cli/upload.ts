@@ -6,7 +6,8 @@
  * arrived before a crash are not sent again). A deploy that dies part way
  * resumes by asking again what is missing.
  */
-import { readFile } from "node:fs/promises";
+import { open, readFile, type FileHandle } from "node:fs/promises";
+import { readFrom } from "./file-range.ts";
 import { BATCH_MAX_BLOB_BYTES, BATCH_MAX_BLOBS, BATCH_MAX_BYTES, choosePartSize } from "../shared/limits.ts";
 import { Limiter } from "../shared/pool.ts";
 import type { ApiClient } from "./client.ts";
@@ -23,6 +24,8 @@ export interface BlobToUpload extends FileHash {
   path: string;
   /** Where it is on disk. */
   file: string;
+  /** Where it starts in `file` (a pack of variants); the whole file if absent. */
+  offset?: number;
   size: number;
 }
 
@@ -184,7 +187,7 @@ export class Uploader {
    * changed after it was hashed.
    */
   async #sendBatch(blobs: readonly BlobToUpload[], bytes: number): Promise<void> {
-    const contents = await Promise.all(blobs.map((blob) => readFile(blob.file)));
+    const contents = await readBlobs(blobs);
     contents.forEach((content, index) => {
       const blob = blobs[index] as BlobToUpload;
       if (content.byteLength !== blob.size) {
@@ -205,7 +208,7 @@ export class Uploader {
   async #sendWhole(blob: BlobToUpload): Promise<void> {
     await this.#client.putFile(
       `${this.#base}/blobs/${blob.hash}`,
-      { path: blob.file, start: 0, size: blob.size },
+      { path: blob.file, start: blob.offset ?? 0, size: blob.size },
       (bytes) => this.#advance(0, bytes),
     );
     this.#stats.bytesUploaded += blob.size;
@@ -252,7 +255,12 @@ export class Uploader {
       this.#spawn(this.#requests, async () => {
         await this.#client.putFile(
           `${this.#base}/uploads/${blob.hash}/parts/${partNumber}`,
-          { path: blob.file, start, size, headers: { "x-part-hash": partHash(blob, session.partSize, partNumber) } },
+          {
+            path: blob.file,
+            start: (blob.offset ?? 0) + start,
+            size,
+            headers: { "x-part-hash": partHash(blob, session.partSize, partNumber) },
+          },
           (bytes) => this.#advance(0, bytes),
         );
         this.#stats.bytesUploaded += size;
@@ -269,6 +277,35 @@ export class Uploader {
     await this.#client.request("POST", `${this.#base}/uploads/${blob.hash}/complete`);
     this.#advance(1, 0);
     this.#progress.note(`${blob.path}: uploaded and verified`);
+  }
+}
+
+/** The bytes of a batch's blobs: whole files, or ranges of packs (each pack opened once). */
+async function readBlobs(blobs: readonly BlobToUpload[]): Promise<Buffer[]> {
+  const packs = new Map<string, Promise<FileHandle>>();
+  try {
+    return await Promise.all(
+      blobs.map(async (blob) => {
+        if (blob.offset === undefined) {
+          return readFile(blob.file);
+        }
+        let handle = packs.get(blob.file);
+        if (handle === undefined) {
+          handle = open(blob.file, "r");
+          packs.set(blob.file, handle);
+        }
+        return readFrom(await handle, blob.offset, blob.size);
+      }),
+    );
+  } finally {
+    await Promise.all(
+      [...packs.values()].map((handle) =>
+        handle.then(
+          (opened) => opened.close(),
+          () => undefined,
+        ),
+      ),
+    );
   }
 }
 
