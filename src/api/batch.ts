@@ -73,13 +73,14 @@ export async function uploadBatch(request: IRequest, ctx: ApiContext): Promise<R
       // 2. Check each blob; the ones that pass go into the pack.
       const pieces: Uint8Array[] = [];
       const packed: (Declared & { offset: number })[] = [];
+      const packing = new Set<string>();
       const failed: { hash: string; problem: string }[] = [];
       let start = newline + 1;
       let offset = 0;
       for (const blob of blobs) {
         const bytes = body.subarray(start, start + blob.size);
         start += blob.size;
-        if (stored.has(blob.hash) || packed.some((entry) => entry.hash === blob.hash)) {
+        if (stored.has(blob.hash) || packing.has(blob.hash)) {
           continue;
         }
         const actual = await contentHashOfBytes(bytes);
@@ -88,6 +89,7 @@ export async function uploadBatch(request: IRequest, ctx: ApiContext): Promise<R
           continue;
         }
         pieces.push(bytes);
+        packing.add(blob.hash);
         packed.push({ ...blob, offset });
         offset += blob.size;
       }
