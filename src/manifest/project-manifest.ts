@@ -71,6 +71,8 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
   readonly #db: Db;
   #ledger: BlobLedger | null = null;
   #multipart: MultipartUploads | null = null;
+  /** A set-up from the registry under way (see open()). */
+  #opening: Promise<void> | null = null;
   /** Versions whose snapshot is being written in the background. */
   readonly #snapshotting = new Set<string>();
 
@@ -97,23 +99,29 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
    */
   async open(name: string): Promise<string | null> {
     if (!isInitialized(this.#db)) {
-      const creation = await this.env.REGISTRY.getByName(REGISTRY_NAME).creation(name);
-      // Another call may have set it up while the registry answered.
-      if (creation === null || isInitialized(this.#db)) {
-        return creation === null ? null : this.#incarnation();
-      }
-      this.#db.transaction(() => {
-        applyMigrations(this.#db);
-        insertProject(
-          this.#db,
-          name,
-          creation.retention ?? DEFAULT_RETENTION,
-          newIncarnation(Date.now()),
-          creation.createdAt,
-        );
+      this.#opening ??= this.#setUp(name).finally(() => {
+        this.#opening = null;
       });
+      await this.#opening;
     }
     return this.#incarnation();
+  }
+
+  async #setUp(name: string): Promise<void> {
+    const creation = await this.env.REGISTRY.getByName(REGISTRY_NAME).creation(name);
+    if (creation === null || isInitialized(this.#db)) {
+      return;
+    }
+    this.#db.transaction(() => {
+      applyMigrations(this.#db);
+      insertProject(
+        this.#db,
+        name,
+        creation.retention ?? DEFAULT_RETENTION,
+        newIncarnation(Date.now()),
+        creation.createdAt,
+      );
+    });
   }
 
   /**
@@ -421,6 +429,9 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
    * API or the alarm took the last step). Call again until it says `purged`.
    */
   async purge(): Promise<Outcome<PurgeProgress>> {
+    // A set-up under way finishes first: else it could set up, after this
+    // found nothing to purge, a project whose name is already free.
+    await this.#opening;
     const row = this.#row();
     if (!row) {
       return succeed({ state: "purged", deletedObjects: 0 });
