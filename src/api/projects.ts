@@ -1,9 +1,11 @@
 /** Project endpoints: create, list, inspect, settings, delete, deploy tokens. */
 import type { IRequest } from "itty-router";
 import { AppError, unwrap } from "../errors.ts";
-import { checkRetention, newProjectInfo } from "../manifest/project.ts";
+import type { ProjectInfo } from "../manifest/contract.ts";
+import { checkRetention } from "../shared/settings.ts";
 import {
   DEFAULT_PROJECTS_PAGE,
+  DEFAULT_QUOTAS,
   DEFAULT_RETENTION,
   DEFAULT_TOKEN_SCOPE,
   MAX_JSON_BODY_BYTES,
@@ -52,7 +54,16 @@ export async function createProject(request: IRequest, ctx: ApiContext): Promise
   const registered = unwrap(await registryStub(ctx.env).register(scope.name, retention ?? null));
   const url = siteUrl(request, ctx.env, scope.name);
   if (registered.created) {
-    const project = newProjectInfo(scope.name, registered.createdAt, retention ?? DEFAULT_RETENTION);
+    // Nothing else is set yet: its Durable Object is set up on first use.
+    const project: ProjectInfo = {
+      name: scope.name,
+      createdAt: new Date(registered.createdAt).toISOString(),
+      retention: retention ?? DEFAULT_RETENTION,
+      activeVersion: null,
+      aliases: {},
+      quotas: { ...DEFAULT_QUOTAS },
+      storedBytes: 0,
+    };
     return Response.json({ ...project, url }, { status: 201 });
   }
   if ((await scope.manifest.open(scope.name)) === null) {

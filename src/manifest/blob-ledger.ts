@@ -81,8 +81,14 @@ export class BlobLedger {
    * collection that has claimed any of them).
    */
   async prepareBatch(hashes: readonly string[], now: number): Promise<{ present: string[] }> {
+    // Each step is one statement over the whole batch (a JSON array): a
+    // statement per blob cost more than the rest of a batch's work.
+    const list = JSON.stringify([...new Set(hashes)]);
     for (let attempt = 0; ; attempt += 1) {
-      const claimed = hashes.some((hash) => this.#blob(hash)?.deleting === 1);
+      const claimed = this.#db.first(
+        `SELECT 1 AS claimed FROM blobs WHERE deleting = 1 AND hash IN (SELECT value FROM json_each(?)) LIMIT 1`,
+        list,
+      );
       if (!claimed) {
         break;
       }
@@ -91,14 +97,20 @@ export class BlobLedger {
       }
       await this.collect(now).catch(() => undefined);
     }
-    const present: string[] = [];
-    for (const hash of new Set(hashes)) {
-      if (this.#blob(hash)) {
-        present.push(hash);
-      } else {
-        this.#lease(hash, now + LEASE_MS);
-      }
-    }
+    const present = this.#db
+      .all<{ hash: string }>(
+        // In the batch's order.
+        `SELECT j.value AS hash FROM json_each(?) j JOIN blobs b ON b.hash = j.value ORDER BY j.key`,
+        list,
+      )
+      .map((row) => row.hash);
+    this.#db.run(
+      `INSERT INTO upload_leases (hash, holders, expires_at)
+       SELECT value, 1, ?2 FROM json_each(?1) WHERE value NOT IN (SELECT hash FROM blobs)
+       ON CONFLICT (hash) DO UPDATE SET holders = holders + 1, expires_at = MAX(expires_at, excluded.expires_at)`,
+      list,
+      now + LEASE_MS,
+    );
     return { present };
   }
 
@@ -115,32 +127,32 @@ export class BlobLedger {
   ): { recorded: string[] } {
     return this.#db.transaction(() => {
       this.#db.run("INSERT INTO packs (id, size, created_at) VALUES (?, ?, ?)", pack.id, pack.size, now);
-      const recorded: string[] = [];
-      for (const blob of blobs) {
-        if (!this.#blob(blob.hash)) {
-          this.#db.run(
-            "INSERT INTO blobs (hash, size, stored_at, pack, pack_offset) VALUES (?, ?, ?, ?, ?)",
-            blob.hash,
-            blob.size,
-            now,
-            pack.id,
-            blob.offset,
-          );
-          recorded.push(blob.hash);
-        }
-      }
-      for (const hash of leased) {
-        this.#release(hash);
-      }
+      const list = JSON.stringify(blobs);
+      // A blob stored meanwhile (by another upload) keeps its row.
+      const recorded = this.#db
+        .all<{ hash: string }>(
+          `SELECT value ->> 'hash' AS hash FROM json_each(?)
+           WHERE NOT EXISTS (SELECT 1 FROM blobs b WHERE b.hash = value ->> 'hash')
+           GROUP BY hash ORDER BY MIN(key)`,
+          list,
+        )
+        .map((row) => row.hash);
+      this.#db.run(
+        `INSERT INTO blobs (hash, size, stored_at, pack, pack_offset)
+         SELECT value ->> 'hash', value ->> 'size', ?2, ?3, value ->> 'offset' FROM json_each(?1) WHERE true
+         ON CONFLICT (hash) DO NOTHING`,
+        list,
+        now,
+        pack.id,
+      );
+      this.#releaseAll(leased);
       return { recorded };
     });
   }
 
   /** Releases the leases of a batch that failed. */
   releaseBatch(hashes: readonly string[]): void {
-    for (const hash of hashes) {
-      this.#release(hash);
-    }
+    this.#releaseAll(hashes);
   }
 
   /** Records a blob that R2 now holds, and releases the upload's lease. */
@@ -323,6 +335,13 @@ export class BlobLedger {
       hash,
       until,
     );
+  }
+
+  /** Releases one hold on each of `hashes` (distinct). */
+  #releaseAll(hashes: readonly string[]): void {
+    const list = JSON.stringify(hashes);
+    this.#db.run(`UPDATE upload_leases SET holders = holders - 1 WHERE hash IN (SELECT value FROM json_each(?))`, list);
+    this.#db.run(`DELETE FROM upload_leases WHERE holders <= 0 AND hash IN (SELECT value FROM json_each(?))`, list);
   }
 
   #release(hash: string): void {

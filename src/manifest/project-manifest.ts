@@ -12,6 +12,7 @@ import { BlobStore } from "../blob/r2-store.ts";
 import { pointerLeaseMs, REGISTRY_NAME, waitOutLease, type Env } from "../env.ts";
 import { fail, succeed, type Outcome } from "../outcome.ts";
 import type { ServingConfig } from "../rules/config.ts";
+import { checkRetention } from "../shared/settings.ts";
 import { COLLECT_UNLISTED_AFTER_MS, DEFAULT_RETENTION, type TokenScope } from "../shared/limits.ts";
 import { activate, deleteAlias, history, rollback, setAlias } from "./pointers.ts";
 import { BlobLedger } from "./blob-ledger.ts";
@@ -21,15 +22,7 @@ import { lookup, unavailable } from "./lookup.ts";
 import { dropSnapshots, writeSnapshot } from "./snapshots.ts";
 import { applyMigrations, isInitialized } from "./migrations.ts";
 import { MultipartUploads } from "./multipart.ts";
-import {
-  checkRetention,
-  checkStoredQuota,
-  getProject,
-  insertProject,
-  setQuotas,
-  projectInfo,
-  type ProjectRow,
-} from "./project.ts";
+import { checkStoredQuota, getProject, insertProject, setQuotas, projectInfo, type ProjectRow } from "./project.ts";
 import { deleteVersion, pruneVersions, setPinned } from "./retention.ts";
 import { addToken, listTokens, revokeToken, tokenOf } from "./tokens.ts";
 import { checkAuthority, incarnationOf, newIncarnation, type Actor, type Need } from "./authority.ts";

@@ -1,12 +1,6 @@
 /** The project row: identity, settings and the live-version pointer. */
 import { fail, succeed, type Outcome } from "../outcome.ts";
-import {
-  DEFAULT_MAX_OPEN_DEPLOYS,
-  DEFAULT_MAX_OPEN_UPLOADS,
-  DEFAULT_MAX_STORED_BYTES,
-  DEFAULT_MAX_UPLOAD_BYTES,
-  MAX_RETENTION,
-} from "../shared/limits.ts";
+import { DEFAULT_QUOTAS } from "../shared/limits.ts";
 import type { Db } from "../storage/db.ts";
 import type { ProjectInfo, Quotas } from "./contract.ts";
 
@@ -33,14 +27,12 @@ export function getProject(db: Db): ProjectRow | null {
 }
 
 /** The project's quotas, its own or the platform's defaults. */
-export function quotasOf(
-  row: Pick<ProjectRow, "max_open_deploys" | "max_open_uploads" | "max_upload_bytes" | "max_stored_bytes">,
-): Quotas {
+export function quotasOf(row: ProjectRow): Quotas {
   return {
-    openDeploys: row.max_open_deploys ?? DEFAULT_MAX_OPEN_DEPLOYS,
-    openUploads: row.max_open_uploads ?? DEFAULT_MAX_OPEN_UPLOADS,
-    uploadBytes: row.max_upload_bytes ?? DEFAULT_MAX_UPLOAD_BYTES,
-    storedBytes: row.max_stored_bytes ?? DEFAULT_MAX_STORED_BYTES,
+    openDeploys: row.max_open_deploys ?? DEFAULT_QUOTAS.openDeploys,
+    openUploads: row.max_open_uploads ?? DEFAULT_QUOTAS.openUploads,
+    uploadBytes: row.max_upload_bytes ?? DEFAULT_QUOTAS.uploadBytes,
+    storedBytes: row.max_stored_bytes ?? DEFAULT_QUOTAS.storedBytes,
   };
 }
 
@@ -99,24 +91,6 @@ export function projectInfo(db: Db, row: ProjectRow): ProjectInfo {
   };
 }
 
-/** A project just created, as the API shows it (its Durable Object is set up on first use). */
-export function newProjectInfo(name: string, createdAt: number, retention: number): ProjectInfo {
-  return {
-    name,
-    createdAt: new Date(createdAt).toISOString(),
-    retention,
-    activeVersion: null,
-    aliases: {},
-    quotas: quotasOf({
-      max_open_deploys: null,
-      max_open_uploads: null,
-      max_upload_bytes: null,
-      max_stored_bytes: null,
-    }),
-    storedBytes: 0,
-  };
-}
-
 /** Bytes of the blobs the project keeps. */
 export function storedBytes(db: Db): number {
   return db.first<{ bytes: number | null }>("SELECT SUM(size) AS bytes FROM blobs WHERE deleting = 0")?.bytes ?? 0;
@@ -134,12 +108,4 @@ export function checkStoredQuota(db: Db, incoming: number): Outcome<null> {
     );
   }
   return succeed(null);
-}
-
-/** Checks a retention setting. */
-export function checkRetention(value: number): Outcome<number> {
-  if (!Number.isInteger(value) || value < 1 || value > MAX_RETENTION) {
-    return fail("bad_request", `retention: must be a whole number from 1 to ${MAX_RETENTION}`, { field: "retention" });
-  }
-  return succeed(value);
 }

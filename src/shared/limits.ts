@@ -170,6 +170,13 @@ export const DEFAULT_MAX_OPEN_UPLOADS = 20;
 export const DEFAULT_MAX_UPLOAD_BYTES = 1024 * 1024 * 1024 * 1024;
 /** Bytes of blobs a project may keep in R2, whether a version lists them or not. */
 export const DEFAULT_MAX_STORED_BYTES = 1024 * 1024 * 1024 * 1024;
+/** Every project's quotas until an admin sets its own. */
+export const DEFAULT_QUOTAS = {
+  openDeploys: DEFAULT_MAX_OPEN_DEPLOYS,
+  openUploads: DEFAULT_MAX_OPEN_UPLOADS,
+  uploadBytes: DEFAULT_MAX_UPLOAD_BYTES,
+  storedBytes: DEFAULT_MAX_STORED_BYTES,
+} as const;
 /** A blob no version or open deploy lists is collected within this long of its upload. */
 export const COLLECT_UNLISTED_AFTER_MS = 60 * 60 * 1000;
 
