@@ -275,7 +275,7 @@ export class Compressor {
     await writeAtomically(file, JSON.stringify(Object.fromEntries(this.#remembered)));
   }
 
-  /** Closes this run's pack (once every variant handed out has been read). */
+  /** Closes the file this run appends small variants to. */
   async close(): Promise<void> {
     const pack = this.#pack;
     this.#pack = null;
