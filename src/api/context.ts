@@ -76,14 +76,21 @@ export async function openProject(
   if (principal.kind === "project") {
     authority = { incarnation: principal.incarnation, token: principal.hash };
   } else if (exists) {
-    // The admin's first call sets a new project's Durable Object up.
-    const incarnation = await manifest.open(name);
-    if (incarnation === null) {
-      throw new AppError("project_not_found", `project does not exist: ${name}`);
-    }
-    authority = { incarnation, token: null };
+    authority = { incarnation: await openManifest(manifest, name), token: null };
   }
   return { name, principal, authority, manifest, blobs: new BlobStore(env.BLOBS, name) };
+}
+
+/**
+ * Opens a project's Durable Object for the admin (the first call sets a
+ * new project's up from the registry): its incarnation, or 404.
+ */
+export async function openManifest(manifest: ManifestStub, name: string): Promise<string> {
+  const incarnation = await manifest.open(name);
+  if (incarnation === null) {
+    throw new AppError("project_not_found", `project does not exist: ${name}`);
+  }
+  return incarnation;
 }
 
 /** Who is calling: the admin, or a deploy token of a project that exists. */

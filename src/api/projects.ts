@@ -25,7 +25,7 @@ import {
   readJson,
 } from "./body.ts";
 import { isProjectName, isReservedHyphenLabel } from "../shared/names.ts";
-import { callerOf, openProject, siteUrl, type ApiContext } from "./context.ts";
+import { callerOf, openManifest, openProject, siteUrl, type ApiContext } from "./context.ts";
 
 /** purge() calls one DELETE makes before it answers with its progress. */
 const PURGE_CALLS = 5;
@@ -66,9 +66,7 @@ export async function createProject(request: IRequest, ctx: ApiContext): Promise
     };
     return Response.json({ ...project, url }, { status: 201 });
   }
-  if ((await scope.manifest.open(scope.name)) === null) {
-    throw new AppError("project_not_found", `project does not exist: ${scope.name}`);
-  }
+  await openManifest(scope.manifest, scope.name);
   const project = unwrap(await scope.manifest.getProject());
   // Brings the registry's summary of a project made before summaries existed up to date.
   await scope.manifest.publishSummary();

@@ -62,7 +62,7 @@ export class BlobLedger {
         if (row) {
           return { present: true };
         }
-        this.#lease(hash, now + leaseMs);
+        this.#lease([hash], now + leaseMs);
         return { present: false };
       }
       if (attempt === 3) {
@@ -81,9 +81,9 @@ export class BlobLedger {
    * collection that has claimed any of them).
    */
   async prepareBatch(hashes: readonly string[], now: number): Promise<{ present: string[] }> {
-    // Each step is one statement over the whole batch (a JSON array): a
-    // statement per blob cost more than the rest of a batch's work.
-    const list = JSON.stringify([...new Set(hashes)]);
+    // Each step is one statement over the whole batch (see #lease).
+    const distinct = [...new Set(hashes)];
+    const list = JSON.stringify(distinct);
     for (let attempt = 0; ; attempt += 1) {
       const claimed = this.#db.first(
         `SELECT 1 AS claimed FROM blobs WHERE deleting = 1 AND hash IN (SELECT value FROM json_each(?)) LIMIT 1`,
@@ -104,11 +104,9 @@ export class BlobLedger {
         list,
       )
       .map((row) => row.hash);
-    this.#db.run(
-      `INSERT INTO upload_leases (hash, holders, expires_at)
-       SELECT value, 1, ?2 FROM json_each(?1) WHERE value NOT IN (SELECT hash FROM blobs)
-       ON CONFLICT (hash) DO UPDATE SET holders = holders + 1, expires_at = MAX(expires_at, excluded.expires_at)`,
-      list,
+    const stored = new Set(present);
+    this.#lease(
+      distinct.filter((hash) => !stored.has(hash)),
       now + LEASE_MS,
     );
     return { present };
@@ -127,38 +125,31 @@ export class BlobLedger {
   ): { recorded: string[] } {
     return this.#db.transaction(() => {
       this.#db.run("INSERT INTO packs (id, size, created_at) VALUES (?, ?, ?)", pack.id, pack.size, now);
-      const list = JSON.stringify(blobs);
       // A blob stored meanwhile (by another upload) keeps its row.
       const recorded = this.#db
         .all<{ hash: string }>(
-          `SELECT value ->> 'hash' AS hash FROM json_each(?)
-           WHERE NOT EXISTS (SELECT 1 FROM blobs b WHERE b.hash = value ->> 'hash')
-           GROUP BY hash ORDER BY MIN(key)`,
-          list,
+          `INSERT INTO blobs (hash, size, stored_at, pack, pack_offset)
+           SELECT value ->> 'hash', value ->> 'size', ?2, ?3, value ->> 'offset' FROM json_each(?1) WHERE true
+           ON CONFLICT (hash) DO NOTHING RETURNING hash`,
+          JSON.stringify(blobs),
+          now,
+          pack.id,
         )
         .map((row) => row.hash);
-      this.#db.run(
-        `INSERT INTO blobs (hash, size, stored_at, pack, pack_offset)
-         SELECT value ->> 'hash', value ->> 'size', ?2, ?3, value ->> 'offset' FROM json_each(?1) WHERE true
-         ON CONFLICT (hash) DO NOTHING`,
-        list,
-        now,
-        pack.id,
-      );
-      this.#releaseAll(leased);
+      this.#release(leased);
       return { recorded };
     });
   }
 
   /** Releases the leases of a batch that failed. */
   releaseBatch(hashes: readonly string[]): void {
-    this.#releaseAll(hashes);
+    this.#release(hashes);
   }
 
   /** Records a blob that R2 now holds, and releases the upload's lease. */
   recordUpload(hash: string, size: number, now: number): Outcome<{ hash: string; size: number }> {
     return this.#db.atomically(() => {
-      this.#release(hash);
+      this.#release([hash]);
       const row = this.#blob(hash);
       if (row?.deleting === 1) {
         // Only possible once a lease has lapsed.
@@ -178,7 +169,7 @@ export class BlobLedger {
 
   /** Releases the lease of an upload that failed. */
   releaseUpload(hash: string): void {
-    this.#release(hash);
+    this.#release([hash]);
   }
 
   /** How many uploads hold a lease at `now`: they may still be writing to R2. */
@@ -328,24 +319,24 @@ export class BlobLedger {
     );
   }
 
-  #lease(hash: string, until: number): void {
+  /**
+   * Takes one hold on each of `hashes` (distinct) until at least `until`.
+   * One statement for a whole batch, as a JSON array: a statement per blob
+   * cost more than the rest of a batch's work.
+   */
+  #lease(hashes: readonly string[], until: number): void {
     this.#db.run(
-      `INSERT INTO upload_leases (hash, holders, expires_at) VALUES (?, 1, ?)
+      `INSERT INTO upload_leases (hash, holders, expires_at) SELECT value, 1, ?2 FROM json_each(?1) WHERE true
        ON CONFLICT (hash) DO UPDATE SET holders = holders + 1, expires_at = MAX(expires_at, excluded.expires_at)`,
-      hash,
+      JSON.stringify(hashes),
       until,
     );
   }
 
   /** Releases one hold on each of `hashes` (distinct). */
-  #releaseAll(hashes: readonly string[]): void {
+  #release(hashes: readonly string[]): void {
     const list = JSON.stringify(hashes);
     this.#db.run(`UPDATE upload_leases SET holders = holders - 1 WHERE hash IN (SELECT value FROM json_each(?))`, list);
     this.#db.run(`DELETE FROM upload_leases WHERE holders <= 0 AND hash IN (SELECT value FROM json_each(?))`, list);
-  }
-
-  #release(hash: string): void {
-    this.#db.run("UPDATE upload_leases SET holders = holders - 1 WHERE hash = ?", hash);
-    this.#db.run("DELETE FROM upload_leases WHERE hash = ? AND holders <= 0", hash);
   }
 }
