@@ -14,7 +14,16 @@
 import { pointerLeaseMs, REGISTRY_NAME, type Env } from "../env.ts";
 import { mayContain, type BloomFilter } from "../shared/bloom.ts";
 import { Flights } from "../shared/flights.ts";
-import { freshness, LeaseCache, RENEW_SPREAD, worthAdopting, type Leased } from "../shared/lease.ts";
+import {
+  afterClaim,
+  freshness,
+  LeaseCache,
+  renewAheadMs,
+  roundTrip,
+  worthAdopting,
+  type LeaseTiming,
+  type Leased,
+} from "../shared/lease.ts";
 import { LEASE_CACHE_ENTRIES } from "../shared/limits.ts";
 import { claimRenewal, readShared, readSharedBytes, writeShared, writeSharedBytes } from "../storage/location.ts";
 import type { DomainTarget } from "./contract.ts";
@@ -48,7 +57,7 @@ const renewingDomains = new Flights<DomainTarget | null>();
 /** The filter of every host the platform serves (no false negatives). */
 export async function hostFilter(env: Env, waitUntil: WaitUntil): Promise<BloomFilter> {
   const held = hosts;
-  const state = held ? freshness(held.askedAt, Date.now(), pointerLeaseMs(env)) : "expired";
+  const state = held ? freshness(held, Date.now(), pointerLeaseMs(env)) : "expired";
   if (held && state === "renew") {
     waitUntil(renewHosts(env, waitUntil).catch(() => undefined));
   }
@@ -69,7 +78,7 @@ export async function domainOf(env: Env, hostname: string, waitUntil: WaitUntil)
   const leaseMs = pointerLeaseMs(env);
   const now = Date.now();
   const held = domains.peek(hostname, now, leaseMs);
-  if (held && freshness(held.askedAt, now, leaseMs) === "renew") {
+  if (held && freshness(held, now, leaseMs) === "renew") {
     waitUntil(renewDomain(env, hostname, waitUntil).catch(() => undefined));
   }
   if (held) {
@@ -94,8 +103,8 @@ export async function projectMayExist(env: Env, name: string, waitUntil: WaitUnt
 }
 
 /** Whether a shared lease is worth taking over the one held (see worthAdopting). */
-function usable<V>(shared: Leased<V> | null, heldAskedAt: number | undefined, leaseMs: number): shared is Leased<V> {
-  return shared !== null && worthAdopting(shared.askedAt, heldAskedAt, Date.now(), leaseMs);
+function usable<V>(shared: Leased<V> | null, held: LeaseTiming | undefined, leaseMs: number): shared is Leased<V> {
+  return shared !== null && worthAdopting(shared, held, Date.now(), leaseMs);
 }
 
 function adoptHosts(entry: Leased<HostsCopy>): HostsCopy {
@@ -111,20 +120,27 @@ function renewHosts(env: Env, waitUntil: WaitUntil): Promise<HostsCopy> {
     const leaseMs = pointerLeaseMs(env);
     const held = hosts;
     // 1. Another isolate of this location may have asked lately.
-    const shared = await readShared<number>(HOSTS_KEY);
-    if (usable(shared, held?.askedAt, leaseMs)) {
-      const filter = shared.value === held?.value.stamp ? held.value.filter : await sharedFilter(shared.value);
-      if (filter) {
-        return adoptHosts({ value: { stamp: shared.value, filter }, askedAt: shared.askedAt });
+    const fromLocation = async (): Promise<HostsCopy | null> => {
+      const shared = await readShared<number>(HOSTS_KEY);
+      if (!usable(shared, held ?? undefined, leaseMs)) {
+        return null;
       }
+      const filter = shared.value === held?.value.stamp ? held.value.filter : await sharedFilter(shared.value);
+      return filter ? adoptHosts({ ...shared, value: { stamp: shared.value, filter } }) : null;
+    };
+    const adopted = await fromLocation();
+    if (adopted) {
+      return adopted;
     }
-    // 2. Ahead of time, one isolate of the location asks for all of them.
+    // 2. Ahead of time, one isolate of the location asks for all of them;
+    // the others give it a round trip, then take its answer.
     if (
       held &&
-      freshness(held.askedAt, Date.now(), leaseMs) !== "expired" &&
-      !(await claimRenewal(HOSTS_KEY, leaseMs * RENEW_SPREAD))
+      freshness(held, Date.now(), leaseMs) !== "expired" &&
+      !(await claimRenewal(HOSTS_KEY, renewAheadMs(leaseMs, held.roundTripMs)))
     ) {
-      return held.value;
+      await scheduler.wait(afterClaim(held));
+      return (await fromLocation()) ?? held.value;
     }
     // 3. Ask the registry, sending the stamp held so that an unchanged filter is not sent again.
     const askedAt = Date.now();
@@ -138,11 +154,12 @@ function renewHosts(env: Env, waitUntil: WaitUntil): Promise<HostsCopy> {
     if (!copy) {
       throw new Error("the registry said the host filter was unchanged, but none was held");
     }
-    waitUntil(writeShared(HOSTS_KEY, { value: copy.stamp, askedAt }, leaseMs));
+    const roundTripMs = roundTrip(Date.now() - askedAt, held ?? undefined);
+    waitUntil(writeShared(HOSTS_KEY, { value: copy.stamp, askedAt, roundTripMs }, leaseMs));
     if (answer.kind === "filter") {
       waitUntil(writeSharedBytes(`registry:filter:${copy.stamp}`, copy.filter.bits, String(copy.filter.hashes)));
     }
-    return adoptHosts({ value: copy, askedAt });
+    return adoptHosts({ value: copy, askedAt, roundTripMs });
   });
 }
 
@@ -157,15 +174,17 @@ function renewDomain(env: Env, hostname: string, waitUntil: WaitUntil): Promise<
     const leaseMs = pointerLeaseMs(env);
     const key = `registry:domain:${hostname}`;
     const shared = await readShared<DomainTarget | null>(key);
-    if (usable(shared, domains.peek(hostname, Date.now(), leaseMs)?.askedAt, leaseMs)) {
-      domains.set(hostname, shared.value, shared.askedAt);
+    if (usable(shared, domains.peek(hostname, Date.now(), leaseMs), leaseMs)) {
+      domains.set(hostname, shared);
       return shared.value;
     }
     const askedAt = Date.now();
     registryStats.registryCalls += 1;
     const target = await registryStub(env).domain(hostname);
-    domains.set(hostname, target, askedAt);
-    waitUntil(writeShared(key, { value: target, askedAt }, leaseMs));
+    const before = domains.peek(hostname, Date.now(), leaseMs);
+    const lease = { value: target, askedAt, roundTripMs: roundTrip(Date.now() - askedAt, before) };
+    domains.set(hostname, lease);
+    waitUntil(writeShared(key, lease, leaseMs));
     return target;
   });
 }

@@ -37,7 +37,15 @@ import {
   CONFIG_CACHE_ENTRIES,
   LEASE_CACHE_ENTRIES,
 } from "../shared/limits.ts";
-import { freshness, LeaseCache, RENEW_SPREAD, worthAdopting, type Leased } from "../shared/lease.ts";
+import {
+  afterClaim,
+  freshness,
+  LeaseCache,
+  renewAheadMs,
+  roundTrip,
+  worthAdopting,
+  type Leased,
+} from "../shared/lease.ts";
 import { claimRenewal, readShared, writeShared } from "../storage/location.ts";
 import { Flights } from "../shared/flights.ts";
 import { Lru } from "../shared/lru.ts";
@@ -150,7 +158,7 @@ async function locate(
   const now = Date.now();
   const held = targets.peek(targetKey, now, leaseMs);
   if (held) {
-    if (freshness(held.askedAt, now, leaseMs) === "renew") {
+    if (freshness(held, now, leaseMs) === "renew") {
       waitUntil(renewLease(env, request, targetKey, waitUntil).catch(() => undefined));
     }
     return held.value;
@@ -174,19 +182,19 @@ async function adoptShared(
   held: Leased<TargetState> | undefined,
 ): Promise<Leased<TargetState> | null> {
   const shared = await readShared<TargetState>(targetKey);
-  if (!shared || !worthAdopting(shared.askedAt, held?.askedAt, Date.now(), pointerLeaseMs(env))) {
+  if (!shared || !worthAdopting(shared, held, Date.now(), pointerLeaseMs(env))) {
     return null;
   }
   stats.locationHits += 1;
-  learn(targetKey, shared.value, shared.askedAt);
+  learn(targetKey, shared);
   return shared;
 }
 
-/** Records what a target names, learned at `askedAt`. */
-function learn(targetKey: string, state: TargetState, askedAt: number): void {
-  targets.set(targetKey, state, askedAt);
-  if (state.ok) {
-    lastSeen.set(targetKey, state.version);
+/** Records what a target names, as leased. */
+function learn(targetKey: string, lease: Leased<TargetState>): void {
+  targets.set(targetKey, lease);
+  if (lease.value.ok) {
+    lastSeen.set(targetKey, lease.value.version);
   }
 }
 
@@ -204,9 +212,11 @@ function renewLease(env: Env, request: ResolveRequest, targetKey: string, waitUn
     if (shared) {
       return shared.value;
     }
-    // Ahead of time, one isolate of the location asks for all of them.
-    if (held && !(await claimRenewal(targetKey, leaseMs * RENEW_SPREAD))) {
-      return held.value;
+    // Ahead of time, one isolate of the location asks for all of them; the
+    // others give it a round trip, then take its answer.
+    if (held && !(await claimRenewal(targetKey, renewAheadMs(leaseMs, held.roundTripMs)))) {
+      await scheduler.wait(afterClaim(held));
+      return ((await adoptShared(env, targetKey, held)) ?? held).value;
     }
     const askedAt = Date.now();
     stats.leaseRefreshes += 1;
@@ -221,8 +231,9 @@ function renewLease(env: Env, request: ResolveRequest, targetKey: string, waitUn
     if (answer.ok && answer.value.config) {
       keepRouting(request.project, answer.value.version, answer.value.config, answer.value.snapshotBits);
     }
-    learn(targetKey, state, askedAt);
-    waitUntil(writeShared(targetKey, { value: state, askedAt }, leaseMs));
+    const lease = { value: state, askedAt, roundTripMs: roundTrip(Date.now() - askedAt, held) };
+    learn(targetKey, lease);
+    waitUntil(writeShared(targetKey, lease, leaseMs));
     return state;
   });
 }

@@ -7,62 +7,103 @@
  * committed (see ProjectManifest#settled). So once a change returns, no
  * isolate anywhere starts a request on what it replaced.
  *
- * A lease is renewed ahead: once RENEW_AFTER of it has passed, the next
- * request serves on it and renews it in the background, so steady traffic
- * never waits; only a request that finds a lease already run out does.
- * Pure: the caller passes the time.
+ * A lease is renewed ahead: a little before it runs out, the next request
+ * serves on it and renews it in the background, so steady traffic never
+ * waits; only a request that finds a lease already run out does. How far
+ * ahead follows the round trip to expect (`roundTripMs`, see roundTrip()):
+ * twice that and a margin, at least RENEW_AHEAD_MIN and at most RENEW_AHEAD_MAX of the
+ * lease, widened by up to a third per isolate. A lease near its Durable
+ * Object is thus renewed once 0.8–0.85 of it has passed (about 1.2
+ * questions a lease), a far one earlier. Every
+ * isolate holding a lease (the location shares them, see
+ * src/storage/location.ts) derives its renewal point from the lease
+ * itself, so the number of questions does not grow with the number of
+ * isolates. Pure: the caller passes the time.
  */
 import { Lru } from "./lru.ts";
 
+/** The least and the most of a lease renewed ahead, as shares of it. */
+export const RENEW_AHEAD_MIN = 0.15;
+export const RENEW_AHEAD_MAX = 0.5;
+/** Added to twice the question's round trip: the renewing request's own work (the location's cache). */
+export const RENEW_MARGIN_MS = 20;
 /**
- * The share of a lease after which it is renewed in the background: at
- * least RENEW_AFTER, plus up to RENEW_SPREAD chosen once per isolate, so
- * that the isolates of a location do not all renew at once and most take
- * the renewal one of them shared (see src/storage/location.ts).
+ * Each isolate widens the window by up to this share of it (chosen once
+ * per isolate), so that the isolates of a location holding one lease do
+ * not all claim its renewal in the same millisecond.
  */
-export const RENEW_AFTER = 0.5;
-export const RENEW_SPREAD = 0.25;
+export const RENEW_SPREAD = 1 / 3;
 
 let spread: number | null = null;
 
-/** This isolate's renewal point, as a share of the lease. */
-function renewAfter(): number {
+/** How much this isolate widens a renewal window, in [0, RENEW_SPREAD). */
+function isolateSpread(): number {
   // Chosen on first use: randomness is not available while a Worker's global scope runs.
   spread ??= Math.random() * RENEW_SPREAD;
-  return RENEW_AFTER + spread;
+  return spread;
 }
 
-/** A fact and when the Durable Object was asked for it (ms since the epoch). */
+/** A fact, when the Durable Object was asked for it (ms since the epoch), and the round trip to expect. */
 export interface Leased<V> {
   value: V;
   askedAt: number;
+  roundTripMs: number;
+}
+
+/**
+ * The round trip to expect when renewing a lease whose question took
+ * `tookMs`: that, or most of what was expected before if more, so that one
+ * quick answer does not leave the next renewal too little time.
+ */
+export function roundTrip(tookMs: number, before: LeaseTiming | undefined): number {
+  return Math.max(tookMs, Math.floor(0.75 * (before?.roundTripMs ?? 0)));
+}
+
+/** When a lease was asked and how long that took: all that its timing depends on. */
+export type LeaseTiming = Pick<Leased<unknown>, "askedAt" | "roundTripMs">;
+
+/** How long before a lease runs out its renewal starts, at the earliest. */
+export function renewAheadMs(leaseMs: number, roundTripMs: number): number {
+  const wanted = 2 * Math.max(0, roundTripMs) + RENEW_MARGIN_MS;
+  return Math.min(leaseMs * RENEW_AHEAD_MAX, Math.max(leaseMs * RENEW_AHEAD_MIN, wanted));
+}
+
+/** How long an isolate that found another's claim on a renewal waits before taking its answer. */
+export function afterClaim(lease: LeaseTiming): number {
+  return lease.roundTripMs + RENEW_MARGIN_MS;
 }
 
 /** What a lease held at `now` allows: serve on it, serve on it and renew it, or nothing. */
 export type Freshness = "fresh" | "renew" | "expired";
 
-export function freshness(askedAt: number, now: number, leaseMs: number, renewAt: number = renewAfter()): Freshness {
-  const age = now - askedAt;
+export function freshness(
+  lease: LeaseTiming,
+  now: number,
+  leaseMs: number,
+  earlierBy: number = isolateSpread(),
+): Freshness {
+  const age = now - lease.askedAt;
   // Clocks that go backwards end the lease too: it cannot be trusted.
   if (age >= leaseMs || age < 0) {
     return "expired";
   }
-  return age >= leaseMs * renewAt ? "renew" : "fresh";
+  const ahead = Math.min(leaseMs * RENEW_AHEAD_MAX, renewAheadMs(leaseMs, lease.roundTripMs) * (1 + earlierBy));
+  return age >= leaseMs - ahead ? "renew" : "fresh";
 }
 
 /**
  * Whether a lease another isolate of the location shared is worth taking
- * over the one this isolate holds (asked at `heldAskedAt`, or none): with
- * none, any that has not run out; else only a fresh one asked later.
+ * over the one this isolate holds (or none): with none, any that has not
+ * run out; else only a fresh one asked later.
  */
 export function worthAdopting(
-  sharedAskedAt: number,
-  heldAskedAt: number | undefined,
+  shared: LeaseTiming,
+  held: LeaseTiming | undefined,
   now: number,
   leaseMs: number,
 ): boolean {
-  const state = freshness(sharedAskedAt, now, leaseMs);
-  return heldAskedAt === undefined ? state !== "expired" : state === "fresh" && sharedAskedAt > heldAskedAt;
+  const state = freshness(shared, now, leaseMs);
+  return held === undefined ? state !== "expired" : state === "fresh" && shared.askedAt > held.askedAt;
 }
 
 export class LeaseCache<V> {
@@ -78,7 +119,7 @@ export class LeaseCache<V> {
     if (!entry) {
       return undefined;
     }
-    if (freshness(entry.askedAt, now, leaseMs) === "expired") {
+    if (freshness(entry, now, leaseMs) === "expired") {
       this.#entries.delete(key);
       return undefined;
     }
@@ -86,15 +127,15 @@ export class LeaseCache<V> {
   }
 
   /**
-   * Records what the manifest answered to a question asked at `askedAt`.
+   * Records what the manifest answered to a question.
    * An answer to an older question never replaces one to a newer.
    */
-  set(key: string, value: V, askedAt: number): void {
+  set(key: string, lease: Leased<V>): void {
     const current = this.#entries.get(key);
-    if (current && current.askedAt > askedAt) {
+    if (current && current.askedAt > lease.askedAt) {
       return;
     }
-    this.#entries.set(key, { value, askedAt });
+    this.#entries.set(key, lease);
   }
 
   delete(key: string): void {

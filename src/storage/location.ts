@@ -21,8 +21,9 @@ export async function readShared<V>(key: string): Promise<Leased<V> | null> {
   if (!response) {
     return null;
   }
-  const entry = (await response.json().catch(() => null)) as Leased<V> | null;
-  return entry && typeof entry.askedAt === "number" ? entry : null;
+  // Entries shared before round trips were kept have none.
+  const entry = (await response.json().catch(() => null)) as (Leased<V> & { roundTripMs?: number }) | null;
+  return entry && typeof entry.askedAt === "number" ? { ...entry, roundTripMs: entry.roundTripMs ?? 0 } : null;
 }
 
 /** Shares what this isolate learned, for at most a lease. */
@@ -63,6 +64,6 @@ export async function claimRenewal(key: string, forMs: number): Promise<boolean>
   if (held && now >= held.askedAt && now - held.askedAt < forMs) {
     return false;
   }
-  await writeShared(claim, { value: null, askedAt: now }, forMs);
+  await writeShared(claim, { value: null, askedAt: now, roundTripMs: 0 }, forMs);
   return true;
 }
