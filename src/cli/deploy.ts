@@ -22,7 +22,7 @@ import { CliError, UsageError } from "./errors.ts";
 import { formatBytes } from "./format.ts";
 import { hashFile, type FileHash } from "./hash.ts";
 import { cacheHome, HashCache, nowNs } from "./hash-cache.ts";
-import { Compressor, type CompressStats } from "./compress.ts";
+import { BEST_FROM_BYTES, Compressor, type CompressStats } from "./compress.ts";
 import { Limiter, mapLimit } from "../shared/pool.ts";
 import type { Progress } from "./progress.ts";
 import { hashedFilesOf } from "./hashed.ts";
@@ -180,6 +180,8 @@ export async function deploy(
   const pagesInFlight = new Limiter(PAGE_CONCURRENCY);
   const sent: Promise<void>[] = [];
   const compressing = await openCompressor(options);
+  const wantsCompressed = (file: LocalFile): boolean =>
+    compressing?.compressor.wants(file.path, contentTypeFor(file.path), file.size) ?? false;
   const variantHashes = new Set<string>();
   let compressedBytes = 0;
   let compressedFiles = 0;
@@ -187,15 +189,14 @@ export async function deploy(
     local,
     progress,
     cache,
-    (page) => {
+    (page, contents) => {
       const send = async (): Promise<void> => {
         // Compressed while later pages are hashed and earlier ones uploaded.
-        const variants = await mapLimit(page, page.length, async (file) => {
-          const contentType = contentTypeFor(file.path);
-          return compressing?.compressor.wants(file.path, contentType, file.size)
-            ? compressing.compressor.variantsOf(file.file, file.hash)
-            : [];
-        });
+        const variants = await mapLimit(page, page.length, async (file) =>
+          wantsCompressed(file)
+            ? (compressing?.compressor.variantsOf(file.file, file.hash, contents.get(file)) ?? [])
+            : [],
+        );
         const { version } = await opening;
         const answer = await client.request<PageResult>("POST", `${base}/deploys/${version}/files`, {
           files: Object.fromEntries(
@@ -223,6 +224,8 @@ export async function deploy(
       sent.push(pagesInFlight.run(send).catch(fail));
     },
     () => stop.failure !== null || uploader.failed,
+    // A small file the compressor wants is compressed from the bytes just hashed.
+    (file) => file.size < BEST_FROM_BYTES && wantsCompressed(file),
   );
   await Promise.all(sent);
   if (compressing) {
@@ -426,8 +429,9 @@ async function hashInPages(
   local: readonly LocalFile[],
   progress: Progress,
   cache: HashCache | null,
-  onPage: (page: HashedFile[]) => void = () => {},
+  onPage: (page: HashedFile[], contents: ReadonlyMap<HashedFile, Buffer>) => void = () => {},
   stopped: () => boolean = () => false,
+  keep: (file: LocalFile) => boolean = () => false,
 ): Promise<HashedFile[]> {
   const known = new Map(local.map((file) => [file, cache?.get(file) ?? null]));
   const toHash = local.filter((file) => known.get(file) === null);
@@ -438,18 +442,28 @@ async function hashInPages(
     if (stopped()) {
       break;
     }
+    // Bytes read to hash that the page's handler wants too, held for it alone.
+    const contents = new Map<HashedFile, Buffer>();
     const hashed = await mapLimit(page, HASH_CONCURRENCY, async (file): Promise<HashedFile> => {
       const vouched = known.get(file);
       if (vouched) {
         return { ...file, ...vouched };
       }
-      const result = await hashFile(file.file, (bytes) => progress.advance(0, bytes));
+      const { bytes, ...result } = await hashFile(
+        file.file,
+        (read) => progress.advance(0, read),
+        () => keep(file),
+      );
       cache?.set(file, result);
       progress.advance(1, 0);
-      return { ...file, ...result };
+      const done = { ...file, ...result };
+      if (bytes) {
+        contents.set(done, bytes);
+      }
+      return done;
     });
     files.push(...hashed);
-    onPage(hashed);
+    onPage(hashed, contents);
   }
   const reused = local.length - toHash.length;
   progress.finish(

@@ -23,8 +23,16 @@ export interface FileHash {
   blockDigests: Buffer[];
 }
 
-/** Hashes one file, calling `onBytes` as it reads. */
-export async function hashFile(file: string, onBytes: (bytes: number) => void = () => {}): Promise<FileHash> {
+/**
+ * Hashes one file, calling `onBytes` as it reads. A file of one block is
+ * read whole, and its bytes are returned too when `keep` says so (the
+ * compressor takes them rather than reading the file again).
+ */
+export async function hashFile(
+  file: string,
+  onBytes: (bytes: number) => void = () => {},
+  keep: (size: number) => boolean = () => false,
+): Promise<FileHash & { bytes?: Buffer }> {
   // A file of one block is read whole: for the many small files of a site, a stream's set-up costs more than the read.
   const handle = await open(file, "r");
   try {
@@ -34,7 +42,8 @@ export async function hashFile(file: string, onBytes: (bytes: number) => void = 
       if (bytes.byteLength <= BLOCK_SIZE) {
         onBytes(bytes.byteLength);
         const digests = bytes.byteLength === 0 ? [] : [createHash("sha256").update(bytes).digest()];
-        return { hash: hashOfDigests(digests), blockDigests: digests };
+        const hashed = { hash: hashOfDigests(digests), blockDigests: digests };
+        return keep(bytes.byteLength) ? { ...hashed, bytes } : hashed;
       }
     }
   } finally {
