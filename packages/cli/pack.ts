@@ -44,7 +44,11 @@ const onlyInferContentType: esbuild.Plugin = {
 
 rmSync(join(PACKAGE, "dist"), { recursive: true, force: true });
 await esbuild.build({
-  entryPoints: { main: join(ROOT, "src/cli/main.ts"), "bundler-thread": join(ROOT, "src/cli/bundler-thread.ts") },
+  entryPoints: {
+    main: join(ROOT, "src/cli/main.ts"),
+    "bundler-thread": join(ROOT, "src/cli/bundler-thread.ts"),
+    "compress-thread": join(ROOT, "src/cli/compress-thread.ts"),
+  },
   outdir: join(PACKAGE, "dist"),
   bundle: true,
   platform: "node",

@@ -9,26 +9,33 @@
  * variant as a file of its own (`variants/<hash>`), small ones appended to
  * one pack file per run (`variants/pack-…`), since three files written,
  * renamed and read again per small file cost more than compressing it.
- * Large files are compressed on libuv's thread pool, small ones in line
- * (see `codings`), while the CLI hashes and uploads.
+ * Large files are compressed on libuv's thread pool, small ones on a
+ * thread of the compressor's own (see `Coding`), while the CLI hashes and
+ * uploads.
  */
 import { mkdir, open, readFile, stat, type FileHandle } from "node:fs/promises";
 import { readRange } from "./file-range.ts";
 import { writeAtomically } from "./write-atomically.ts";
-import { basename, join } from "node:path";
+import { basename, extname, join } from "node:path";
+import { Worker } from "node:worker_threads";
 import * as zlib from "node:zlib";
 import type { Encoding } from "../rules/encoding.ts";
 import { compilePattern, type Pattern } from "../rules/patterns.ts";
 import { BLOCK_SIZE } from "../shared/limits.ts";
 import { Limiter } from "../shared/pool.ts";
+import type { CompressAnswer, CompressJob } from "./compress-thread.ts";
 import { fileHashOfBytes, type FileHash } from "./hash.ts";
 
 /** Files smaller than this are not compressed: it does not pay. */
 export const MIN_COMPRESS_BYTES = 1024;
 /** Files larger than this are not compressed here (they are rarely text, and would be held in memory). */
 export const MAX_COMPRESS_BYTES = 64 * 1024 * 1024;
-/** Compressions at once (each on a thread of libuv's pool, four by default). */
-const COMPRESS_CONCURRENCY = 4;
+/**
+ * Files compressed at once: a large one's codings each take a thread of
+ * libuv's pool (four by default); small ones queue for the compressor's
+ * thread, enough to keep it busy between answers.
+ */
+const COMPRESS_CONCURRENCY = 8;
 /**
  * Files from this size get the best settings. Below it, brotli 11 costs
  * ~2.2 ms a KiB (thirty times brotli 6) to save ~11% of an output under
@@ -90,18 +97,18 @@ export interface CompressorOptions {
 }
 
 /**
- * Each coding's options for a file, and its synchronous and asynchronous
- * forms. A small file is compressed synchronously: it takes well under a
- * millisecond, and handing it to libuv's pool cost about three times the
- * work (measured: brotli 6 of 3.3 KB, 0.24 ms of CPU in line, 0.65 ms
- * through the pool). A large one goes to the pool, so that brotli 11's
- * seconds never stall the CLI.
+ * Each coding's options for a file, and its asynchronous form. A small
+ * file is compressed on the compressor's thread (compress-thread.ts), one
+ * message for all its codings: through libuv's pool each coding of a
+ * small file cost about three times the work (measured: brotli 6 of
+ * 3.3 KB, 0.24 ms of CPU in line, 0.65 ms through the pool), and in line
+ * it held the main thread. A large one goes to the pool, so that brotli
+ * 11's seconds run side by side.
  */
 interface Coding {
   /** Files smaller than this are not given this coding. */
   minBytes: number;
   options: (bytes: Buffer) => object;
-  sync: (bytes: Buffer, options: object) => Buffer;
   async: (bytes: Buffer, options: object, done: (error: Error | null, result: Buffer) => void) => void;
 }
 
@@ -116,7 +123,6 @@ const codings: Record<Encoding, Coding | null> = {
         [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT,
       },
     }),
-    sync: zlib.brotliCompressSync,
     async: zlib.brotliCompress,
   },
   gzip: {
@@ -127,20 +133,15 @@ const codings: Record<Encoding, Coding | null> = {
     // time and a blob to store and upload.
     minBytes: BEST_FROM_BYTES,
     options: () => ({ level: 9, memLevel: 9 }),
-    sync: zlib.gzipSync,
     async: zlib.gzip,
   },
   zstd: zstdCoding(),
 };
 
 function zstdCoding(): Coding | null {
-  const z = zlib as unknown as {
-    zstdCompress?: Coding["async"];
-    zstdCompressSync?: Coding["sync"];
-    constants: Record<string, number>;
-  };
+  const z = zlib as unknown as { zstdCompress?: Coding["async"]; constants: Record<string, number> };
   const level = z.constants.ZSTD_c_compressionLevel;
-  if (z.zstdCompress === undefined || z.zstdCompressSync === undefined || level === undefined) {
+  if (z.zstdCompress === undefined || level === undefined) {
     return null;
   }
   return {
@@ -151,19 +152,75 @@ function zstdCoding(): Coding | null {
     // The size pledged lets zstd size its tables to the file: level 19 takes
     // hundreds of MB a compression without it, for the same bytes out.
     options: (bytes) => ({ pledgedSrcSize: bytes.length, params: { [level]: 19 } }),
-    sync: z.zstdCompressSync,
     async: z.zstdCompress,
   };
 }
 
-function compress(coding: Coding, bytes: Buffer): Promise<Buffer> {
-  const options = coding.options(bytes);
-  if (!isLarge(bytes)) {
-    return Promise.resolve(coding.sync(bytes, options));
-  }
+function compressOnPool(coding: Coding, bytes: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) =>
-    coding.async(bytes, options, (error, result) => (error ? reject(error) : resolve(result))),
+    coding.async(bytes, coding.options(bytes), (error, result) => (error ? reject(error) : resolve(result))),
   );
+}
+
+/** The thread small files are compressed on (compress-thread.ts), started on first use. */
+class CompressThread {
+  #worker: Worker | null = null;
+  #next = 0;
+  readonly #waiting = new Map<number, { resolve: (results: Buffer[]) => void; reject: (error: Error) => void }>();
+
+  /** `bytes` compressed by each job, in order. */
+  run(bytes: Buffer, jobs: CompressJob[]): Promise<Buffer[]> {
+    const worker = this.#start();
+    const id = this.#next++;
+    return new Promise((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject });
+      // Held open only while it has work, so that it never keeps the CLI from exiting.
+      worker.ref();
+      // oxlint-disable-next-line unicorn/require-post-message-target-origin
+      worker.postMessage({ id, bytes, jobs });
+    });
+  }
+
+  async close(): Promise<void> {
+    const worker = this.#worker;
+    this.#worker = null;
+    await worker?.terminate();
+  }
+
+  #start(): Worker {
+    if (this.#worker) {
+      return this.#worker;
+    }
+    // The thread's module sits beside this one, compiled or not.
+    const worker = new Worker(
+      new URL(`./compress-thread${extname(new URL(import.meta.url).pathname)}`, import.meta.url),
+    );
+    worker.on("message", (answer: CompressAnswer) => {
+      const waiting = this.#waiting.get(answer.id);
+      this.#waiting.delete(answer.id);
+      if (this.#waiting.size === 0) {
+        worker.unref();
+      }
+      if ("error" in answer) {
+        waiting?.reject(new Error(`could not compress: ${answer.error}`));
+      } else {
+        waiting?.resolve(
+          answer.results.map((result) => Buffer.from(result.buffer, result.byteOffset, result.byteLength)),
+        );
+      }
+    });
+    const fail = (error: Error): void => {
+      this.#worker = null;
+      for (const waiting of this.#waiting.values()) {
+        waiting.reject(error);
+      }
+      this.#waiting.clear();
+    };
+    worker.on("error", (error) => fail(new Error(`the compressor's thread failed: ${error.message}`)));
+    worker.on("exit", (code) => fail(new Error(`the compressor's thread stopped (exit code ${code})`)));
+    this.#worker = worker;
+    return worker;
+  }
 }
 
 /** The codings this Node can make. */
@@ -190,6 +247,7 @@ export class Compressor {
   readonly #dir: string;
   readonly #exclude: Pattern[];
   readonly #limiter = new Limiter(COMPRESS_CONCURRENCY);
+  readonly #thread = new CompressThread();
   readonly #remembered: Map<string, Remembered>;
   /** Compressions under way, by the key their result is remembered under. */
   readonly #making = new Map<string, Promise<Variant[]>>();
@@ -271,11 +329,7 @@ export class Compressor {
       try {
         const bytes = typeof source === "string" ? await readFile(source) : source;
         const variants: Variant[] = [];
-        const made = await Promise.all(
-          availableEncodings()
-            .filter((encoding) => bytes.length >= (codings[encoding]?.minBytes ?? 0))
-            .map(async (encoding) => ({ encoding, bytes: await compress(codings[encoding] as Coding, bytes) })),
-        );
+        const made = await this.#compress(bytes);
         for (const { encoding, bytes: compressed } of made) {
           if (compressed.length >= bytes.length) {
             continue;
@@ -298,6 +352,20 @@ export class Compressor {
     });
   }
 
+  /** Each coding a file gets, made: on libuv's pool if it is large, else on the compressor's thread. */
+  async #compress(bytes: Buffer): Promise<{ encoding: Encoding; bytes: Buffer }[]> {
+    const encodings = availableEncodings().filter((encoding) => bytes.length >= (codings[encoding]?.minBytes ?? 0));
+    const coding = (encoding: Encoding): Coding => codings[encoding] as Coding;
+    if (isLarge(bytes)) {
+      return Promise.all(
+        encodings.map(async (encoding) => ({ encoding, bytes: await compressOnPool(coding(encoding), bytes) })),
+      );
+    }
+    const jobs = encodings.map((encoding) => ({ encoding, options: coding(encoding).options(bytes) }));
+    const results = await this.#thread.run(bytes, jobs);
+    return encodings.map((encoding, i) => ({ encoding, bytes: results[i] ?? Buffer.alloc(0) }));
+  }
+
   /** Closes this run's pack and writes what was remembered, for the next run. */
   async save(): Promise<void> {
     await this.close();
@@ -311,6 +379,7 @@ export class Compressor {
     this.#pack = null;
     await pack?.flushed?.catch(() => undefined);
     await (await pack?.handle)?.close();
+    await this.#thread.close();
   }
 
   /** Writes a variant: a small one at the end of this run's pack, a large one to a file of its own. */

@@ -14,18 +14,9 @@
 import { pointerLeaseMs, REGISTRY_NAME, type Env } from "../env.ts";
 import { mayContain, type BloomFilter } from "../shared/bloom.ts";
 import { Flights } from "../shared/flights.ts";
-import {
-  afterClaim,
-  freshness,
-  LeaseCache,
-  renewAheadMs,
-  roundTrip,
-  worthAdopting,
-  type LeaseTiming,
-  type Leased,
-} from "../shared/lease.ts";
+import { freshness, LeaseCache, roundTrip, worthAdopting, type LeaseTiming, type Leased } from "../shared/lease.ts";
 import { LEASE_CACHE_ENTRIES } from "../shared/limits.ts";
-import { claimRenewal, readShared, readSharedBytes, writeShared, writeSharedBytes } from "../storage/location.ts";
+import { claimOrWaitRenewal, readShared, readSharedBytes, writeShared, writeSharedBytes } from "../storage/location.ts";
 import type { DomainTarget } from "./contract.ts";
 import type { ProjectRegistry } from "./project-registry.ts";
 
@@ -132,14 +123,12 @@ function renewHosts(env: Env, waitUntil: WaitUntil): Promise<HostsCopy> {
     if (adopted) {
       return adopted;
     }
-    // 2. Ahead of time, one isolate of the location asks for all of them;
-    // the others give it a round trip, then take its answer.
+    // 2. Ahead of time, one isolate of the location asks for all of them.
     if (
       held &&
       freshness(held, Date.now(), leaseMs) !== "expired" &&
-      !(await claimRenewal(HOSTS_KEY, renewAheadMs(leaseMs, held.roundTripMs)))
+      !(await claimOrWaitRenewal(HOSTS_KEY, held, leaseMs))
     ) {
-      await scheduler.wait(afterClaim(held));
       return (await fromLocation()) ?? held.value;
     }
     // 3. Ask the registry, sending the stamp held so that an unchanged filter is not sent again.

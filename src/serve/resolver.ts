@@ -37,16 +37,8 @@ import {
   CONFIG_CACHE_ENTRIES,
   LEASE_CACHE_ENTRIES,
 } from "../shared/limits.ts";
-import {
-  afterClaim,
-  freshness,
-  LeaseCache,
-  renewAheadMs,
-  roundTrip,
-  worthAdopting,
-  type Leased,
-} from "../shared/lease.ts";
-import { claimRenewal, readShared, writeShared } from "../storage/location.ts";
+import { freshness, LeaseCache, roundTrip, worthAdopting, type Leased } from "../shared/lease.ts";
+import { claimOrWaitRenewal, readShared, writeShared } from "../storage/location.ts";
 import { Flights } from "../shared/flights.ts";
 import { Lru } from "../shared/lru.ts";
 import { filesFromSnapshot } from "./snapshots.ts";
@@ -212,10 +204,7 @@ function renewLease(env: Env, request: ResolveRequest, targetKey: string, waitUn
     if (shared) {
       return shared.value;
     }
-    // Ahead of time, one isolate of the location asks for all of them; the
-    // others give it a round trip, then take its answer.
-    if (held && !(await claimRenewal(targetKey, renewAheadMs(leaseMs, held.roundTripMs)))) {
-      await scheduler.wait(afterClaim(held));
+    if (held && !(await claimOrWaitRenewal(targetKey, held, leaseMs))) {
       return ((await adoptShared(env, targetKey, held)) ?? held).value;
     }
     const askedAt = Date.now();

@@ -7,7 +7,7 @@
  * and eviction cost at most an extra question, never a request served on
  * what a change replaced. The URLs are under a domain no visitor can reach.
  */
-import type { Leased } from "../shared/lease.ts";
+import { afterClaim, renewAheadMs, type Leased, type LeaseTiming } from "../shared/lease.ts";
 
 const ORIGIN = "https://leases.r2-assets.invalid";
 
@@ -57,7 +57,7 @@ export async function writeSharedBytes(key: string, bytes: Uint8Array, meta: str
  * both ask, and a lost claim only costs a question; an isolate that does
  * not claim keeps serving on its lease and takes the shared answer.
  */
-export async function claimRenewal(key: string, forMs: number): Promise<boolean> {
+async function claimRenewal(key: string, forMs: number): Promise<boolean> {
   const claim = `${key}:renewing`;
   const held = await readShared<null>(claim);
   const now = Date.now();
@@ -66,4 +66,18 @@ export async function claimRenewal(key: string, forMs: number): Promise<boolean>
   }
   await writeShared(claim, { value: null, askedAt: now, roundTripMs: 0 }, forMs);
   return true;
+}
+
+/**
+ * Ahead of time, one isolate of the location renews a lease for all of
+ * them: true if this isolate claimed the renewal of `key` (it asks);
+ * false once it has given the isolate that did a round trip, after which
+ * the caller takes that isolate's answer from the location, or keeps `held`.
+ */
+export async function claimOrWaitRenewal(key: string, held: LeaseTiming, leaseMs: number): Promise<boolean> {
+  if (await claimRenewal(key, renewAheadMs(leaseMs, held.roundTripMs))) {
+    return true;
+  }
+  await scheduler.wait(afterClaim(held));
+  return false;
 }
