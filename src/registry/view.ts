@@ -14,7 +14,15 @@
 import { pointerLeaseMs, REGISTRY_NAME, type Env } from "../env.ts";
 import { mayContain, type BloomFilter } from "../shared/bloom.ts";
 import { Flights } from "../shared/flights.ts";
-import { freshness, LeaseCache, roundTrip, worthAdopting, type LeaseTiming, type Leased } from "../shared/lease.ts";
+import {
+  claimWindow,
+  freshness,
+  LeaseCache,
+  roundTrip,
+  worthAdopting,
+  type LeaseTiming,
+  type Leased,
+} from "../shared/lease.ts";
 import { LEASE_CACHE_ENTRIES } from "../shared/limits.ts";
 import { claimOrWaitRenewal, readShared, readSharedBytes, writeShared, writeSharedBytes } from "../storage/location.ts";
 import type { DomainTarget } from "./contract.ts";
@@ -127,7 +135,7 @@ function renewHosts(env: Env, waitUntil: WaitUntil): Promise<HostsCopy> {
     if (
       held &&
       freshness(held, Date.now(), leaseMs) !== "expired" &&
-      !(await claimOrWaitRenewal(HOSTS_KEY, held, leaseMs))
+      !(await claimOrWaitRenewal(HOSTS_KEY, claimWindow(held, leaseMs)))
     ) {
       return (await fromLocation()) ?? held.value;
     }

@@ -37,7 +37,7 @@ import {
   CONFIG_CACHE_ENTRIES,
   LEASE_CACHE_ENTRIES,
 } from "../shared/limits.ts";
-import { freshness, LeaseCache, roundTrip, worthAdopting, type Leased } from "../shared/lease.ts";
+import { claimWindow, freshness, LeaseCache, roundTrip, worthAdopting, type Leased } from "../shared/lease.ts";
 import { claimOrWaitRenewal, readShared, writeShared } from "../storage/location.ts";
 import { Flights } from "../shared/flights.ts";
 import { Lru } from "../shared/lru.ts";
@@ -204,7 +204,7 @@ function renewLease(env: Env, request: ResolveRequest, targetKey: string, waitUn
     if (shared) {
       return shared.value;
     }
-    if (held && !(await claimOrWaitRenewal(targetKey, held, leaseMs))) {
+    if (held && !(await claimOrWaitRenewal(targetKey, claimWindow(held, leaseMs)))) {
       return ((await adoptShared(env, targetKey, held)) ?? held).value;
     }
     const askedAt = Date.now();

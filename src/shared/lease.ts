@@ -73,6 +73,15 @@ export function afterClaim(lease: LeaseTiming): number {
   return lease.roundTripMs + RENEW_MARGIN_MS;
 }
 
+/**
+ * The claim on renewing `lease` one isolate of a location makes for all
+ * (src/storage/location.ts): it stands for the renewal window; another
+ * isolate that finds it waits a round trip for the answer.
+ */
+export function claimWindow(lease: LeaseTiming, leaseMs: number): { forMs: number; waitMs: number } {
+  return { forMs: renewAheadMs(leaseMs, lease.roundTripMs), waitMs: afterClaim(lease) };
+}
+
 /** What a lease held at `now` allows: serve on it, serve on it and renew it, or nothing. */
 export type Freshness = "fresh" | "renew" | "expired";
 

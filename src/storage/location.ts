@@ -7,7 +7,7 @@
  * and eviction cost at most an extra question, never a request served on
  * what a change replaced. The URLs are under a domain no visitor can reach.
  */
-import { afterClaim, renewAheadMs, type Leased, type LeaseTiming } from "../shared/lease.ts";
+import type { Leased } from "../shared/lease.ts";
 
 const ORIGIN = "https://leases.r2-assets.invalid";
 
@@ -70,14 +70,16 @@ async function claimRenewal(key: string, forMs: number): Promise<boolean> {
 
 /**
  * Ahead of time, one isolate of the location renews a lease for all of
- * them: true if this isolate claimed the renewal of `key` (it asks);
- * false once it has given the isolate that did a round trip, after which
- * the caller takes that isolate's answer from the location, or keeps `held`.
+ * them: true if this isolate claimed the renewal of `key` (it asks), its
+ * claim standing for `forMs`; false once it has given the isolate that did
+ * `waitMs` (a round trip), after which the caller takes that isolate's
+ * answer from the location, or keeps what it holds. See claimWindow in
+ * lease.ts.
  */
-export async function claimOrWaitRenewal(key: string, held: LeaseTiming, leaseMs: number): Promise<boolean> {
-  if (await claimRenewal(key, renewAheadMs(leaseMs, held.roundTripMs))) {
+export async function claimOrWaitRenewal(key: string, window: { forMs: number; waitMs: number }): Promise<boolean> {
+  if (await claimRenewal(key, window.forMs)) {
     return true;
   }
-  await scheduler.wait(afterClaim(held));
+  await scheduler.wait(window.waitMs);
   return false;
 }

@@ -11,6 +11,7 @@ import {
   RENEW_AHEAD_MIN,
   RENEW_MARGIN_MS,
   afterClaim,
+  claimWindow,
   renewAheadMs,
   RENEW_SPREAD,
   roundTrip,
@@ -92,6 +93,8 @@ describe("LeaseCache", () => {
     // Never more than RENEW_AHEAD_MAX of the lease, whatever a question took.
     expect(renewAheadMs(1000, 5000)).toBe(1000 * RENEW_AHEAD_MAX);
     expect(renewAheadMs(1000, -5)).toBe(1000 * RENEW_AHEAD_MIN);
+    // A claim on the renewal stands for the window; another isolate waits a round trip and the margin.
+    expect(claimWindow(timing(0, 150), 1000)).toEqual({ forMs: 300 + RENEW_MARGIN_MS, waitMs: 150 + RENEW_MARGIN_MS });
   });
 
   it("expects the round trip a question took, or most of a longer one expected before (#20)", ({ expect }) => {
