@@ -49,23 +49,35 @@ export async function writeSharedBytes(key: string, bytes: Uint8Array, meta: str
   await caches.default.put(urlOf(key), response).catch(() => undefined);
 }
 
+/** How long a claim is left to settle before it is read back: two isolates that claimed at once both see the one that stayed. */
+const CLAIM_SETTLE_MS = 5;
+
+let isolateId: string | null = null;
+
 /**
  * Claims the next renewal of `key` for this isolate, unless another isolate
  * of the location claimed it less than `forMs` ago: so that the isolates of
  * a location, renewing ahead at about the same time, send one question
- * between them. Best effort (the Cache API has no compare-and-set): two may
- * both ask, and a lost claim only costs a question; an isolate that does
- * not claim keeps serving on its lease and takes the shared answer.
+ * between them. The claim is written, then read back a moment later: of
+ * isolates that claimed at once, only the one whose claim stayed asks.
+ * Best effort (the Cache API has no compare-and-set): two may still both
+ * ask, and a lost claim only costs a question; an isolate that does not
+ * claim keeps serving on its lease and takes the shared answer.
  */
 async function claimRenewal(key: string, forMs: number): Promise<boolean> {
   const claim = `${key}:renewing`;
-  const held = await readShared<null>(claim);
+  const held = await readShared<string | null>(claim);
   const now = Date.now();
   if (held && now >= held.askedAt && now - held.askedAt < forMs) {
     return false;
   }
-  await writeShared(claim, { value: null, askedAt: now, roundTripMs: 0 }, forMs);
-  return true;
+  // Chosen on first use: randomness is not available while a Worker's global scope runs.
+  isolateId ??= crypto.randomUUID();
+  await writeShared(claim, { value: isolateId, askedAt: now, roundTripMs: 0 }, forMs);
+  await scheduler.wait(CLAIM_SETTLE_MS);
+  const stayed = await readShared<string | null>(claim);
+  // Nothing read back (evicted, or a store that lost it) counts as won: a question too many at worst.
+  return stayed === null || stayed.value === isolateId;
 }
 
 /**

@@ -11,6 +11,7 @@ import { mkdtemp, readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { promisify } from "node:util";
+import { brotliDecompressSync } from "node:zlib";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { ROOT, startPlatform, writeFiles, type CliResult, type Platform } from "./platform.ts";
 
@@ -38,6 +39,8 @@ beforeAll(async () => {
     "package.json": JSON.stringify({ name: "@acme/My_Shop", private: true }),
     "dist/index.html": "<!doctype html><title>shop</title><h1>Shop</h1>",
     "dist/assets/app-DLkpbOgU.js": "console.log('shop');",
+    // Over 1 KiB of text: compressed on the packed CLI's compressor thread.
+    "dist/assets/shop.css": Array.from({ length: 80 }, (_, i) => `.item-${i} { margin: ${i}px; }`).join("\n"),
     "server/index.ts":
       'import { greet } from "./greet.ts";\nexport default { fetch: (r: Request): Response => Response.json({ message: greet(new URL(r.url).pathname) }) };\n',
     "server/greet.ts": "export const greet = (path: string): string => `hello from ${path}`;\n",
@@ -137,10 +140,19 @@ describe("the packed CLI", () => {
     );
     await json(["project", "create", "my-shop"]);
     const dryRun = await json<{ dryRun: boolean; upload: { files: number } }>(["deploy", "--dry-run"]);
-    // The two files and the server bundle.
-    expect(dryRun).toMatchObject({ dryRun: true, upload: { files: 3 } });
-    const first = await json<{ version: string; active: boolean }>(["deploy", "--message", "first"]);
-    expect(first.active).toBe(true);
+    // The three files and the server bundle.
+    expect(dryRun).toMatchObject({ dryRun: true, upload: { files: 4 } });
+    const first = await json<{ version: string; active: boolean; compressedFiles: number }>([
+      "deploy",
+      "--message",
+      "first",
+    ]);
+    expect([first.active, first.compressedFiles]).toEqual([true, 1]);
+    const css = await platform.request("my-shop", "/assets/shop.css", { headers: { "accept-encoding": "br" } });
+    expect([css.headers["content-encoding"], brotliDecompressSync(css.body).toString()]).toEqual([
+      "br",
+      await readFile(join(site, "dist/assets/shop.css"), "utf8"),
+    ]);
     const api = await platform.request("my-shop", "/api/hi");
     expect(JSON.parse(api.body.toString())).toEqual({ message: "hello from /api/hi" });
     expect((await platform.request("my-shop", "/some/route")).body.toString()).toContain("<h1>Shop</h1>");
