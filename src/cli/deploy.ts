@@ -449,11 +449,7 @@ async function hashInPages(
       if (vouched) {
         return { ...file, ...vouched };
       }
-      const { bytes, ...result } = await hashFile(
-        file.file,
-        (read) => progress.advance(0, read),
-        () => keep(file),
-      );
+      const { bytes, ...result } = await hashFile(file.file, (read) => progress.advance(0, read), keep(file));
       cache?.set(file, result);
       progress.advance(1, 0);
       const done = { ...file, ...result };

@@ -25,13 +25,13 @@ export interface FileHash {
 
 /**
  * Hashes one file, calling `onBytes` as it reads. A file of one block is
- * read whole, and its bytes are returned too when `keep` says so (the
- * compressor takes them rather than reading the file again).
+ * read whole, and its bytes are returned too when `keep` asks for them
+ * (the compressor takes them rather than reading the file again).
  */
 export async function hashFile(
   file: string,
   onBytes: (bytes: number) => void = () => {},
-  keep: (size: number) => boolean = () => false,
+  keep = false,
 ): Promise<FileHash & { bytes?: Buffer }> {
   // A file of one block is read whole: for the many small files of a site, a stream's set-up costs more than the read.
   const handle = await open(file, "r");
@@ -43,7 +43,7 @@ export async function hashFile(
         onBytes(bytes.byteLength);
         const digests = bytes.byteLength === 0 ? [] : [createHash("sha256").update(bytes).digest()];
         const hashed = { hash: hashOfDigests(digests), blockDigests: digests };
-        return keep(bytes.byteLength) ? { ...hashed, bytes } : hashed;
+        return keep ? { ...hashed, bytes } : hashed;
       }
     }
   } finally {

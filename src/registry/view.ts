@@ -15,10 +15,10 @@ import { pointerLeaseMs, REGISTRY_NAME, type Env } from "../env.ts";
 import { mayContain, type BloomFilter } from "../shared/bloom.ts";
 import { Flights } from "../shared/flights.ts";
 import {
+  answered,
   claimWindow,
   freshness,
   LeaseCache,
-  roundTrip,
   worthAdopting,
   type LeaseTiming,
   type Leased,
@@ -151,12 +151,12 @@ function renewHosts(env: Env, waitUntil: WaitUntil): Promise<HostsCopy> {
     if (!copy) {
       throw new Error("the registry said the host filter was unchanged, but none was held");
     }
-    const roundTripMs = roundTrip(Date.now() - askedAt, held ?? undefined);
-    waitUntil(writeShared(HOSTS_KEY, { value: copy.stamp, askedAt, roundTripMs }, leaseMs));
+    const lease = answered(copy, askedAt, Date.now(), held ?? undefined);
+    waitUntil(writeShared(HOSTS_KEY, { ...lease, value: copy.stamp }, leaseMs));
     if (answer.kind === "filter") {
       waitUntil(writeSharedBytes(`registry:filter:${copy.stamp}`, copy.filter.bits, String(copy.filter.hashes)));
     }
-    return adoptHosts({ value: copy, askedAt, roundTripMs });
+    return adoptHosts(lease);
   });
 }
 
@@ -171,15 +171,15 @@ function renewDomain(env: Env, hostname: string, waitUntil: WaitUntil): Promise<
     const leaseMs = pointerLeaseMs(env);
     const key = `registry:domain:${hostname}`;
     const shared = await readShared<DomainTarget | null>(key);
-    if (usable(shared, domains.peek(hostname, Date.now(), leaseMs), leaseMs)) {
+    const held = domains.peek(hostname, Date.now(), leaseMs);
+    if (usable(shared, held, leaseMs)) {
       domains.set(hostname, shared);
       return shared.value;
     }
     const askedAt = Date.now();
     registryStats.registryCalls += 1;
     const target = await registryStub(env).domain(hostname);
-    const before = domains.peek(hostname, Date.now(), leaseMs);
-    const lease = { value: target, askedAt, roundTripMs: roundTrip(Date.now() - askedAt, before) };
+    const lease = answered(target, askedAt, Date.now(), held);
     domains.set(hostname, lease);
     waitUntil(writeShared(key, lease, leaseMs));
     return target;

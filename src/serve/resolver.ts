@@ -37,7 +37,7 @@ import {
   CONFIG_CACHE_ENTRIES,
   LEASE_CACHE_ENTRIES,
 } from "../shared/limits.ts";
-import { claimWindow, freshness, LeaseCache, roundTrip, worthAdopting, type Leased } from "../shared/lease.ts";
+import { answered, claimWindow, freshness, LeaseCache, worthAdopting, type Leased } from "../shared/lease.ts";
 import { claimOrWaitRenewal, readShared, writeShared } from "../storage/location.ts";
 import { Flights } from "../shared/flights.ts";
 import { Lru } from "../shared/lru.ts";
@@ -220,7 +220,7 @@ function renewLease(env: Env, request: ResolveRequest, targetKey: string, waitUn
     if (answer.ok && answer.value.config) {
       keepRouting(request.project, answer.value.version, answer.value.config, answer.value.snapshotBits);
     }
-    const lease = { value: state, askedAt, roundTripMs: roundTrip(Date.now() - askedAt, held) };
+    const lease = answered(state, askedAt, Date.now(), held);
     learn(targetKey, lease);
     waitUntil(writeShared(targetKey, lease, leaseMs));
     return state;

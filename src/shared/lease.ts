@@ -68,18 +68,21 @@ export function renewAheadMs(leaseMs: number, roundTripMs: number): number {
   return Math.min(leaseMs * RENEW_AHEAD_MAX, Math.max(leaseMs * RENEW_AHEAD_MIN, wanted));
 }
 
-/** How long an isolate that found another's claim on a renewal waits before taking its answer. */
-export function afterClaim(lease: LeaseTiming): number {
-  return lease.roundTripMs + RENEW_MARGIN_MS;
-}
-
 /**
  * The claim on renewing `lease` one isolate of a location makes for all
  * (src/storage/location.ts): it stands for the renewal window; another
- * isolate that finds it waits a round trip for the answer.
+ * isolate that finds it waits a round trip (and the margin) for the answer.
  */
 export function claimWindow(lease: LeaseTiming, leaseMs: number): { forMs: number; waitMs: number } {
-  return { forMs: renewAheadMs(leaseMs, lease.roundTripMs), waitMs: afterClaim(lease) };
+  return { forMs: renewAheadMs(leaseMs, lease.roundTripMs), waitMs: lease.roundTripMs + RENEW_MARGIN_MS };
+}
+
+/**
+ * The lease on `value`, asked at `askedAt` and answered at `now`; `before`
+ * is the lease it renews, if any (see roundTrip).
+ */
+export function answered<V>(value: V, askedAt: number, now: number, before: LeaseTiming | undefined): Leased<V> {
+  return { value, askedAt, roundTripMs: roundTrip(now - askedAt, before) };
 }
 
 /** What a lease held at `now` allows: serve on it, serve on it and renew it, or nothing. */
@@ -110,8 +113,9 @@ export function worthAdopting(
   held: LeaseTiming | undefined,
   now: number,
   leaseMs: number,
+  earlierBy: number = isolateSpread(),
 ): boolean {
-  const state = freshness(shared, now, leaseMs);
+  const state = freshness(shared, now, leaseMs, earlierBy);
   return held === undefined ? state !== "expired" : state === "fresh" && shared.askedAt > held.askedAt;
 }
 

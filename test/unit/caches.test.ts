@@ -10,7 +10,6 @@ import {
   RENEW_AHEAD_MAX,
   RENEW_AHEAD_MIN,
   RENEW_MARGIN_MS,
-  afterClaim,
   claimWindow,
   renewAheadMs,
   RENEW_SPREAD,
@@ -214,12 +213,17 @@ function simulateTiers(
   let waits = 0;
   let calls = 0;
   /** A renewal started at `time`: from the location when it knows better, else from the Durable Object. */
-  const adopt = (time: number, held: Leased<number> | undefined): Leased<number> | undefined => {
+  // `by`: the renewing isolate's place in the window (as earlierBy).
+  const adopt = (time: number, held: Leased<number> | undefined, by: number): Leased<number> | undefined => {
     const shared = weakly(written.filter(({ from }) => from <= time))?.entry;
-    return shared && worthAdopting(shared, held, time, lease) ? shared : undefined;
+    return shared && worthAdopting(shared, held, time, lease, by) ? shared : undefined;
   };
-  const renew = (time: number, held: Leased<number> | undefined): { entry: Leased<number>; done: number } => {
-    const shared = adopt(time, held);
+  const renew = (
+    time: number,
+    held: Leased<number> | undefined,
+    by: number,
+  ): { entry: Leased<number>; done: number } => {
+    const shared = adopt(time, held, by);
     if (shared) {
       return { entry: shared, done: time + 1 };
     }
@@ -227,8 +231,8 @@ function simulateTiers(
     // round trip for its answer, serving on what they hold.
     const claimed = weakly(claims);
     if (held && claimed !== undefined && time - claimed < renewAheadMs(lease, held.roundTripMs)) {
-      const done = time + afterClaim(held);
-      return { entry: adopt(done, held) ?? held, done };
+      const done = time + claimWindow(held, lease).waitMs;
+      return { entry: adopt(done, held, by) ?? held, done };
     }
     claims.push(time);
     calls += 1;
@@ -254,17 +258,18 @@ function simulateTiers(
     const isolate = isolates[Math.floor(next() * isolates.length)] as LeaseCache<number>;
     const held = isolate.peek("live", time, lease);
     let served = held?.value;
-    const state = held ? freshness(held, time, lease, earlierBy.get(isolate)) : "expired";
+    const by = earlierBy.get(isolate) ?? 0;
+    const state = held ? freshness(held, time, lease, by) : "expired";
     if (held && state === "renew" && !pending.some((p) => p.isolate === isolate)) {
-      const { entry, done } = renew(time, held);
+      const { entry, done } = renew(time, held, by);
       pending.push({ at: done, isolate, entry });
     }
     if (served === undefined) {
       const asked = calls;
-      const { entry } = renew(time, undefined);
+      const { entry } = renew(time, undefined, by);
       // Taken from the location, it cost a read of the cache, not a round trip.
       waits += calls - asked;
-      if (freshness(entry, time, lease) !== "expired") {
+      if (freshness(entry, time, lease, by) !== "expired") {
         isolate.set("live", entry);
         served = entry.value;
       }
