@@ -6,6 +6,7 @@ import type { ProjectManifest } from "./manifest/project-manifest.ts";
 import type { ProjectRegistry } from "./registry/project-registry.ts";
 import type { ProjectAnalytics } from "./analytics/project-analytics.ts";
 import { DEFAULT_POINTER_LEASE_MS } from "./shared/limits.ts";
+import type { TrustHorizon } from "./shared/lease.ts";
 
 export interface Env {
   /** Asset bodies: projects/<project>/blobs/<hash>. */
@@ -30,7 +31,7 @@ export interface Env {
   RECORD_ANALYTICS?: string;
   /** How long an isolate gathers a project's analytics before it sends them, in ms (default 5000). */
   ANALYTICS_FLUSH_MS?: string;
-  /** How long serving isolates trust a pointer or version they learned, in ms (default 1000). */
+  /** How long serving isolates trust a pointer or version they learned before they ask again, in ms (default 1000). */
   POINTER_LEASE_MS?: string;
 }
 
@@ -51,14 +52,14 @@ export function millisecondsVar(value: string | undefined, fallback: number): nu
 }
 
 /**
- * Waits out the serving isolates' lease (see src/shared/lease.ts) after a
- * committed change to a pointer, a version, a project or a domain. The
- * Durable Object that commits such a change calls it before it answers, so
- * that once the call returns no isolate anywhere starts a request on what
- * the change replaced, and no route can forget to wait.
+ * Waits out every lease the Durable Object keeping `trust` granted on what
+ * a change it committed replaced (see src/shared/lease.ts#TrustHorizon).
+ * The Durable Object calls it before it answers, so that once the call
+ * returns no isolate anywhere starts a request on what the change
+ * replaced, and no route can forget to wait.
  */
-export async function waitOutLease(env: Pick<Env, "POINTER_LEASE_MS">): Promise<void> {
-  await scheduler.wait(pointerLeaseMs(env));
+export async function waitOutLeases(trust: TrustHorizon): Promise<void> {
+  await scheduler.wait(trust.waitMs(Date.now()));
 }
 
 /** Props of an AssetBinding: the project it serves and, optionally, a pinned version. */

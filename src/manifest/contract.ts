@@ -186,6 +186,11 @@ export interface LookupQuery {
   paths: string[];
   /** Versions whose configuration the caller has already; any other comes back with the answer. */
   known: string[];
+  /**
+   * Present when the caller leases which version the target names: the
+   * grace it will trust that past the lease (see src/shared/lease.ts).
+   */
+  graceMs?: number;
 }
 
 export interface Lookup {
@@ -302,7 +307,7 @@ export interface ManifestRpc {
 
   listVersions(): Outcome<VersionInfo[]>;
   // Changes that serving isolates hold leases on answer once those leases
-  // have run out (see src/env.ts#waitOutLease).
+  // have run out (see src/env.ts#waitOutLeases).
   activate(by: Authority, version: string): Promise<Outcome<ActivationResult>>;
   rollback(by: Authority, to: string | null): Promise<Outcome<ActivationResult>>;
   setAlias(by: Authority, name: string, version: string): Promise<Outcome<AliasResult>>;

@@ -9,7 +9,8 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { BlobStore } from "../blob/r2-store.ts";
-import { pointerLeaseMs, REGISTRY_NAME, waitOutLease, type Env } from "../env.ts";
+import { pointerLeaseMs, REGISTRY_NAME, waitOutLeases, type Env } from "../env.ts";
+import { GRACE_MAX, TrustHorizon } from "../shared/lease.ts";
 import { fail, succeed, type Outcome } from "../outcome.ts";
 import type { ServingConfig } from "../rules/config.ts";
 import { checkRetention } from "../shared/settings.ts";
@@ -69,9 +70,13 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
   /** Versions whose snapshot is being written in the background. */
   readonly #snapshotting = new Set<string>();
 
+  /** Until when serving isolates may trust what this object told them (see #settled). */
+  readonly #trust: TrustHorizon;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#db = new Db(ctx.storage);
+    this.#trust = new TrustHorizon(Date.now(), pointerLeaseMs(env));
     // A project not yet opened (see open()), or never created, keeps an
     // empty database, so that a request for it leaves nothing behind.
     void ctx.blockConcurrencyWhile(async () => {
@@ -336,14 +341,17 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
       await this.#afterPrune(result.value.pruned);
     }
     // A project is registered without waiting for serving isolates' host
-    // filters to learn of it; its first versions wait for them instead.
-    const young = (this.#row()?.created_at ?? 0) + pointerLeaseMs(this.env) > Date.now();
+    // filters to learn of it (a filter asked before is trusted at most a
+    // lease and its greatest grace); its first versions wait for them instead.
+    const filtersKnow = (this.#row()?.created_at ?? 0) + pointerLeaseMs(this.env) * (1 + GRACE_MAX);
+    if (result.ok && filtersKnow > Date.now()) {
+      await scheduler.wait(filtersKnow - Date.now());
+    }
     const settled = await this.#settled(
       result,
       (value) =>
-        young ||
-        (value.unchanged !== true &&
-          ((value.active && value.previous !== value.version) || value.alias !== null || value.pruned.length > 0)),
+        value.unchanged !== true &&
+        ((value.active && value.previous !== value.version) || value.alias !== null || value.pruned.length > 0),
     );
     return this.#dropEnded(settled, (value) => value.pruned);
   }
@@ -404,7 +412,11 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
     if (!row || row.deleting === 1) {
       return unavailable("no-project", "project does not exist");
     }
-    const found = lookup(this.#db, row, query, Date.now());
+    const now = Date.now();
+    const found = lookup(this.#db, row, query, now);
+    if (query.graceMs !== undefined) {
+      this.#trust.grant(now, pointerLeaseMs(this.env), query.graceMs);
+    }
     if (found.ok && found.value.snapshotBits === null && getVersion(this.#db, found.value.version)?.state === "ready") {
       this.#snapshotLater(found.value.version);
     }
@@ -547,14 +559,14 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
   }
 
   /**
-   * Returns a committed change's outcome once every serving isolate's lease
-   * on what it replaced has run out (when `changed` says it replaced
+   * Returns a committed change's outcome once every lease this object
+   * granted on what it replaced has run out (when `changed` says it replaced
    * anything), and the registry has the project's new summary: the one
    * place pointer moves and deletions wait.
    */
   async #settled<T>(outcome: Outcome<T>, changed: (value: T) => boolean = () => true): Promise<Outcome<T>> {
     if (outcome.ok) {
-      await Promise.all([changed(outcome.value) ? waitOutLease(this.env) : undefined, this.publishSummary()]);
+      await Promise.all([changed(outcome.value) ? waitOutLeases(this.#trust) : undefined, this.publishSummary()]);
     }
     return outcome;
   }

@@ -80,10 +80,10 @@ export interface RegistryRpc {
   register(name: string, retention?: number | null): Outcome<{ created: boolean; createdAt: number }>;
   /** What an active project was created with; null for one that does not exist or is being deleted. */
   creation(name: string): ProjectCreation | null;
-  /** The host filter, or that it is still at `stamp`. */
-  hosts(stamp: number | null): HostsAnswer;
-  /** What a custom domain serves, or null. */
-  domain(hostname: string): DomainTarget | null;
+  /** The host filter, or that it is still at `stamp`; the answer is leased with `graceMs` (see src/shared/lease.ts). */
+  hosts(stamp: number | null, graceMs: number): HostsAnswer;
+  /** What a custom domain serves, or null; leased with `graceMs`. */
+  domain(hostname: string, graceMs: number): DomainTarget | null;
   state(name: string): "active" | "deleting" | null;
   /** Projects whose names follow `cursor` (and start with `prefix`), in name order, at most `limit`. */
   listProjects(query: { limit: number; cursor: string | null; prefix: string }): ProjectPage;

@@ -11,7 +11,8 @@ import { DurableObject } from "cloudflare:workers";
 import init from "../../migrations/registry/0001_init.sql";
 import summaries from "../../migrations/registry/0002_summaries.sql";
 import creation from "../../migrations/registry/0003_creation.sql";
-import { waitOutLease, type Env } from "../env.ts";
+import { pointerLeaseMs, waitOutLeases, type Env } from "../env.ts";
+import { TrustHorizon } from "../shared/lease.ts";
 import { fail, succeed, type Outcome } from "../outcome.ts";
 import { Db } from "../storage/db.ts";
 import { applyMigrations, type Migration } from "../storage/migrate.ts";
@@ -56,9 +57,13 @@ export class ProjectRegistry extends DurableObject<Env> implements RegistryRpc {
   /** The filter at the current stamp, built once per write. */
   #filter: HostFilter | null = null;
 
+  /** Until when serving isolates may trust the host filters and domains this object told them of. */
+  readonly #trust: TrustHorizon;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#db = new Db(ctx.storage);
+    this.#trust = new TrustHorizon(Date.now(), pointerLeaseMs(env));
     void ctx.blockConcurrencyWhile(async () => {
       applyMigrations(this.#db, REGISTRY_MIGRATIONS);
     });
@@ -83,7 +88,9 @@ export class ProjectRegistry extends DurableObject<Env> implements RegistryRpc {
     return row?.state === "active" ? { createdAt: row.created_at, retention: row.retention } : null;
   }
 
-  hosts(stamp: number | null): HostsAnswer {
+  /** The host filter, unless `stamp` is current; leased with `graceMs` (see src/shared/lease.ts). */
+  hosts(stamp: number | null, graceMs: number): HostsAnswer {
+    this.#trust.grant(Date.now(), pointerLeaseMs(this.env), graceMs);
     const current = this.#stamp();
     if (stamp === current) {
       return { kind: "unchanged", stamp: current };
@@ -100,7 +107,9 @@ export class ProjectRegistry extends DurableObject<Env> implements RegistryRpc {
     return { kind: "filter", ...this.#filter };
   }
 
-  domain(hostname: string): DomainTarget | null {
+  /** What a custom domain serves, leased with `graceMs`. */
+  domain(hostname: string, graceMs: number): DomainTarget | null {
+    this.#trust.grant(Date.now(), pointerLeaseMs(this.env), graceMs);
     return this.#db.first<DomainTarget & Record<string, SqlStorageValue>>(
       `SELECT d.project, d.alias FROM domains d JOIN projects p ON p.name = d.project
        WHERE d.hostname = ? AND p.state = 'active'`,
@@ -164,7 +173,7 @@ export class ProjectRegistry extends DurableObject<Env> implements RegistryRpc {
     this.#db.run("UPDATE projects SET state = 'deleting' WHERE name = ?", name);
     this.#bump();
     // Nothing anywhere serves it, or deploys to it, once this returns.
-    await waitOutLease(this.env);
+    await waitOutLeases(this.#trust);
     return succeed({ state: "deleting" });
   }
 
@@ -178,7 +187,7 @@ export class ProjectRegistry extends DurableObject<Env> implements RegistryRpc {
       this.#db.run("DELETE FROM projects WHERE name = ?", name);
     });
     this.#bump();
-    await waitOutLease(this.env);
+    await waitOutLeases(this.#trust);
     return { deleted: true };
   }
 
@@ -201,7 +210,7 @@ export class ProjectRegistry extends DurableObject<Env> implements RegistryRpc {
       Date.now(),
     );
     this.#bump();
-    await waitOutLease(this.env);
+    await waitOutLeases(this.#trust);
     const row = this.#db.first<DomainRow>("SELECT * FROM domains WHERE hostname = ?", hostname);
     return row ? succeed(toDomainInfo(row)) : fail("internal", `${hostname} was not recorded`);
   }
@@ -211,7 +220,7 @@ export class ProjectRegistry extends DurableObject<Env> implements RegistryRpc {
       return fail("not_found", `${hostname} is not a domain of project ${project}`, { field: "hostname" });
     }
     this.#bump();
-    await waitOutLease(this.env);
+    await waitOutLeases(this.#trust);
     return succeed({ hostname });
   }
 

@@ -3,7 +3,7 @@
  * it on a request's behalf:
  * - a Bloom filter of every host (project names and custom domains), held
  *   by each isolate under a lease like a pointer's (src/shared/lease.ts),
- *   renewed ahead in the background and shared by a location's isolates
+ *   renewed at its end in the background and shared by a location's isolates
  *   through the Cache API: a host naming nothing is answered at once,
  *   without starting a Durable Object, at any tenant count;
  * - what a custom domain serves, looked up one hostname at a time and
@@ -18,7 +18,9 @@ import {
   answered,
   claimWindow,
   freshness,
+  graceAsked,
   LeaseCache,
+  renewAt,
   worthAdopting,
   type LeaseTiming,
   type Leased,
@@ -117,7 +119,15 @@ function adoptHosts(entry: Leased<HostsCopy>): HostsCopy {
 function renewHosts(env: Env, waitUntil: WaitUntil): Promise<HostsCopy> {
   return renewingHosts.run("hosts", async () => {
     const leaseMs = pointerLeaseMs(env);
+    const armed = hosts && freshness(hosts, Date.now(), leaseMs) !== "expired" ? hosts : null;
+    if (armed) {
+      // Armed ahead: asks when the lease runs, serving on its grace meanwhile.
+      await scheduler.wait(Math.max(0, renewAt(armed, leaseMs) - Date.now()));
+    }
     const held = hosts;
+    if (armed && held && held.askedAt > armed.askedAt) {
+      return held.value;
+    }
     // 1. Another isolate of this location may have asked lately.
     const fromLocation = async (): Promise<HostsCopy | null> => {
       const shared = await readShared<number>(HOSTS_KEY);
@@ -135,14 +145,15 @@ function renewHosts(env: Env, waitUntil: WaitUntil): Promise<HostsCopy> {
     if (
       held &&
       freshness(held, Date.now(), leaseMs) !== "expired" &&
-      !(await claimOrWaitRenewal(HOSTS_KEY, claimWindow(held, leaseMs)))
+      !(await claimOrWaitRenewal(HOSTS_KEY, claimWindow(held)))
     ) {
       return (await fromLocation()) ?? held.value;
     }
     // 3. Ask the registry, sending the stamp held so that an unchanged filter is not sent again.
+    const graceMs = graceAsked(held ?? undefined, leaseMs);
     const askedAt = Date.now();
     registryStats.registryCalls += 1;
-    const answer = await registryStub(env).hosts(held?.value.stamp ?? null);
+    const answer = await registryStub(env).hosts(held?.value.stamp ?? null, graceMs);
     // "unchanged" answers a stamp, which only a held copy sends.
     const copy: HostsCopy | undefined =
       answer.kind === "filter"
@@ -151,8 +162,8 @@ function renewHosts(env: Env, waitUntil: WaitUntil): Promise<HostsCopy> {
     if (!copy) {
       throw new Error("the registry said the host filter was unchanged, but none was held");
     }
-    const lease = answered(copy, askedAt, Date.now(), held ?? undefined);
-    waitUntil(writeShared(HOSTS_KEY, { ...lease, value: copy.stamp }, leaseMs));
+    const lease = answered(copy, askedAt, graceMs, Date.now(), held ?? undefined);
+    waitUntil(writeShared(HOSTS_KEY, { ...lease, value: copy.stamp }, leaseMs + graceMs));
     if (answer.kind === "filter") {
       waitUntil(writeSharedBytes(`registry:filter:${copy.stamp}`, copy.filter.bits, String(copy.filter.hashes)));
     }
@@ -170,18 +181,26 @@ function renewDomain(env: Env, hostname: string, waitUntil: WaitUntil): Promise<
   return renewingDomains.run(hostname, async () => {
     const leaseMs = pointerLeaseMs(env);
     const key = `registry:domain:${hostname}`;
+    const armed = domains.peek(hostname, Date.now(), leaseMs);
+    if (armed) {
+      await scheduler.wait(Math.max(0, renewAt(armed, leaseMs) - Date.now()));
+    }
     const shared = await readShared<DomainTarget | null>(key);
     const held = domains.peek(hostname, Date.now(), leaseMs);
+    if (armed && held && held.askedAt > armed.askedAt) {
+      return held.value;
+    }
     if (usable(shared, held, leaseMs)) {
       domains.set(hostname, shared);
       return shared.value;
     }
+    const graceMs = graceAsked(held, leaseMs);
     const askedAt = Date.now();
     registryStats.registryCalls += 1;
-    const target = await registryStub(env).domain(hostname);
-    const lease = answered(target, askedAt, Date.now(), held);
+    const target = await registryStub(env).domain(hostname, graceMs);
+    const lease = answered(target, askedAt, graceMs, Date.now(), held);
     domains.set(hostname, lease);
-    waitUntil(writeShared(key, lease, leaseMs));
+    waitUntil(writeShared(key, lease, leaseMs + graceMs));
     return target;
   });
 }

@@ -4,9 +4,9 @@
  * not know yet:
  * 1. which version the request's target names, with that version's
  *    routing (compiled configuration, server code): the version is leased
- *    (src/shared/lease.ts), renewed ahead in the background and shared with
- *    the location's other isolates (location.ts), so that steady traffic
- *    never waits and a location asks about once a lease; the routing is
+ *    (src/shared/lease.ts), renewed at its end in the background and shared
+ *    with the location's other isolates (location.ts), so that steady
+ *    traffic never waits and a location asks at most once a lease; the routing is
  *    immutable and kept per version;
  * 2. which files the decision may look at: immutable for a version, read
  *    from its manifest snapshot (snapshots.ts), and asked of the Durable
@@ -37,7 +37,16 @@ import {
   CONFIG_CACHE_ENTRIES,
   LEASE_CACHE_ENTRIES,
 } from "../shared/limits.ts";
-import { answered, claimWindow, freshness, LeaseCache, worthAdopting, type Leased } from "../shared/lease.ts";
+import {
+  answered,
+  claimWindow,
+  freshness,
+  graceAsked,
+  LeaseCache,
+  renewAt,
+  worthAdopting,
+  type Leased,
+} from "../shared/lease.ts";
 import { claimOrWaitRenewal, readShared, writeShared } from "../storage/location.ts";
 import { Flights } from "../shared/flights.ts";
 import { Lru } from "../shared/lru.ts";
@@ -199,14 +208,24 @@ function learn(targetKey: string, lease: Leased<TargetState>): void {
 function renewLease(env: Env, request: ResolveRequest, targetKey: string, waitUntil: WaitUntil): Promise<TargetState> {
   return renewals.run(targetKey, async (): Promise<TargetState> => {
     const leaseMs = pointerLeaseMs(env);
+    const armed = targets.peek(targetKey, Date.now(), leaseMs);
+    if (armed) {
+      // Armed ahead: asks when the lease runs, serving on its grace meanwhile.
+      await scheduler.wait(Math.max(0, renewAt(armed, leaseMs) - Date.now()));
+    }
     const held = targets.peek(targetKey, Date.now(), leaseMs);
+    if (armed && held && held.askedAt > armed.askedAt) {
+      // Renewed meanwhile (this isolate waited on an expired lease, or took the location's).
+      return held.value;
+    }
     const shared = await adoptShared(env, targetKey, held);
     if (shared) {
       return shared.value;
     }
-    if (held && !(await claimOrWaitRenewal(targetKey, claimWindow(held, leaseMs)))) {
+    if (held && !(await claimOrWaitRenewal(targetKey, claimWindow(held)))) {
       return ((await adoptShared(env, targetKey, held)) ?? held).value;
     }
+    const graceMs = graceAsked(held, leaseMs);
     const askedAt = Date.now();
     stats.leaseRefreshes += 1;
     const guess = lastSeen.get(targetKey);
@@ -215,14 +234,15 @@ function renewLease(env: Env, request: ResolveRequest, targetKey: string, waitUn
       target: request.target,
       paths: [],
       known,
+      graceMs,
     });
     const state: TargetState = answer.ok ? { ok: true, version: answer.value.version } : answer;
     if (answer.ok && answer.value.config) {
       keepRouting(request.project, answer.value.version, answer.value.config, answer.value.snapshotBits);
     }
-    const lease = answered(state, askedAt, Date.now(), held);
+    const lease = answered(state, askedAt, graceMs, Date.now(), held);
     learn(targetKey, lease);
-    waitUntil(writeShared(targetKey, lease, leaseMs));
+    waitUntil(writeShared(targetKey, lease, leaseMs + graceMs));
     return state;
   });
 }

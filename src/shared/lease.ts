@@ -1,54 +1,45 @@
 /**
  * Leases on what can change: which version a pointer names, whether a
  * version still exists, what a custom domain serves. An isolate that
- * learns such a fact may act on it for `leaseMs`, timed from before the
- * Durable Object was asked (`askedAt`); every change to one (an activation,
- * a deletion) returns only after a lease has run out since it was
- * committed (see ProjectManifest#settled). So once a change returns, no
- * isolate anywhere starts a request on what it replaced.
+ * learns such a fact may act on it for a lease (`leaseMs`) and a grace
+ * (`graceMs`), timed from before the Durable Object was asked (`askedAt`).
+ * The question names the grace, and the Durable Object that answers keeps
+ * the latest time any answer of its may still be trusted (TrustHorizon):
+ * a change it commits (an activation, a deletion) returns only once that
+ * time has passed. So once a change returns, no isolate anywhere starts a
+ * request on what it replaced.
  *
- * A lease is renewed ahead: a little before it runs out, the next request
- * serves on it and renews it in the background, so steady traffic never
- * waits; only a request that finds a lease already run out does. How far
- * ahead follows the round trip to expect (`roundTripMs`, see roundTrip()):
- * twice that and a margin, at least RENEW_AHEAD_MIN and at most RENEW_AHEAD_MAX of the
- * lease, widened by up to a third per isolate. A lease near its Durable
- * Object is thus renewed once 0.8–0.85 of it has passed (about 1.2
- * questions a lease), a far one earlier. Every
- * isolate holding a lease (the location shares them, see
- * src/storage/location.ts) derives its renewal point from the lease
- * itself, so the number of questions does not grow with the number of
- * isolates. Pure: the caller passes the time.
+ * A lease is renewed at its end, in the background: the first request in
+ * its second half arms a renewal that asks the Durable Object exactly when
+ * the lease runs (`renewAt`), while requests go on serving in the grace;
+ * so a location asks at most once a lease, and steady traffic never
+ * waits. The grace covers the renewal's round trip: twice the round trip
+ * the last question took and a margin, at least GRACE_MIN and at most
+ * GRACE_MAX of the lease. Every isolate holding a lease (the location
+ * shares them, see src/storage/location.ts) derives its renewal from the
+ * lease itself, so the number of questions does not grow with the number
+ * of isolates. Pure: the caller passes the time.
  */
 import { Lru } from "./lru.ts";
 
-/** The least and the most of a lease renewed ahead, as shares of it. */
-export const RENEW_AHEAD_MIN = 0.15;
-export const RENEW_AHEAD_MAX = 0.5;
+/** The least and the most grace a lease gets, as shares of it. */
+export const GRACE_MIN = 0.05;
+export const GRACE_MAX = 0.5;
 /** Added to twice the question's round trip: the renewing request's own work (the location's cache). */
 export const RENEW_MARGIN_MS = 20;
-/**
- * Each isolate widens the window by up to this share of it (chosen once
- * per isolate), so that the isolates of a location holding one lease do
- * not all claim its renewal in the same millisecond.
- */
-export const RENEW_SPREAD = 1 / 3;
+/** Once this share of a lease has passed, a request arms its renewal at the lease's end. */
+export const ARM_AT = 0.5;
 
-let spread: number | null = null;
-
-/** How much this isolate widens a renewal window, in [0, RENEW_SPREAD). */
-function isolateSpread(): number {
-  // Chosen on first use: randomness is not available while a Worker's global scope runs.
-  spread ??= Math.random() * RENEW_SPREAD;
-  return spread;
-}
-
-/** A fact, when the Durable Object was asked for it (ms since the epoch), and the round trip to expect. */
+/** A fact, when the Durable Object was asked for it (ms since the epoch), the round trip that took, and its grace. */
 export interface Leased<V> {
   value: V;
   askedAt: number;
   roundTripMs: number;
+  graceMs: number;
 }
+
+/** When a lease was asked, how long that took, and its grace: all that its timing depends on. */
+export type LeaseTiming = Pick<Leased<unknown>, "askedAt" | "roundTripMs" | "graceMs">;
 
 /**
  * The round trip to expect when renewing a lease whose question took
@@ -59,64 +50,101 @@ export function roundTrip(tookMs: number, before: LeaseTiming | undefined): numb
   return Math.max(tookMs, Math.floor(0.75 * (before?.roundTripMs ?? 0)));
 }
 
-/** When a lease was asked and how long that took: all that its timing depends on. */
-export type LeaseTiming = Pick<Leased<unknown>, "askedAt" | "roundTripMs">;
-
-/** How long before a lease runs out its renewal starts, at the earliest. */
-export function renewAheadMs(leaseMs: number, roundTripMs: number): number {
+/** The grace a question asks for, when the last one took `roundTripMs`: what its renewal needs, within bounds. */
+export function graceFor(leaseMs: number, roundTripMs: number): number {
   const wanted = 2 * Math.max(0, roundTripMs) + RENEW_MARGIN_MS;
-  return Math.min(leaseMs * RENEW_AHEAD_MAX, Math.max(leaseMs * RENEW_AHEAD_MIN, wanted));
+  return Math.min(leaseMs * GRACE_MAX, Math.max(leaseMs * GRACE_MIN, wanted));
+}
+
+/** The grace to ask for when renewing `held` (or asking for the first time). */
+export function graceAsked(held: LeaseTiming | undefined, leaseMs: number): number {
+  return graceFor(leaseMs, held?.roundTripMs ?? 0);
+}
+
+/**
+ * When a lease's renewal asks its Durable Object: when the lease (without
+ * its grace) runs; earlier only if the grace would not cover the round
+ * trip the question took (a first question, asked before any round trip
+ * was known, gets the least grace).
+ */
+export function renewAt(lease: LeaseTiming, leaseMs: number): number {
+  const short = lease.roundTripMs + RENEW_MARGIN_MS - lease.graceMs;
+  return lease.askedAt + leaseMs - Math.max(0, short);
 }
 
 /**
  * The claim on renewing `lease` one isolate of a location makes for all
- * (src/storage/location.ts): it stands for the renewal window; another
- * isolate that finds it waits a round trip (and the margin) for the answer.
+ * (src/storage/location.ts): it stands for the grace; another isolate that
+ * finds it waits a round trip (and the margin) for the answer.
  */
-export function claimWindow(lease: LeaseTiming, leaseMs: number): { forMs: number; waitMs: number } {
-  return { forMs: renewAheadMs(leaseMs, lease.roundTripMs), waitMs: lease.roundTripMs + RENEW_MARGIN_MS };
+export function claimWindow(lease: LeaseTiming): { forMs: number; waitMs: number } {
+  return { forMs: lease.graceMs, waitMs: lease.roundTripMs + RENEW_MARGIN_MS };
 }
 
 /**
- * The lease on `value`, asked at `askedAt` and answered at `now`; `before`
- * is the lease it renews, if any (see roundTrip).
+ * The lease on `value`, asked at `askedAt` with `graceMs` and answered at
+ * `now`; `before` is the lease it renews, if any (see roundTrip).
  */
-export function answered<V>(value: V, askedAt: number, now: number, before: LeaseTiming | undefined): Leased<V> {
-  return { value, askedAt, roundTripMs: roundTrip(now - askedAt, before) };
+export function answered<V>(
+  value: V,
+  askedAt: number,
+  graceMs: number,
+  now: number,
+  before: LeaseTiming | undefined,
+): Leased<V> {
+  return { value, askedAt, graceMs, roundTripMs: roundTrip(now - askedAt, before) };
 }
 
-/** What a lease held at `now` allows: serve on it, serve on it and renew it, or nothing. */
+/** What a lease held at `now` allows: serve on it, serve on it and arm its renewal, or nothing. */
 export type Freshness = "fresh" | "renew" | "expired";
 
-export function freshness(
-  lease: LeaseTiming,
-  now: number,
-  leaseMs: number,
-  earlierBy: number = isolateSpread(),
-): Freshness {
+export function freshness(lease: LeaseTiming, now: number, leaseMs: number): Freshness {
   const age = now - lease.askedAt;
   // Clocks that go backwards end the lease too: it cannot be trusted.
-  if (age >= leaseMs || age < 0) {
+  if (age >= leaseMs + lease.graceMs || age < 0) {
     return "expired";
   }
-  const ahead = Math.min(leaseMs * RENEW_AHEAD_MAX, renewAheadMs(leaseMs, lease.roundTripMs) * (1 + earlierBy));
-  return age >= leaseMs - ahead ? "renew" : "fresh";
+  return age >= leaseMs * ARM_AT ? "renew" : "fresh";
 }
 
 /**
  * Whether a lease another isolate of the location shared is worth taking
- * over the one this isolate holds (or none): with none, any that has not
- * run out; else only a fresh one asked later.
+ * over the one this isolate holds (or none): one that has not run out,
+ * asked later than the one held.
  */
 export function worthAdopting(
   shared: LeaseTiming,
   held: LeaseTiming | undefined,
   now: number,
   leaseMs: number,
-  earlierBy: number = isolateSpread(),
 ): boolean {
-  const state = freshness(shared, now, leaseMs, earlierBy);
-  return held === undefined ? state !== "expired" : state === "fresh" && shared.askedAt > held.askedAt;
+  return freshness(shared, now, leaseMs) !== "expired" && (held === undefined || shared.askedAt > held.askedAt);
+}
+
+/**
+ * What a Durable Object that answers leased questions keeps: the latest
+ * time an answer it gave may still be trusted. A change it commits returns
+ * once that time has passed (waitMs). A new instance cannot know what the
+ * one before it answered, so it starts as if it had just granted the most
+ * any question can get.
+ */
+export class TrustHorizon {
+  #until: number;
+
+  constructor(now: number, leaseMs: number) {
+    this.#until = now + leaseMs * (1 + GRACE_MAX);
+  }
+
+  /** Records an answer given at `now` to a question that asked for `graceMs` (at most GRACE_MAX of the lease). */
+  grant(now: number, leaseMs: number, graceMs: number): void {
+    const grace = Number.isFinite(graceMs) ? Math.min(Math.max(0, graceMs), leaseMs * GRACE_MAX) : leaseMs * GRACE_MAX;
+    this.#until = Math.max(this.#until, now + leaseMs + grace);
+  }
+
+  /** How long a change committed at `now` waits before it returns. */
+  waitMs(now: number): number {
+    return Math.max(0, this.#until - now);
+  }
 }
 
 export class LeaseCache<V> {

@@ -21,14 +21,16 @@ export async function readShared<V>(key: string): Promise<Leased<V> | null> {
   if (!response) {
     return null;
   }
-  // Entries shared before round trips were kept have none.
-  const entry = (await response.json().catch(() => null)) as (Leased<V> & { roundTripMs?: number }) | null;
-  return entry && typeof entry.askedAt === "number" ? { ...entry, roundTripMs: entry.roundTripMs ?? 0 } : null;
+  // Entries shared before round trips and graces were kept have neither.
+  const entry = (await response.json().catch(() => null)) as Partial<Leased<V>> | null;
+  return entry && typeof entry.askedAt === "number"
+    ? ({ ...entry, roundTripMs: entry.roundTripMs ?? 0, graceMs: entry.graceMs ?? 0 } as Leased<V>)
+    : null;
 }
 
-/** Shares what this isolate learned, for at most a lease. */
-export async function writeShared<V>(key: string, entry: Leased<V>, leaseMs: number): Promise<void> {
-  const seconds = Math.max(1, Math.ceil(leaseMs / 1000));
+/** Shares what this isolate learned, for at most `forMs` (its lease and grace). */
+export async function writeShared<V>(key: string, entry: Leased<V>, forMs: number): Promise<void> {
+  const seconds = Math.max(1, Math.ceil(forMs / 1000));
   const response = Response.json(entry, { headers: { "cache-control": `max-age=${seconds}` } });
   await caches.default.put(urlOf(key), response).catch(() => undefined);
 }
@@ -57,41 +59,42 @@ let isolateId: string | null = null;
 /**
  * Claims the next renewal of `key` for this isolate, unless another isolate
  * of the location claimed it less than `forMs` ago: so that the isolates of
- * a location, renewing ahead at about the same time, send one question
+ * a location, renewing at the same lease's end, send one question
  * between them. The claim is written, then read back a moment later: of
  * isolates that claimed at once, only the one whose claim stayed asks.
  * Best effort (the Cache API has no compare-and-set): two may still both
  * ask, and a lost claim only costs a question; an isolate that does not
  * claim keeps serving on its lease and takes the shared answer.
  */
-async function claimRenewal(key: string, forMs: number): Promise<boolean> {
+async function claimRenewal(key: string, forMs: number): Promise<{ won: true } | { won: false; claimedAt: number }> {
   const claim = `${key}:renewing`;
   const held = await readShared<string | null>(claim);
   const now = Date.now();
   if (held && now >= held.askedAt && now - held.askedAt < forMs) {
-    return false;
+    return { won: false, claimedAt: held.askedAt };
   }
   // Chosen on first use: randomness is not available while a Worker's global scope runs.
   isolateId ??= crypto.randomUUID();
-  await writeShared(claim, { value: isolateId, askedAt: now, roundTripMs: 0 }, forMs);
+  await writeShared(claim, { value: isolateId, askedAt: now, roundTripMs: 0, graceMs: 0 }, forMs);
   await scheduler.wait(CLAIM_SETTLE_MS);
   const stayed = await readShared<string | null>(claim);
   // Nothing read back (evicted, or a store that lost it) counts as won: a question too many at worst.
-  return stayed === null || stayed.value === isolateId;
+  return stayed === null || stayed.value === isolateId ? { won: true } : { won: false, claimedAt: stayed.askedAt };
 }
 
 /**
- * Ahead of time, one isolate of the location renews a lease for all of
+ * At a lease's end, one isolate of the location renews it for all of
  * them: true if this isolate claimed the renewal of `key` (it asks), its
- * claim standing for `forMs`; false once it has given the isolate that did
- * `waitMs` (a round trip), after which the caller takes that isolate's
- * answer from the location, or keeps what it holds. See claimWindow in
- * lease.ts.
+ * claim standing for `forMs`; false once the answer of the isolate that
+ * did is due (`waitMs`, a round trip, after its claim), after which the
+ * caller takes that answer from the location, or keeps what it holds. See
+ * claimWindow in lease.ts.
  */
 export async function claimOrWaitRenewal(key: string, window: { forMs: number; waitMs: number }): Promise<boolean> {
-  if (await claimRenewal(key, window.forMs)) {
+  const claim = await claimRenewal(key, window.forMs);
+  if (claim.won) {
     return true;
   }
-  await scheduler.wait(window.waitMs);
+  await scheduler.wait(Math.max(0, claim.claimedAt + window.waitMs - Date.now()));
   return false;
 }
