@@ -59,7 +59,7 @@ const renewingDomains = new Flights<DomainTarget | null>();
 export async function hostFilter(env: Env, waitUntil: WaitUntil): Promise<BloomFilter> {
   const held = hosts;
   const state = held ? freshness(held, Date.now(), pointerLeaseMs(env)) : "expired";
-  if (held && state === "renew") {
+  if (held && state === "renew" && !renewingHosts.has("hosts")) {
     waitUntil(renewHosts(env, waitUntil).catch(() => undefined));
   }
   if (held && state !== "expired") {
@@ -79,7 +79,7 @@ export async function domainOf(env: Env, hostname: string, waitUntil: WaitUntil)
   const leaseMs = pointerLeaseMs(env);
   const now = Date.now();
   const held = domains.peek(hostname, now, leaseMs);
-  if (held && freshness(held, now, leaseMs) === "renew") {
+  if (held && freshness(held, now, leaseMs) === "renew" && !renewingDomains.has(hostname)) {
     waitUntil(renewDomain(env, hostname, waitUntil).catch(() => undefined));
   }
   if (held) {
@@ -120,6 +120,7 @@ function renewHosts(env: Env, waitUntil: WaitUntil): Promise<HostsCopy> {
   return renewingHosts.run("hosts", async () => {
     const leaseMs = pointerLeaseMs(env);
     const armed = hosts && freshness(hosts, Date.now(), leaseMs) !== "expired" ? hosts : null;
+    const dueAt = armed ? renewAt(armed, leaseMs) : Date.now();
     if (armed) {
       // Armed ahead: asks when the lease runs, serving on its grace meanwhile.
       await scheduler.wait(Math.max(0, renewAt(armed, leaseMs) - Date.now()));
@@ -162,7 +163,7 @@ function renewHosts(env: Env, waitUntil: WaitUntil): Promise<HostsCopy> {
     if (!copy) {
       throw new Error("the registry said the host filter was unchanged, but none was held");
     }
-    const lease = answered(copy, askedAt, graceMs, Date.now(), held ?? undefined);
+    const lease = answered(copy, askedAt, graceMs, Date.now(), held ?? undefined, dueAt);
     waitUntil(writeShared(HOSTS_KEY, { ...lease, value: copy.stamp }, leaseMs + graceMs));
     if (answer.kind === "filter") {
       waitUntil(writeSharedBytes(`registry:filter:${copy.stamp}`, copy.filter.bits, String(copy.filter.hashes)));
@@ -182,6 +183,7 @@ function renewDomain(env: Env, hostname: string, waitUntil: WaitUntil): Promise<
     const leaseMs = pointerLeaseMs(env);
     const key = `registry:domain:${hostname}`;
     const armed = domains.peek(hostname, Date.now(), leaseMs);
+    const dueAt = armed ? renewAt(armed, leaseMs) : Date.now();
     if (armed) {
       await scheduler.wait(Math.max(0, renewAt(armed, leaseMs) - Date.now()));
     }
@@ -198,7 +200,7 @@ function renewDomain(env: Env, hostname: string, waitUntil: WaitUntil): Promise<
     const askedAt = Date.now();
     registryStats.registryCalls += 1;
     const target = await registryStub(env).domain(hostname, graceMs);
-    const lease = answered(target, askedAt, graceMs, Date.now(), held);
+    const lease = answered(target, askedAt, graceMs, Date.now(), held, dueAt);
     domains.set(hostname, lease);
     waitUntil(writeShared(key, lease, leaseMs + graceMs));
     return target;

@@ -159,7 +159,7 @@ async function locate(
   const now = Date.now();
   const held = targets.peek(targetKey, now, leaseMs);
   if (held) {
-    if (freshness(held, now, leaseMs) === "renew") {
+    if (freshness(held, now, leaseMs) === "renew" && !renewals.has(targetKey)) {
       waitUntil(renewLease(env, request, targetKey, waitUntil).catch(() => undefined));
     }
     return held.value;
@@ -209,6 +209,7 @@ function renewLease(env: Env, request: ResolveRequest, targetKey: string, waitUn
   return renewals.run(targetKey, async (): Promise<TargetState> => {
     const leaseMs = pointerLeaseMs(env);
     const armed = targets.peek(targetKey, Date.now(), leaseMs);
+    const dueAt = armed ? renewAt(armed, leaseMs) : Date.now();
     if (armed) {
       // Armed ahead: asks when the lease runs, serving on its grace meanwhile.
       await scheduler.wait(Math.max(0, renewAt(armed, leaseMs) - Date.now()));
@@ -240,7 +241,7 @@ function renewLease(env: Env, request: ResolveRequest, targetKey: string, waitUn
     if (answer.ok && answer.value.config) {
       keepRouting(request.project, answer.value.version, answer.value.config, answer.value.snapshotBits);
     }
-    const lease = answered(state, askedAt, graceMs, Date.now(), held);
+    const lease = answered(state, askedAt, graceMs, Date.now(), held, dueAt);
     learn(targetKey, lease);
     waitUntil(writeShared(targetKey, lease, leaseMs + graceMs));
     return state;

@@ -19,6 +19,11 @@ interface Flight<T> {
 export class Flights<T> {
   readonly #pending = new Map<string, Flight<T>>();
 
+  /** Whether a question on `key` is under way (a renewal armed is one: joining it would poll until it is due). */
+  has(key: string): boolean {
+    return this.#pending.has(key);
+  }
+
   /** The answer to `key`: asked now with `ask`, or that of the question already under way. */
   async run(key: string, ask: () => Promise<T>): Promise<T> {
     const joined = this.#pending.get(key);

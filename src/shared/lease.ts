@@ -30,7 +30,10 @@ export const RENEW_MARGIN_MS = 20;
 /** Once this share of a lease has passed, a request arms its renewal at the lease's end. */
 export const ARM_AT = 0.5;
 
-/** A fact, when the Durable Object was asked for it (ms since the epoch), the round trip that took, and its grace. */
+/**
+ * A fact, when the Durable Object was asked for it (ms since the epoch),
+ * how long that took (from when it was due, see answered()), and its grace.
+ */
 export interface Leased<V> {
   value: V;
   askedAt: number;
@@ -83,7 +86,10 @@ export function claimWindow(lease: LeaseTiming): { forMs: number; waitMs: number
 
 /**
  * The lease on `value`, asked at `askedAt` with `graceMs` and answered at
- * `now`; `before` is the lease it renews, if any (see roundTrip).
+ * `now`; `before` is the lease it renews, if any (see roundTrip). Its
+ * round trip is counted from when the renewal was due (`dueAt`), so that
+ * what delays a renewal besides the Durable Object (a timer that fires
+ * late in a busy isolate, the location's claim) widens the next grace too.
  */
 export function answered<V>(
   value: V,
@@ -91,8 +97,9 @@ export function answered<V>(
   graceMs: number,
   now: number,
   before: LeaseTiming | undefined,
+  dueAt: number = askedAt,
 ): Leased<V> {
-  return { value, askedAt, graceMs, roundTripMs: roundTrip(now - askedAt, before) };
+  return { value, askedAt, graceMs, roundTripMs: roundTrip(now - Math.min(dueAt, askedAt), before) };
 }
 
 /** What a lease held at `now` allows: serve on it, serve on it and arm its renewal, or nothing. */
