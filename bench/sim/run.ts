@@ -10,7 +10,7 @@
  * started on a replaced version after its activation returned (must be 0).
  *
  * R2_ASSETS_SIM_FILES (default 100000), R2_ASSETS_SIM_SECONDS per
- * configuration (default 10). Markdown on stdout, progress on stderr.
+ * configuration (default 10), R2_ASSETS_SIM_ISOLATES per location (default 8). Markdown on stdout, progress on stderr.
  */
 import http from "node:http";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -26,7 +26,8 @@ import { zipf } from "./zipf.ts";
 const FILES = Number(process.env.R2_ASSETS_SIM_FILES ?? "100000");
 const SECONDS = Number(process.env.R2_ASSETS_SIM_SECONDS ?? "10");
 const LOCATIONS = 3;
-const MAX_ISOLATES = 4;
+/** Isolates a location runs in the rows that run more than one (R2_ASSETS_SIM_ISOLATES, default 8). */
+const MAX_ISOLATES = Number(process.env.R2_ASSETS_SIM_ISOLATES ?? "8");
 const LEASE_MS = 1000;
 const CONNECTIONS = 8;
 const PROJECT = "sim";
