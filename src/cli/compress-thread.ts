@@ -2,8 +2,8 @@
  * The compressor's thread (see compress.ts): small files compressed off
  * the CLI's main thread, so that hashing and uploading go on meanwhile
  * (in line, brotli 6 held the main thread ~0.2 ms a file). Each message is
- * one file: {id, bytes, jobs: [{encoding, options}]}; each answer
- * {id, results} in the order of `jobs`, or {id, error}.
+ * a list of files, [{id, bytes, jobs: [{encoding, options}]}]; the answer
+ * lists, for each, {id, results} in the order of `jobs`, or {id, error}.
  */
 import { parentPort } from "node:worker_threads";
 import * as zlib from "node:zlib";
@@ -14,6 +14,12 @@ export interface CompressJob {
   options: object;
 }
 
+export interface CompressRequest {
+  id: number;
+  bytes: Uint8Array;
+  jobs: CompressJob[];
+}
+
 export type CompressAnswer = { id: number; results: Uint8Array[] } | { id: number; error: string };
 
 const compressors: Record<Encoding, ((bytes: Uint8Array, options: object) => Buffer) | undefined> = {
@@ -22,10 +28,9 @@ const compressors: Record<Encoding, ((bytes: Uint8Array, options: object) => Buf
   zstd: (zlib as unknown as { zstdCompressSync?: (bytes: Uint8Array, options: object) => Buffer }).zstdCompressSync,
 };
 
-parentPort?.on("message", ({ id, bytes, jobs }: { id: number; bytes: Uint8Array; jobs: CompressJob[] }) => {
-  let answer: CompressAnswer;
+function compressOne({ id, bytes, jobs }: CompressRequest): CompressAnswer {
   try {
-    answer = {
+    return {
       id,
       results: jobs.map(({ encoding, options }) => {
         const compress = compressors[encoding];
@@ -36,9 +41,12 @@ parentPort?.on("message", ({ id, bytes, jobs }: { id: number; bytes: Uint8Array;
       }),
     };
   } catch (error) {
-    answer = { id, error: (error as Error).message };
+    return { id, error: (error as Error).message };
   }
+}
+
+parentPort?.on("message", (requests: CompressRequest[]) => {
   // A worker thread's port, not a window: there is no origin to name.
   // oxlint-disable-next-line unicorn/require-post-message-target-origin
-  parentPort?.postMessage(answer);
+  parentPort?.postMessage(requests.map(compressOne));
 });

@@ -23,7 +23,7 @@ import type { Encoding } from "../rules/encoding.ts";
 import { compilePattern, type Pattern } from "../rules/patterns.ts";
 import { BLOCK_SIZE } from "../shared/limits.ts";
 import { Limiter } from "../shared/pool.ts";
-import type { CompressAnswer, CompressJob } from "./compress-thread.ts";
+import type { CompressAnswer, CompressJob, CompressRequest } from "./compress-thread.ts";
 import { fileHashOfBytes, type FileHash } from "./hash.ts";
 
 /** Files smaller than this are not compressed: it does not pay. */
@@ -31,11 +31,18 @@ export const MIN_COMPRESS_BYTES = 1024;
 /** Files larger than this are not compressed here (they are rarely text, and would be held in memory). */
 export const MAX_COMPRESS_BYTES = 64 * 1024 * 1024;
 /**
- * Files compressed at once: a large one's codings each take a thread of
- * libuv's pool (four by default); small ones queue for the compressor's
- * thread, enough to keep it busy between answers.
+ * Large files compressed at once: each of a large one's codings takes a
+ * thread of libuv's pool (four by default).
  */
 const COMPRESS_CONCURRENCY = 8;
+/**
+ * Small files compressed at once: they queue for the compressor's thread,
+ * which takes those queued in one turn of the event loop as one message
+ * (a message a file cost the main thread more than the file's hashing).
+ */
+const SMALL_CONCURRENCY = 64;
+/** Variant bytes this run holds for the uploader rather than read back from its pack; past that, read. */
+const HELD_MAX_BYTES = 64 * 1024 * 1024;
 /**
  * Files from this size get the best settings. Below it, brotli 11 costs
  * ~2.2 ms a KiB (thirty times brotli 6) to save ~11% of an output under
@@ -66,6 +73,8 @@ export interface Variant extends FileHash {
   file: string;
   /** Where it starts in `file`, if that is a pack. */
   offset?: number;
+  /** Its bytes, when this run made it small enough to hold (see HELD_MAX_BYTES). */
+  bytes?: Buffer;
 }
 
 export interface CompressStats {
@@ -167,17 +176,18 @@ class CompressThread {
   #worker: Worker | null = null;
   #next = 0;
   readonly #waiting = new Map<number, { resolve: (results: Buffer[]) => void; reject: (error: Error) => void }>();
+  /** Files asked for in this turn of the event loop, sent together once it ends. */
+  #queued: CompressRequest[] = [];
 
   /** `bytes` compressed by each job, in order. */
   run(bytes: Buffer, jobs: CompressJob[]): Promise<Buffer[]> {
-    const worker = this.#start();
     const id = this.#next++;
     return new Promise((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
-      // Held open only while it has work, so that it never keeps the CLI from exiting.
-      worker.ref();
-      // oxlint-disable-next-line unicorn/require-post-message-target-origin
-      worker.postMessage({ id, bytes, jobs });
+      this.#queued.push({ id, bytes, jobs });
+      if (this.#queued.length === 1) {
+        setImmediate(() => this.#send());
+      }
     });
   }
 
@@ -185,6 +195,30 @@ class CompressThread {
     const worker = this.#worker;
     this.#worker = null;
     await worker?.terminate();
+  }
+
+  #send(): void {
+    const requests = this.#queued;
+    this.#queued = [];
+    let worker: Worker;
+    try {
+      worker = this.#start();
+    } catch (error) {
+      this.#fail(error as Error);
+      return;
+    }
+    // Held open only while it has work, so that it never keeps the CLI from exiting.
+    worker.ref();
+    // oxlint-disable-next-line unicorn/require-post-message-target-origin
+    worker.postMessage(requests);
+  }
+
+  #fail(error: Error): void {
+    this.#worker = null;
+    for (const waiting of this.#waiting.values()) {
+      waiting.reject(error);
+    }
+    this.#waiting.clear();
   }
 
   #start(): Worker {
@@ -195,29 +229,24 @@ class CompressThread {
     const worker = new Worker(
       new URL(`./compress-thread${extname(new URL(import.meta.url).pathname)}`, import.meta.url),
     );
-    worker.on("message", (answer: CompressAnswer) => {
-      const waiting = this.#waiting.get(answer.id);
-      this.#waiting.delete(answer.id);
+    worker.on("message", (answers: CompressAnswer[]) => {
+      for (const answer of answers) {
+        const waiting = this.#waiting.get(answer.id);
+        this.#waiting.delete(answer.id);
+        if ("error" in answer) {
+          waiting?.reject(new Error(`could not compress: ${answer.error}`));
+        } else {
+          waiting?.resolve(
+            answer.results.map((result) => Buffer.from(result.buffer, result.byteOffset, result.byteLength)),
+          );
+        }
+      }
       if (this.#waiting.size === 0) {
         worker.unref();
       }
-      if ("error" in answer) {
-        waiting?.reject(new Error(`could not compress: ${answer.error}`));
-      } else {
-        waiting?.resolve(
-          answer.results.map((result) => Buffer.from(result.buffer, result.byteOffset, result.byteLength)),
-        );
-      }
     });
-    const fail = (error: Error): void => {
-      this.#worker = null;
-      for (const waiting of this.#waiting.values()) {
-        waiting.reject(error);
-      }
-      this.#waiting.clear();
-    };
-    worker.on("error", (error) => fail(new Error(`the compressor's thread failed: ${error.message}`)));
-    worker.on("exit", (code) => fail(new Error(`the compressor's thread stopped (exit code ${code})`)));
+    worker.on("error", (error) => this.#fail(new Error(`the compressor's thread failed: ${error.message}`)));
+    worker.on("exit", (code) => this.#fail(new Error(`the compressor's thread stopped (exit code ${code})`)));
     this.#worker = worker;
     return worker;
   }
@@ -247,6 +276,9 @@ export class Compressor {
   readonly #dir: string;
   readonly #exclude: Pattern[];
   readonly #limiter = new Limiter(COMPRESS_CONCURRENCY);
+  readonly #smallLimiter = new Limiter(SMALL_CONCURRENCY);
+  /** Bytes of variants handed to the uploader in memory so far (see HELD_MAX_BYTES). */
+  #held = 0;
   readonly #thread = new CompressThread();
   readonly #remembered: Map<string, Remembered>;
   /** Compressions under way, by the key their result is remembered under. */
@@ -324,7 +356,8 @@ export class Compressor {
   }
 
   #make(source: string | Buffer, key: string): Promise<Variant[]> {
-    return this.#limiter.run(async () => {
+    const limiter = typeof source !== "string" && !isLarge(source) ? this.#smallLimiter : this.#limiter;
+    return limiter.run(async () => {
       this.#start();
       try {
         const bytes = typeof source === "string" ? await readFile(source) : source;
@@ -383,7 +416,7 @@ export class Compressor {
   }
 
   /** Writes a variant: a small one at the end of this run's pack, a large one to a file of its own. */
-  async #store(hash: string, bytes: Buffer): Promise<{ file: string; offset?: number }> {
+  async #store(hash: string, bytes: Buffer): Promise<{ file: string; offset?: number; bytes?: Buffer }> {
     if (bytes.length > PACKED_MAX_BYTES) {
       const file = this.#path(hash);
       await writeAtomically(file, bytes);
@@ -399,9 +432,15 @@ export class Compressor {
     pack.size += bytes.length;
     pack.pending.push(bytes);
     pack.flushed ??= this.#flushSoon(pack);
+    const where = { file: this.#path(pack.name), offset };
+    if (this.#held + bytes.length <= HELD_MAX_BYTES) {
+      // The uploader sends these bytes; the pack keeps them for the next run (closed before the index is saved).
+      this.#held += bytes.length;
+      return { ...where, bytes };
+    }
     // Read by the uploader once this returns: on disk by then.
     await pack.flushed;
-    return { file: this.#path(pack.name), offset };
+    return where;
   }
 
   /** Writes what was appended to `pack` in this turn of the event loop, once it ends. */

@@ -27,6 +27,8 @@ export interface BlobToUpload extends FileHash {
   /** Where it starts in `file` (a pack of variants); the whole file if absent. */
   offset?: number;
   size: number;
+  /** Its bytes, if held in memory (a small variant this run made): not read from `file` then. */
+  bytes?: Uint8Array;
 }
 
 /** What the platform says about a batch. */
@@ -280,12 +282,15 @@ export class Uploader {
   }
 }
 
-/** The bytes of a batch's blobs: whole files, or ranges of packs (each pack opened once). */
-async function readBlobs(blobs: readonly BlobToUpload[]): Promise<Buffer[]> {
+/** The bytes of a batch's blobs: held, whole files, or ranges of packs (each pack opened once). */
+async function readBlobs(blobs: readonly BlobToUpload[]): Promise<Uint8Array[]> {
   const packs = new Map<string, Promise<FileHandle>>();
   try {
     return await Promise.all(
       blobs.map(async (blob) => {
+        if (blob.bytes !== undefined) {
+          return blob.bytes;
+        }
         if (blob.offset === undefined) {
           return readFile(blob.file);
         }

@@ -52,28 +52,39 @@ export async function writeSharedBytes(key: string, bytes: Uint8Array, meta: str
 }
 
 /** How long a claim is left to settle before it is read back: two isolates that claimed at once both see the one that stayed. */
-const CLAIM_SETTLE_MS = 5;
+const CLAIM_SETTLE_MS = 10;
+/**
+ * Each isolate looks for a claim this much later than the lease's end at
+ * most (a share of it chosen once per isolate), so that the isolates of a
+ * location, whose renewals fall due in the same millisecond, mostly find
+ * the first one's claim rather than all claiming at once.
+ */
+const CLAIM_STAGGER_MS = 10;
 
 let isolateId: string | null = null;
+let stagger: number | null = null;
 
 /**
  * Claims the next renewal of `key` for this isolate, unless another isolate
  * of the location claimed it less than `forMs` ago: so that the isolates of
  * a location, renewing at the same lease's end, send one question
- * between them. The claim is written, then read back a moment later: of
- * isolates that claimed at once, only the one whose claim stayed asks.
+ * between them. Each looks a moment apart (CLAIM_STAGGER_MS); a claim is
+ * written, then read back a moment later: of isolates that claimed at
+ * once, only the one whose claim stayed asks.
  * Best effort (the Cache API has no compare-and-set): two may still both
  * ask, and a lost claim only costs a question; an isolate that does not
  * claim keeps serving on its lease and takes the shared answer.
  */
 async function claimRenewal(key: string, forMs: number): Promise<{ won: true } | { won: false; claimedAt: number }> {
   const claim = `${key}:renewing`;
+  // Chosen on first use: randomness is not available while a Worker's global scope runs.
+  stagger ??= Math.random() * CLAIM_STAGGER_MS;
+  await scheduler.wait(stagger);
   const held = await readShared<string | null>(claim);
   const now = Date.now();
   if (held && now >= held.askedAt && now - held.askedAt < forMs) {
     return { won: false, claimedAt: held.askedAt };
   }
-  // Chosen on first use: randomness is not available while a Worker's global scope runs.
   isolateId ??= crypto.randomUUID();
   await writeShared(claim, { value: isolateId, askedAt: now, roundTripMs: 0, graceMs: 0 }, forMs);
   await scheduler.wait(CLAIM_SETTLE_MS);

@@ -94,7 +94,9 @@ describe("compressor", () => {
     expect(compressor.stats).toMatchObject({ files: 1, reused: 7 });
   });
 
-  it("compresses the bytes the caller already read, and packs many small variants in order", async ({ expect }) => {
+  it("compresses the bytes the caller already read, hands them over held, and packs them in order", async ({
+    expect,
+  }) => {
     const dir = await mkdtemp(join(tmpdir(), "r2a-compress-held-"));
     const readme = await readFile(join(ROOT, "README.md"));
     const compressor = await Compressor.open({ dir: join(dir, "cache"), exclude: [] });
@@ -103,14 +105,16 @@ describe("compressor", () => {
     const made = await Promise.all(
       texts.map((bytes, i) => compressor.variantsOf(join(dir, `missing-${i}.txt`), `content-${i}`, bytes)),
     );
-    // Each variant, read back from the run's pack where it says it is, decodes to its file.
+    // The pack is complete once the compressor is closed.
+    await compressor.close();
+    // Each variant, held and read back from the run's pack where it says it is, decodes to its file.
     for (const [i, variants] of made.entries()) {
       const [br] = variants;
       expect(variants.map((variant) => variant.encoding)).toEqual(["br"]);
       const stored = await readRange(br?.file ?? "", br?.offset ?? 0, br?.size ?? 0);
+      expect(br?.bytes?.equals(stored), `file ${i}`).toBe(true);
       expect(zlib.brotliDecompressSync(stored).equals(texts[i] ?? Buffer.alloc(0)), `file ${i}`).toBe(true);
     }
     expect(new Set(made.map((variants) => variants[0]?.file)).size).toBe(1);
-    await compressor.close();
   });
 });
