@@ -6,8 +6,9 @@
  * trip. Requests follow a Zipf law over a large manifest while the live
  * version is activated again and again. Reported per configuration:
  * Durable Object calls per second (pointer leases, lookups of paths,
- * registry), requests that waited for a lease, p50/p99, and requests that
- * started on a replaced version after its activation returned (must be 0).
+ * registry), requests that waited for a lease, p50/p99, requests that
+ * started on a replaced version after its activation returned (must be 0),
+ * and how long the activations took to return.
  *
  * R2_ASSETS_SIM_FILES (default 100000), R2_ASSETS_SIM_SECONDS per
  * configuration (default 10), R2_ASSETS_SIM_ISOLATES per location (default 8). Markdown on stdout, progress on stderr.
@@ -79,8 +80,8 @@ async function main(): Promise<void> {
         `${LOCATIONS} locations; ${FILES.toLocaleString("en")} files, Zipf (s = 1); ${CONNECTIONS} connections for ${SECONDS} s per row; ` +
           `lease ${LEASE_MS} ms; the live version activated every ${(SECONDS / 3).toFixed(1)} s.`,
         "",
-        "| isolates per location | DO round trip | requests | pointer calls/s | path lookups/s | registry calls/s | waited for a lease | p50 | p99 | on a replaced version |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| isolates per location | DO round trip | requests | pointer calls/s | path lookups/s | registry calls/s | waited for a lease | p50 | p99 | on a replaced version | activations took |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
       ].join("\n"),
     );
     // Steady state: every isolate has loaded the pages its share of the load falls in, unreported.
@@ -205,6 +206,11 @@ async function runConfiguration(
   if (failures > 0) {
     log(`${failures} requests failed; the end of the log:\n${platform.logs().slice(-3000)}`);
   }
+  // How long each activation took to return: the lease and the grace its Durable Object granted.
+  const took = activations
+    .slice(1)
+    .map((activation) => `${Math.round(activation.returned - activation.issued)}`)
+    .join(", ");
   return `| ${isolates} | ${rtt} ms | ${samples.length} | ${(delta("leaseRefreshes") / seconds).toFixed(1)} | ${(
     (delta("manifestCalls") - delta("leaseRefreshes")) /
     seconds
@@ -212,7 +218,7 @@ async function runConfiguration(
     1,
   )} | ${(delta("registryCalls") / seconds).toFixed(1)} | ${delta("renewalWaits")} | ${at(0.5).toFixed(1)} ms | ${at(
     0.99,
-  ).toFixed(1)} ms | ${stale} |`;
+  ).toFixed(1)} ms | ${stale} | ${took} ms |`;
 }
 
 /**
