@@ -18,9 +18,10 @@ import {
   answered,
   claimWindow,
   freshness,
+  dueForRenewal,
   graceAsked,
   LeaseCache,
-  renewAt,
+  renewedSince,
   worthAdopting,
   type LeaseTiming,
   type Leased,
@@ -119,14 +120,11 @@ function adoptHosts(entry: Leased<HostsCopy>): HostsCopy {
 function renewHosts(env: Env, waitUntil: WaitUntil): Promise<HostsCopy> {
   return renewingHosts.run("hosts", async () => {
     const leaseMs = pointerLeaseMs(env);
-    const armed = hosts && freshness(hosts, Date.now(), leaseMs) !== "expired" ? hosts : null;
-    const dueAt = armed ? renewAt(armed, leaseMs) : Date.now();
-    if (armed) {
-      // Armed ahead: asks when the lease runs, serving on its grace meanwhile.
-      await scheduler.wait(Math.max(0, renewAt(armed, leaseMs) - Date.now()));
-    }
+    // Armed ahead: asks when the lease runs, serving on its grace meanwhile.
+    const armed = hosts && freshness(hosts, Date.now(), leaseMs) !== "expired" ? hosts : undefined;
+    const dueAt = await dueForRenewal(armed, leaseMs);
     const held = hosts;
-    if (armed && held && held.askedAt > armed.askedAt) {
+    if (held && renewedSince(armed, held)) {
       return held.value;
     }
     // 1. Another isolate of this location may have asked lately.
@@ -183,13 +181,10 @@ function renewDomain(env: Env, hostname: string, waitUntil: WaitUntil): Promise<
     const leaseMs = pointerLeaseMs(env);
     const key = `registry:domain:${hostname}`;
     const armed = domains.peek(hostname, Date.now(), leaseMs);
-    const dueAt = armed ? renewAt(armed, leaseMs) : Date.now();
-    if (armed) {
-      await scheduler.wait(Math.max(0, renewAt(armed, leaseMs) - Date.now()));
-    }
+    const dueAt = await dueForRenewal(armed, leaseMs);
     const shared = await readShared<DomainTarget | null>(key);
     const held = domains.peek(hostname, Date.now(), leaseMs);
-    if (armed && held && held.askedAt > armed.askedAt) {
+    if (held && renewedSince(armed, held)) {
       return held.value;
     }
     if (usable(shared, held, leaseMs)) {

@@ -41,9 +41,10 @@ import {
   answered,
   claimWindow,
   freshness,
+  dueForRenewal,
   graceAsked,
   LeaseCache,
-  renewAt,
+  renewedSince,
   worthAdopting,
   type Leased,
 } from "../shared/lease.ts";
@@ -208,15 +209,11 @@ function learn(targetKey: string, lease: Leased<TargetState>): void {
 function renewLease(env: Env, request: ResolveRequest, targetKey: string, waitUntil: WaitUntil): Promise<TargetState> {
   return renewals.run(targetKey, async (): Promise<TargetState> => {
     const leaseMs = pointerLeaseMs(env);
+    // Armed ahead: asks when the lease runs, serving on its grace meanwhile.
     const armed = targets.peek(targetKey, Date.now(), leaseMs);
-    const dueAt = armed ? renewAt(armed, leaseMs) : Date.now();
-    if (armed) {
-      // Armed ahead: asks when the lease runs, serving on its grace meanwhile.
-      await scheduler.wait(Math.max(0, renewAt(armed, leaseMs) - Date.now()));
-    }
+    const dueAt = await dueForRenewal(armed, leaseMs);
     const held = targets.peek(targetKey, Date.now(), leaseMs);
-    if (armed && held && held.askedAt > armed.askedAt) {
-      // Renewed meanwhile (this isolate waited on an expired lease, or took the location's).
+    if (held && renewedSince(armed, held)) {
       return held.value;
     }
     const shared = await adoptShared(env, targetKey, held);

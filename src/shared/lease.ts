@@ -18,7 +18,7 @@
  * GRACE_MAX of the lease. Every isolate holding a lease (the location
  * shares them, see src/storage/location.ts) derives its renewal from the
  * lease itself, so the number of questions does not grow with the number
- * of isolates. Pure: the caller passes the time.
+ * of isolates. Pure but for dueForRenewal: the caller passes the time.
  */
 import { Lru } from "./lru.ts";
 
@@ -73,6 +73,25 @@ export function graceAsked(held: LeaseTiming | undefined, leaseMs: number): numb
 export function renewAt(lease: LeaseTiming, leaseMs: number): number {
   const short = lease.roundTripMs + RENEW_MARGIN_MS - lease.graceMs;
   return lease.askedAt + leaseMs - Math.max(0, short);
+}
+
+/**
+ * Waits until the renewal of `armed`, a lease held when its renewal was
+ * armed, is due (renewAt); returns when it was due. With none (a lease run
+ * out, or never held), at once. The one part of this module that waits.
+ */
+export async function dueForRenewal(armed: LeaseTiming | undefined, leaseMs: number): Promise<number> {
+  if (armed === undefined) {
+    return Date.now();
+  }
+  const dueAt = renewAt(armed, leaseMs);
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, dueAt - Date.now())));
+  return dueAt;
+}
+
+/** Whether the lease held now was renewed since `armed` was (another request waited for it, or the location had it). */
+export function renewedSince(armed: LeaseTiming | undefined, held: LeaseTiming | undefined): boolean {
+  return armed !== undefined && held !== undefined && held.askedAt > armed.askedAt;
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   ARM_AT,
   answered,
   claimWindow,
+  dueForRenewal,
   freshness,
   graceAsked,
   graceFor,
@@ -16,6 +17,7 @@ import {
   LeaseCache,
   RENEW_MARGIN_MS,
   renewAt,
+  renewedSince,
   roundTrip,
   TrustHorizon,
   worthAdopting,
@@ -152,6 +154,22 @@ describe("LeaseCache", () => {
     // A grace too short for the round trip the question took (a first
     // question): asked early enough that the answer lands within it.
     expect(renewAt(timing(1000, 150, 50), 1000)).toBe(2000 - (150 + RENEW_MARGIN_MS - 50));
+    // A renewal armed on one lease is moot once a later one is held.
+    expect(renewedSince(lease, timing(1500))).toBe(true);
+    expect(renewedSince(lease, lease)).toBe(false);
+    expect(renewedSince(undefined, lease)).toBe(false);
+  });
+
+  it("waits for an armed renewal until it is due, and says when that was (#20)", async ({ expect }) => {
+    const now = Date.now();
+    // Due 30 ms from now.
+    const armed = timing(now + 30 - 1000, 0, 50);
+    expect(await dueForRenewal(armed, 1000)).toBe(now + 30);
+    expect(Date.now()).toBeGreaterThanOrEqual(now + 30);
+    // Due already, or nothing held: at once.
+    expect(await dueForRenewal(timing(now - 2000, 0, 50), 1000)).toBe(now - 1000);
+    const before = Date.now();
+    expect(await dueForRenewal(undefined, 1000)).toBeGreaterThanOrEqual(before);
   });
 
   it("is trusted by its Durable Object until the latest grace it granted has passed (#20)", ({ expect }) => {
