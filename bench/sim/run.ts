@@ -14,7 +14,7 @@
  * configuration (default 10), R2_ASSETS_SIM_ISOLATES per location (default 8). Markdown on stdout, progress on stderr.
  */
 import http from "node:http";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
@@ -96,19 +96,27 @@ async function main(): Promise<void> {
   }
 }
 
-/** Three versions of the same files: the first live, the others staged, to be activated in turn. */
+/**
+ * Three versions of the same files but one (a deploy of exactly the live
+ * files is the live version again, and activating it would replace
+ * nothing): the first live, the others staged, to be activated in turn.
+ */
 async function deployVersions(platform: Platform, dir: string): Promise<string[]> {
   const site = join(dir, "site");
   await writeManyFiles(site, FILES);
   const versions: string[] = [];
   for (let n = 0; n < 3; n += 1) {
     log(`deploying version ${n + 1} of ${FILES} files`);
+    await writeFile(join(site, "version.txt"), `version ${n + 1}\n`);
     const args = ["deploy", site, "--project", PROJECT, "--message", `v${n}`, "--json"];
     const result = await platform.cli(n === 0 ? args : [...args, "--no-activate"]);
     if (result.code !== 0) {
       throw new Error(`deploy failed: ${result.stderr}`);
     }
     versions.push((JSON.parse(result.stdout) as { version: string }).version);
+  }
+  if (new Set(versions).size !== versions.length) {
+    throw new Error(`the three deploys made ${new Set(versions).size} distinct versions: ${versions.join(", ")}`);
   }
   return versions;
 }
