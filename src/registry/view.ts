@@ -149,7 +149,7 @@ function renewHosts(env: Env, waitUntil: WaitUntil): Promise<HostsCopy> {
       return (await fromLocation()) ?? held.value;
     }
     // 3. Ask the registry, sending the stamp held so that an unchanged filter is not sent again.
-    const graceMs = graceAsked(held ?? undefined, leaseMs);
+    const graceMs = graceAsked(held ?? undefined, leaseMs, Date.now() - dueAt);
     const askedAt = Date.now();
     registryStats.registryCalls += 1;
     const answer = await registryStub(env).hosts(held?.value.stamp ?? null, graceMs);
@@ -191,7 +191,7 @@ function renewDomain(env: Env, hostname: string, waitUntil: WaitUntil): Promise<
       domains.set(hostname, shared);
       return shared.value;
     }
-    const graceMs = graceAsked(held, leaseMs);
+    const graceMs = graceAsked(held, leaseMs, Date.now() - dueAt);
     const askedAt = Date.now();
     registryStats.registryCalls += 1;
     const target = await registryStub(env).domain(hostname, graceMs);

@@ -223,7 +223,7 @@ function renewLease(env: Env, request: ResolveRequest, targetKey: string, waitUn
     if (held && !(await claimOrWaitRenewal(targetKey, claimWindow(held)))) {
       return ((await adoptShared(env, targetKey, held)) ?? held).value;
     }
-    const graceMs = graceAsked(held, leaseMs);
+    const graceMs = graceAsked(held, leaseMs, Date.now() - dueAt);
     const askedAt = Date.now();
     stats.leaseRefreshes += 1;
     const guess = lastSeen.get(targetKey);

@@ -115,9 +115,11 @@ describe("LeaseCache", () => {
     // Never more than GRACE_MAX of the lease, whatever a question took.
     expect(graceFor(1000, 5000)).toBe(1000 * GRACE_MAX);
     expect(graceFor(1000, -5)).toBe(1000 * GRACE_MIN);
-    // A first question knows no round trip.
-    expect(graceAsked(undefined, 1000)).toBe(1000 * GRACE_MIN);
+    // A first question knows no round trip: the most.
+    expect(graceAsked(undefined, 1000)).toBe(1000 * GRACE_MAX);
     expect(graceAsked(timing(0, 150), 1000)).toBe(320);
+    // A renewal that has taken longer so far than the last asks for what this one took.
+    expect(graceAsked(timing(0, 10), 1000, 90)).toBe(200);
     // A claim on the renewal stands for the grace; another isolate waits a round trip and the margin.
     expect(claimWindow(timing(0, 150, 320))).toEqual({ forMs: 320, waitMs: 150 + RENEW_MARGIN_MS });
   });
@@ -151,8 +153,8 @@ describe("LeaseCache", () => {
     // Asked when the lease runs: at most one question a lease.
     expect(renewAt(lease, 1000)).toBe(2000);
     expect(renewAt(timing(1000, 150, 320), 1000)).toBe(2000);
-    // A grace too short for the round trip the question took (a first
-    // question): asked early enough that the answer lands within it.
+    // A grace too short for the round trip the question took: asked early
+    // enough that the answer lands within it.
     expect(renewAt(timing(1000, 150, 50), 1000)).toBe(2000 - (150 + RENEW_MARGIN_MS - 50));
     // A renewal armed on one lease is moot once a later one is held.
     expect(renewedSince(lease, timing(1500))).toBe(true);
@@ -310,7 +312,7 @@ function simulateTiers(
     steadyCalls += now >= lease ? 1 : 0;
     // The location's round trip to the Durable Object, give or take 50 ms.
     const done = time + base + Math.floor(next() * 50);
-    const graceMs = graceAsked(held, lease);
+    const graceMs = graceAsked(held, lease, time - dueAt);
     const at = time + Math.floor(next() * (done - time));
     trust.grant(at, lease, graceMs);
     const entry = answered(liveAt(at), time, graceMs, done, held, dueAt);
