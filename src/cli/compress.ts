@@ -261,7 +261,10 @@ export function availableEncodings(): Encoding[] {
  * A run's pack file: small variants appended at `size`. Appends made in
  * one turn of the event loop go to disk as one write (`pending`, from
  * `pendingAt`, written by `flushed`): a write per variant cost more than
- * compressing it.
+ * compressing it. Variants handed over in memory do not wait for their
+ * write, so the pack keeps every write (`written`, which never rejects)
+ * for close() to wait for, and the first that failed (`failure`): the
+ * index then forgets the pack.
  */
 interface Pack {
   name: string;
@@ -270,6 +273,8 @@ interface Pack {
   pending: Buffer[];
   pendingAt: number;
   flushed: Promise<void> | null;
+  written: Promise<void>;
+  failure: Error | null;
 }
 
 export class Compressor {
@@ -410,9 +415,23 @@ export class Compressor {
   async close(): Promise<void> {
     const pack = this.#pack;
     this.#pack = null;
-    await pack?.flushed?.catch(() => undefined);
-    await (await pack?.handle)?.close();
+    if (pack) {
+      await pack.written;
+      await (await pack.handle.catch(() => null))?.close();
+      if (pack.failure) {
+        this.#forgetPack(pack.name);
+      }
+    }
     await this.#thread.close();
+  }
+
+  /** Forgets the variants remembered in a pack not wholly written: the next run makes them again. */
+  #forgetPack(name: string): void {
+    for (const [key, known] of this.#remembered) {
+      if (Object.values(known).some((stored) => stored.pack === name)) {
+        this.#remembered.delete(key);
+      }
+    }
   }
 
   /** Writes a variant: a small one at the end of this run's pack, a large one to a file of its own. */
@@ -424,14 +443,27 @@ export class Compressor {
     }
     if (this.#pack === null) {
       const name = `pack-${process.pid}-${Date.now()}`;
-      this.#pack = { name, handle: open(this.#path(name), "wx"), size: 0, pending: [], pendingAt: 0, flushed: null };
+      this.#pack = {
+        name,
+        handle: open(this.#path(name), "wx"),
+        size: 0,
+        pending: [],
+        pendingAt: 0,
+        flushed: null,
+        written: Promise.resolve(),
+        failure: null,
+      };
     }
     // The offset is taken at once, so that writes never overlap.
     const pack = this.#pack;
     const offset = pack.size;
     pack.size += bytes.length;
     pack.pending.push(bytes);
-    pack.flushed ??= this.#flushSoon(pack);
+    if (pack.flushed === null) {
+      pack.flushed = this.#flushSoon(pack);
+      const flushed = pack.flushed;
+      pack.written = pack.written.then(() => flushed);
+    }
     const where = { file: this.#path(pack.name), offset };
     if (this.#held + bytes.length <= HELD_MAX_BYTES) {
       // The uploader sends these bytes; the pack keeps them for the next run (closed before the index is saved).
@@ -440,10 +472,13 @@ export class Compressor {
     }
     // Read by the uploader once this returns: on disk by then.
     await pack.flushed;
+    if (pack.failure) {
+      throw pack.failure;
+    }
     return where;
   }
 
-  /** Writes what was appended to `pack` in this turn of the event loop, once it ends. */
+  /** Writes what was appended to `pack` in this turn of the event loop, once it ends; a failure is kept in the pack. */
   async #flushSoon(pack: Pack): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
     const { pending, pendingAt } = pack;
@@ -451,7 +486,11 @@ export class Compressor {
     pack.pendingAt = pack.size;
     pack.flushed = null;
     const joined = Buffer.concat(pending);
-    await (await pack.handle).write(joined, 0, joined.length, pendingAt);
+    try {
+      await (await pack.handle).write(joined, 0, joined.length, pendingAt);
+    } catch (error) {
+      pack.failure ??= error as Error;
+    }
   }
 
   #remember(variant: Variant): Stored {

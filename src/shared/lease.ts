@@ -13,9 +13,9 @@
  * its second half arms a renewal that asks the Durable Object exactly when
  * the lease runs (`renewAt`), while requests go on serving in the grace;
  * so a location asks at most once a lease, and steady traffic never
- * waits. The grace covers the renewal's round trip: twice the round trip
- * the last question took and a margin, at least GRACE_MIN and at most
- * GRACE_MAX of the lease. Every isolate holding a lease (the location
+ * waits. The grace covers the renewal: twice what it takes from when it
+ * falls due (see graceAsked) and a margin, at least GRACE_MIN and at most
+ * GRACE_MAX of the lease; a first question gets the most. Every isolate holding a lease (the location
  * shares them, see src/storage/location.ts) derives its renewal from the
  * lease itself, so the number of questions does not grow with the number
  * of isolates. Pure but for dueForRenewal: the caller passes the time.
