@@ -23,7 +23,7 @@ import type { Encoding } from "../rules/encoding.ts";
 import { compilePattern, type Pattern } from "../rules/patterns.ts";
 import { BLOCK_SIZE } from "../shared/limits.ts";
 import { Limiter } from "../shared/pool.ts";
-import type { CompressAnswer, CompressJob, CompressRequest } from "./compress-thread.ts";
+import type { CompressAnswers, CompressJob, CompressRequest } from "./compress-thread.ts";
 import { fileHashOfBytes, type FileHash } from "./hash.ts";
 
 /** Files smaller than this are not compressed: it does not pay. */
@@ -229,16 +229,14 @@ class CompressThread {
     const worker = new Worker(
       new URL(`./compress-thread${extname(new URL(import.meta.url).pathname)}`, import.meta.url),
     );
-    worker.on("message", (answers: CompressAnswer[]) => {
+    worker.on("message", ({ buffer, answers }: CompressAnswers) => {
       for (const answer of answers) {
         const waiting = this.#waiting.get(answer.id);
         this.#waiting.delete(answer.id);
         if ("error" in answer) {
           waiting?.reject(new Error(`could not compress: ${answer.error}`));
         } else {
-          waiting?.resolve(
-            answer.results.map((result) => Buffer.from(result.buffer, result.byteOffset, result.byteLength)),
-          );
+          waiting?.resolve(answer.results.map(([offset, length]) => Buffer.from(buffer, offset, length)));
         }
       }
       if (this.#waiting.size === 0) {

@@ -84,12 +84,15 @@ export class BlobLedger {
     // Each step is one statement over the whole batch (see #lease).
     const distinct = [...new Set(hashes)];
     const list = JSON.stringify(distinct);
+    let present: string[];
     for (let attempt = 0; ; attempt += 1) {
-      const claimed = this.#db.first(
-        `SELECT 1 AS claimed FROM blobs WHERE deleting = 1 AND hash IN (SELECT value FROM json_each(?)) LIMIT 1`,
+      // The batch's stored blobs, in its order, and whether a collection has claimed any.
+      const rows = this.#db.all<{ hash: string; deleting: number }>(
+        `SELECT j.value AS hash, b.deleting FROM json_each(?) j JOIN blobs b ON b.hash = j.value ORDER BY j.key`,
         list,
       );
-      if (!claimed) {
+      if (!rows.some((row) => row.deleting === 1)) {
+        present = rows.map((row) => row.hash);
         break;
       }
       if (attempt === 3) {
@@ -97,13 +100,6 @@ export class BlobLedger {
       }
       await this.collect(now).catch(() => undefined);
     }
-    const present = this.#db
-      .all<{ hash: string }>(
-        // In the batch's order.
-        `SELECT j.value AS hash FROM json_each(?) j JOIN blobs b ON b.hash = j.value ORDER BY j.key`,
-        list,
-      )
-      .map((row) => row.hash);
     const stored = new Set(present);
     this.#lease(
       distinct.filter((hash) => !stored.has(hash)),
@@ -336,7 +332,16 @@ export class BlobLedger {
   /** Releases one hold on each of `hashes` (distinct). */
   #release(hashes: readonly string[]): void {
     const list = JSON.stringify(hashes);
-    this.#db.run(`UPDATE upload_leases SET holders = holders - 1 WHERE hash IN (SELECT value FROM json_each(?))`, list);
-    this.#db.run(`DELETE FROM upload_leases WHERE holders <= 0 AND hash IN (SELECT value FROM json_each(?))`, list);
+    // The last hold of each is deleted; only a hash another upload holds too is written twice.
+    const deleted = this.#db.all(
+      `DELETE FROM upload_leases WHERE holders <= 1 AND hash IN (SELECT value FROM json_each(?)) RETURNING hash`,
+      list,
+    ).length;
+    if (deleted < hashes.length) {
+      this.#db.run(
+        `UPDATE upload_leases SET holders = holders - 1 WHERE hash IN (SELECT value FROM json_each(?))`,
+        list,
+      );
+    }
   }
 }

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "vitest";
 import { hashFile, partHash } from "../../src/cli/hash.ts";
-import { BlockSplitter } from "../../src/shared/blocks.ts";
+import { BlockSplitter, toHex } from "../../src/shared/blocks.ts";
 
 /** The content hash of `bytes`, straight from its definition. */
 function referenceHash(bytes: Uint8Array, block: number): string {
@@ -81,5 +81,15 @@ describe("partHash", () => {
       const part = bytes.subarray((n - 1) * partSize, n * partSize);
       expect(partHash(hashed, partSize, n)).toBe(referenceHash(part, 4 * MIB));
     }
+  });
+});
+
+describe("toHex", () => {
+  it("writes every byte as two lowercase hex digits, as Node does", ({ expect }) => {
+    const every = Uint8Array.from({ length: 256 }, (_, byte) => byte);
+    expect(toHex(every)).toBe(Buffer.from(every).toString("hex"));
+    const digest = createHash("sha256").update("r2-assets").digest();
+    expect(toHex(digest)).toBe(createHash("sha256").update("r2-assets").digest("hex"));
+    expect(toHex(new Uint8Array(0))).toBe("");
   });
 });

@@ -120,5 +120,11 @@ describe("compressor", () => {
       expect(zlib.brotliDecompressSync(stored).equals(texts[i] ?? Buffer.alloc(0)), `file ${i}`).toBe(true);
     }
     expect(new Set(made.map((variants) => variants[0]?.file)).size).toBe(1);
+    // Held variants share the buffers their thread's answers came in, which
+    // hold nothing else (not a 16 KiB buffer a variant, as zlib returns them).
+    const buffers = new Set(made.flat().map((variant) => variant.bytes?.buffer));
+    const heldBytes = [...buffers].reduce((sum, buffer) => sum + (buffer?.byteLength ?? 0), 0);
+    expect(heldBytes).toBe(made.flat().reduce((sum, variant) => sum + variant.size, 0));
+    expect(buffers.size).toBeLessThan(made.length);
   });
 });

@@ -209,4 +209,60 @@ describe("batched uploads", () => {
     expect(await packsOf(project)).toHaveLength(1);
     expect(await (await site(project, "/live.txt")).text()).toBe("live");
   });
+
+  it("holds each batch's lease until that batch is done, however batches overlap", async ({ expect }) => {
+    const project = uniqueProject("batch-leases");
+    await createProject(project);
+    // A project's Durable Object is set up by its first use through the API.
+    await deploy(project, { "/seed.txt": "seed" }, { batch: true });
+    const [a, b, c] = await Promise.all([blob("lease a"), blob("lease b"), blob("lease c")]);
+    const now = Date.now();
+    const leases = await runInDurableObject(env.MANIFEST.getByName(project), async (_instance, state) => {
+      const db = new Db(state.storage);
+      const ledger = new BlobLedger(db, new BlobStore(env.BLOBS, project));
+      const held = (): Record<string, number> =>
+        Object.fromEntries(
+          db
+            .all<{ hash: string; holders: number }>("SELECT hash, holders FROM upload_leases")
+            .map((row) => [row.hash, row.holders]),
+        );
+      const seen: Record<string, number>[] = [];
+      // Two batches at once, sharing b.
+      await ledger.prepareBatch([a.hash, b.hash, a.hash], now);
+      await ledger.prepareBatch([b.hash, c.hash], now);
+      seen.push(held());
+      // The first fails: its own lease goes, the other batch still holds b.
+      ledger.releaseBatch([a.hash, b.hash]);
+      seen.push(held());
+      // The second is recorded: nothing is leased any more.
+      ledger.recordBatch(
+        { id: "overlap", size: c.bytes.length },
+        [{ hash: c.hash, size: c.bytes.length, offset: 0 }],
+        [b.hash, c.hash],
+        now,
+      );
+      seen.push(held());
+      return seen;
+    });
+    expect(leases).toEqual([{ [a.hash]: 1, [b.hash]: 2, [c.hash]: 1 }, { [b.hash]: 1, [c.hash]: 1 }, {}]);
+  });
+
+  it("waits out a collection that claimed a blob of the batch, then leases it as missing", async ({ expect }) => {
+    const project = uniqueProject("batch-claimed");
+    await createProject(project);
+    await deploy(project, { "/seed.txt": "seed" }, { batch: true });
+    const orphan = await blob("claimed by a collection");
+    const present = await runInDurableObject(env.MANIFEST.getByName(project), async (_instance, state) => {
+      const db = new Db(state.storage);
+      // A blob no version lists, claimed by a collection that was interrupted.
+      db.run("INSERT INTO blobs (hash, size, stored_at, deleting) VALUES (?, ?, ?, 1)", orphan.hash, 23, Date.now());
+      const ledger = new BlobLedger(db, new BlobStore(env.BLOBS, project));
+      const prepared = await ledger.prepareBatch([orphan.hash], Date.now());
+      const row = db.first("SELECT holders FROM upload_leases WHERE hash = ?", orphan.hash);
+      const gone = db.first("SELECT 1 AS found FROM blobs WHERE hash = ?", orphan.hash) === null;
+      ledger.releaseBatch([orphan.hash]);
+      return { ...prepared, holders: row?.holders, gone };
+    });
+    expect(present).toEqual({ present: [], holders: 1, gone: true });
+  });
 });

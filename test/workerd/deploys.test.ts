@@ -85,6 +85,25 @@ describe("deploying a site", () => {
     expect((await api("POST", `${base}/finalize`)).status).toBe(200);
   });
 
+  it("refuses to finalize a file listed at another size than its content, once that content is uploaded", async ({
+    expect,
+  }) => {
+    const project = uniqueProject("wrong-size");
+    await createProject(project);
+    const bytes = bytesOf("twelve bytes");
+    const hash = await contentHash(bytes);
+    const { version } = await apiJson<{ version: string }>("POST", `/api/projects/${project}/deploys`);
+    const base = `/api/projects/${project}/deploys/${version}`;
+    // Listed before the content is stored, the size cannot be checked yet.
+    await apiJson("POST", `${base}/files`, { body: { files: { "/a.txt": { hash, size: 11 } } } });
+    expect((await api("PUT", `/api/projects/${project}/blobs/${hash}`, { body: bytes })).status).toBe(201);
+    const res = await api("POST", `${base}/finalize`);
+    expect(res.status).toBe(400);
+    const body = await res.json<{ error: { code: string; field: string; message: string } }>();
+    expect(body.error).toMatchObject({ code: "bad_request", field: 'files["/a.txt"].size' });
+    expect(body.error.message).toContain("the content is 12 bytes, not 11");
+  });
+
   it("finalizing twice is idempotent, and a finalized version is immutable", async ({ expect }) => {
     const project = uniqueProject("idem");
     await createProject(project);
