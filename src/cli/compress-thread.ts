@@ -61,7 +61,7 @@ function compressOne({
 }
 
 /** The files' results, laid end to end in one buffer. */
-export function compressAll(requests: readonly CompressRequest[]): CompressAnswers {
+function compressAll(requests: readonly CompressRequest[]): CompressAnswers {
   const made = requests.map(compressOne);
   let total = 0;
   for (const answer of made) {
