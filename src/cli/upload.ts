@@ -197,7 +197,7 @@ export class Uploader {
       }
     });
     const header = Buffer.from(`${JSON.stringify({ blobs: blobs.map(({ hash, size }) => ({ hash, size })) })}\n`);
-    const body = new Uint8Array(Buffer.concat([header, ...contents]));
+    const body = Buffer.concat([header, ...contents]);
     const answer = await this.#client.request<BatchAnswer>("POST", `${this.#base}/blobs/batch`, body);
     const failed = answer.failed[0];
     if (failed) {

@@ -125,7 +125,7 @@ export class BlobLedger {
       const recorded = this.#db
         .all<{ hash: string }>(
           `INSERT INTO blobs (hash, size, stored_at, pack, pack_offset)
-           SELECT value ->> 'hash', value ->> 'size', ?2, ?3, value ->> 'offset' FROM json_each(?1) WHERE true
+           SELECT value ->> 'hash', value ->> 'size', ?2, ?3, value ->> 'offset' FROM jsonb_each(?1) WHERE true
            ON CONFLICT (hash) DO NOTHING RETURNING hash`,
           JSON.stringify(blobs),
           now,

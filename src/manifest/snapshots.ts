@@ -27,14 +27,24 @@ export async function writeSnapshot(db: Db, store: BlobStore, version: string): 
   const bits = pageBitsFor(row.file_count);
   for (let page = 0; page < 2 ** bits; page += 1) {
     const { from, to } = pageRange(page, bits);
-    const files = db.all<SnapshotFile & Record<string, SqlStorageValue>>(
-      `SELECT f.path, f.hash, f.size, f.content_type AS contentType, b.stored_at AS storedAt, b.pack, b.pack_offset AS offset
-       FROM files f JOIN blobs b ON b.hash = f.hash
-       WHERE f.version_id = ? AND f.path_hash >= ? AND f.path_hash < ?`,
-      version,
-      from,
-      to,
-    );
+    const files = db
+      .rows<[string, string, number, string, number, string | null, number | null]>(
+        `SELECT f.path, f.hash, f.size, f.content_type, b.stored_at, b.pack, b.pack_offset
+         FROM files f JOIN blobs b ON b.hash = f.hash
+         WHERE f.version_id = ? AND f.path_hash >= ? AND f.path_hash < ?`,
+        version,
+        from,
+        to,
+      )
+      .map(([path, hash, size, contentType, storedAt, pack, offset]): SnapshotFile => ({
+        path,
+        hash,
+        size,
+        contentType,
+        storedAt,
+        pack,
+        offset,
+      }));
     await store.putSnapshotPage(version, page, encodePage(files));
   }
   // The version may have been deleted while the pages were written: then it keeps no snapshot.

@@ -136,6 +136,34 @@ describe("deploying a site", () => {
     expect((await res.json<{ error: { field: string } }>()).error.field).toBe('files["/a.txt"]');
   });
 
+  it("refuses stored content listed at another size, and counts a file once when its variants follow in a later page", async ({
+    expect,
+  }) => {
+    const project = uniqueProject("page-sizes");
+    await createProject(project);
+    await deploy(project, { "/stored.txt": "stored" });
+    const stored = await contentHash(bytesOf("stored"));
+    const variant = bytesOf("abc");
+    const variantHash = await contentHash(variant);
+    const { version } = await apiJson<{ version: string }>("POST", `/api/projects/${project}/deploys`);
+    const path = `/api/projects/${project}/deploys/${version}/files`;
+    const res = await api("POST", path, { body: { files: { "/x.txt": { hash: stored, size: 7 } } } });
+    expect(res.status).toBe(400);
+    const error = (await res.json<{ error: { field: string; message: string } }>()).error;
+    expect(error.field).toBe('files["/x.txt"].size');
+    expect(error.message).toContain(`content ${stored} is 6 bytes, not 7`);
+    // The refused page listed nothing.
+    const file = { hash: stored, size: 6, contentType: "text/plain" };
+    expect(await apiJson("POST", path, { body: { files: { "/a.txt": file } } })).toEqual({ missing: [], files: 1 });
+    const later = { "/a.txt": { ...file, encodings: { br: { hash: variantHash, size: 3 } } } };
+    expect(await apiJson("POST", path, { body: { files: later } })).toEqual({ missing: [variantHash], files: 1 });
+    expect((await api("PUT", `/api/projects/${project}/blobs/${variantHash}`, { body: variant })).status).toBe(201);
+    const done = await apiJson<{ files: number; bytes: number }>("POST", `${path.slice(0, -"/files".length)}/finalize`);
+    expect(done).toMatchObject({ files: 1, bytes: 6 });
+    const served = await site(project, "/a.txt", { headers: { "accept-encoding": "br" } });
+    expect(served.headers.get("content-encoding")).toBe("br");
+  });
+
   it("lists a page of many files at once: each absent blob named once, pages that overlap counted once", async ({
     expect,
   }) => {
