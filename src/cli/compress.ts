@@ -321,11 +321,6 @@ export class Compressor {
     return isCompressible(contentType, size) && !this.#exclude.some((pattern) => pattern.match(path));
   }
 
-  /** Whether a file's variants are remembered from an earlier run (they may still be gone from disk). */
-  remembers(hash: string): boolean {
-    return this.#remembered.has(`${hash}:${SETTINGS}`);
-  }
-
   /**
    * The variants of a file (at `file`, whose content hash is `hash`), made
    * or remembered; made from `bytes` if the caller holds them, else read.

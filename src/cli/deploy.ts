@@ -22,7 +22,7 @@ import { CliError, UsageError } from "./errors.ts";
 import { formatBytes } from "./format.ts";
 import { hashFile, type FileHash } from "./hash.ts";
 import { cacheHome, HashCache, nowNs } from "./hash-cache.ts";
-import { BEST_FROM_BYTES, Compressor, type CompressStats, type Variant } from "./compress.ts";
+import { BEST_FROM_BYTES, Compressor, type CompressStats } from "./compress.ts";
 import { Limiter, mapLimit } from "../shared/pool.ts";
 import type { Progress } from "./progress.ts";
 import { hashedFilesOf } from "./hashed.ts";
@@ -36,10 +36,7 @@ const PAGE_CONCURRENCY = 4;
 /**
  * Files in the first manifest page, few enough that uploads start while
  * later pages are still being hashed. Each page after doubles, up to what
- * the API accepts: the platform records a large page at a lower cost per
- * file. While compressing, pages stay this size, so that each page's
- * variants are made and listed soon after it (measured on 10,000 small
- * files: ~1 s sooner than with pages of 4,000, whose variants came at once).
+ * the API accepts: the platform records a large page at a lower cost per file.
  */
 const FIRST_PAGE_FILES = 1000;
 /** Requests in flight at once while uploading, unless --concurrency says otherwise. */
@@ -173,8 +170,7 @@ export async function deploy(
   // 3. Hash the files a page at a time (those the hash cache vouches for
   //    are not read), send each page of the manifest as soon as it is
   //    hashed, and upload what its answer says is missing while later
-  //    pages are hashed: small blobs in batches, large ones in resumable
-  //    parts. Variants compressed now follow their page in one of their own.
+  //    pages are hashed: small blobs in batches, large ones in resumable parts.
   const uploader = new Uploader(
     client,
     base,
@@ -189,72 +185,47 @@ export async function deploy(
   const variantHashes = new Set<string>();
   let compressedBytes = 0;
   let compressedFiles = 0;
-  /** Lists `page` (with the variants given for its files) and queues for upload what the platform lacks. */
-  const list = async (page: readonly HashedFile[], variants: ReadonlyMap<HashedFile, Variant[]>): Promise<void> => {
-    const { version } = await opening;
-    const answer = await client.request<PageResult>("POST", `${base}/deploys/${version}/files`, {
-      files: Object.fromEntries(
-        page.map((file) => {
-          const entry = { hash: file.hash, size: file.size, contentType: contentTypeFor(file.path) };
-          const made = variants.get(file) ?? [];
-          return [
-            file.path,
-            made.length > 0
-              ? {
-                  ...entry,
-                  encodings: Object.fromEntries(made.map(({ encoding, hash, size }) => [encoding, { hash, size }])),
-                }
-              : entry,
-          ];
-        }),
-      ),
-    });
-    const byHash = new Map<string, BlobToUpload>(page.map((file) => [file.hash, file]));
-    for (const [file, made] of variants) {
-      compressedFiles += made.length > 0 ? 1 : 0;
-      for (const variant of made) {
-        compressedBytes += variant.size;
-        variantHashes.add(variant.hash);
-        byHash.set(variant.hash, { ...variant, path: variantPath(variant.encoding, file.path) });
-      }
-    }
-    uploader.add(answer.missing.map((hash) => byHash.get(hash)).filter((file) => file !== undefined));
-  };
-  const variantsOf = async (files: readonly HashedFile[], contents: ReadonlyMap<HashedFile, Buffer>) =>
-    new Map(
-      await mapLimit(
-        files,
-        files.length,
-        async (file) =>
-          [file, (await compressing?.compressor.variantsOf(file.file, file.hash, contents.get(file))) ?? []] as const,
-      ),
-    );
   const files = await hashInPages(
     local,
     progress,
     cache,
     (page, contents) => {
-      const wanted = page.filter(wantsCompressed);
-      // Variants an earlier run made go with the page; files compressed now
-      // are listed at once, so that their upload starts while they are
-      // compressed, and their variants are listed after (a page may name a
-      // file again, with the same content).
-      const making = wanted.filter((file) => !compressing?.compressor.remembers(file.hash));
-      const known = wanted.filter((file) => compressing?.compressor.remembers(file.hash));
-      sent.push(pagesInFlight.run(async () => list(page, await variantsOf(known, contents))).catch(fail));
-      if (making.length > 0) {
-        sent.push(
-          variantsOf(making, contents)
-            .then((made) => pagesInFlight.run(() => list(making, made)))
-            .catch(fail),
+      const send = async (): Promise<void> => {
+        // Compressed while later pages are hashed and earlier ones uploaded.
+        const variants = await mapLimit(page, page.length, async (file) =>
+          wantsCompressed(file)
+            ? (compressing?.compressor.variantsOf(file.file, file.hash, contents.get(file)) ?? [])
+            : [],
         );
-      }
+        const { version } = await opening;
+        const answer = await client.request<PageResult>("POST", `${base}/deploys/${version}/files`, {
+          files: Object.fromEntries(
+            page.map((file, i) => {
+              const encodings = Object.fromEntries(
+                (variants[i] ?? []).map((variant) => [variant.encoding, { hash: variant.hash, size: variant.size }]),
+              );
+              const entry = { hash: file.hash, size: file.size, contentType: contentTypeFor(file.path) };
+              return [file.path, Object.keys(encodings).length > 0 ? { ...entry, encodings } : entry];
+            }),
+          ),
+        });
+        const byHash = new Map<string, BlobToUpload>(page.map((file) => [file.hash, file]));
+        for (const [i, file] of page.entries()) {
+          const made = variants[i] ?? [];
+          compressedFiles += made.length > 0 ? 1 : 0;
+          for (const variant of made) {
+            compressedBytes += variant.size;
+            variantHashes.add(variant.hash);
+            byHash.set(variant.hash, { ...variant, path: variantPath(variant.encoding, file.path) });
+          }
+        }
+        uploader.add(answer.missing.map((hash) => byHash.get(hash)).filter((file) => file !== undefined));
+      };
+      sent.push(pagesInFlight.run(send).catch(fail));
     },
     () => stop.failure !== null || uploader.failed,
     // A small file the compressor wants is compressed from the bytes just hashed.
     (file) => file.size < BEST_FROM_BYTES && wantsCompressed(file),
-    // Small pages while compressing, so that a page's variants follow it soon.
-    compressing === null,
   );
   await Promise.all(sent);
   if (compressing) {
@@ -461,14 +432,13 @@ async function hashInPages(
   onPage: (page: HashedFile[], contents: ReadonlyMap<HashedFile, Buffer>) => void = () => {},
   stopped: () => boolean = () => false,
   keep: (file: LocalFile) => boolean = () => false,
-  growing = true,
 ): Promise<HashedFile[]> {
   const known = new Map(local.map((file) => [file, cache?.get(file) ?? null]));
   const toHash = local.filter((file) => known.get(file) === null);
   const totalBytes = toHash.reduce((sum, file) => sum + file.size, 0);
   progress.start("Hashing", toHash.length, totalBytes);
   const files: HashedFile[] = [];
-  for (const page of pages(local, growing)) {
+  for (const page of pages(local)) {
     if (stopped()) {
       break;
     }
@@ -571,8 +541,8 @@ async function openDeploy(
   return client.request<OpenedDeploy>("POST", `${base}/deploys`, body, { retry: false });
 }
 
-/** Splits the manifest into pages the API accepts, of FIRST_PAGE_FILES files, or growing from there. */
-function* pages<T extends { path: string }>(files: readonly T[], growing: boolean): Generator<T[]> {
+/** Splits the manifest into pages the API accepts, growing from FIRST_PAGE_FILES files. */
+function* pages<T extends { path: string }>(files: readonly T[]): Generator<T[]> {
   let page: T[] = [];
   let bytes = 0;
   let limit = Math.min(FIRST_PAGE_FILES, MAX_PAGE_ENTRIES);
@@ -583,7 +553,7 @@ function* pages<T extends { path: string }>(files: readonly T[], growing: boolea
       yield page;
       page = [];
       bytes = 0;
-      limit = growing ? Math.min(limit * 2, MAX_PAGE_ENTRIES) : limit;
+      limit = Math.min(limit * 2, MAX_PAGE_ENTRIES);
     }
     page.push(file);
     bytes += entryBytes;
