@@ -10,7 +10,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { BlobStore } from "../blob/r2-store.ts";
 import { pointerLeaseMs, REGISTRY_NAME, waitOutLeases, type Env } from "../env.ts";
-import { GRACE_MAX, TrustHorizon } from "../shared/lease.ts";
+import { longestTrustMs, TrustHorizon } from "../shared/lease.ts";
 import { fail, succeed, type Outcome } from "../outcome.ts";
 import type { ServingConfig } from "../rules/config.ts";
 import { checkRetention } from "../shared/settings.ts";
@@ -343,7 +343,7 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
     // A project is registered without waiting for serving isolates' host
     // filters to learn of it (a filter asked before is trusted at most a
     // lease and its greatest grace); its first versions wait for them instead.
-    const filtersKnow = (this.#row()?.created_at ?? 0) + pointerLeaseMs(this.env) * (1 + GRACE_MAX);
+    const filtersKnow = (this.#row()?.created_at ?? 0) + longestTrustMs(pointerLeaseMs(this.env));
     if (result.ok && filtersKnow > Date.now()) {
       await scheduler.wait(filtersKnow - Date.now());
     }

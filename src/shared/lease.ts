@@ -25,6 +25,11 @@ import { Lru } from "./lru.ts";
 /** The least and the most grace a lease gets, as shares of it. */
 export const GRACE_MIN = 0.05;
 export const GRACE_MAX = 0.5;
+/** The longest any answer may be trusted after it was given: a lease and the most grace. */
+export function longestTrustMs(leaseMs: number): number {
+  return leaseMs * (1 + GRACE_MAX);
+}
+
 /** Added to twice the question's round trip: the renewing request's own work (the location's cache). */
 export const RENEW_MARGIN_MS = 20;
 /** Once this share of a lease has passed, a request arms its renewal at the lease's end. */
@@ -165,7 +170,7 @@ export class TrustHorizon {
   #until: number;
 
   constructor(now: number, leaseMs: number) {
-    this.#until = now + leaseMs * (1 + GRACE_MAX);
+    this.#until = now + longestTrustMs(leaseMs);
   }
 
   /** Records an answer given at `now` to a question that asked for `graceMs` (at most GRACE_MAX of the lease). */
