@@ -542,7 +542,6 @@ async function showProject(name) {
     }),
   );
   $("alias-form").hidden = !canActivate;
-  await showTokens(base, admin);
   $("alias-form").onsubmit = (event) => {
     event.preventDefault();
     void act(() => api("PUT", `${base}/aliases/${$("alias-name").value}`, { version: $("alias-version").value }));
@@ -591,6 +590,9 @@ async function showProject(name) {
       return tr;
     }),
   );
+  // Tokens are fetched only after every table above is drawn in one task, so
+  // that the page never shows a new version list beside an old history.
+  await showTokens(base, admin);
   wireDeploy(name, canActivate);
   await showTraffic(base, history);
   await followLogs(base, history);
