@@ -2,7 +2,8 @@
  * Precompressing a deploy's text files (see src/rules/encoding.ts): brotli
  * at quality 11 (with a 16 MiB window for files over 4 MiB), gzip at level
  * 9, and zstd at level 19 where the Node running the CLI has it (22.15 and
- * later); files under 16 KiB get brotli 6 alone (see BEST_FROM_BYTES).
+ * later); files under 16 KiB get brotli 6 alone, with a 64 KiB window
+ * (see BEST_FROM_BYTES and brotliWindow).
  * A variant is kept only if it is smaller than the file. Variants
  * are kept under the cache directory, remembered by their file's content
  * hash, so that an unchanged file is never compressed again: each large
@@ -53,7 +54,21 @@ const HELD_MAX_BYTES = 64 * 1024 * 1024;
 export const BEST_FROM_BYTES = 16 * 1024;
 const isLarge = (bytes: Buffer): boolean => bytes.length >= BEST_FROM_BYTES;
 /** What the remembered variants were made with: a change makes them again. */
-const SETTINGS = "br11-gzip9-zstd19-16k:br6";
+const SETTINGS = "br11-gzip9-zstd19-16k:br6w16";
+
+/**
+ * Brotli's window, in bits: 16 MiB for files over 4 MiB, 4 MiB from
+ * BEST_FROM_BYTES, and below it 64 KiB, which holds the whole file: a
+ * window that small makes brotli 6 use its hasher for small windows,
+ * ~8% less CPU for the same bytes (2,000 files of 0.7–7 KiB: 195 against
+ * 211 µs a file, 0.2% fewer bytes).
+ */
+function brotliWindow(size: number): number {
+  if (size < BEST_FROM_BYTES) {
+    return 16;
+  }
+  return size > 4 * 1024 * 1024 ? 24 : 22;
+}
 /** Variants up to this size go to the run's pack file. */
 const PACKED_MAX_BYTES = 64 * 1024;
 
@@ -128,7 +143,7 @@ const codings: Record<Encoding, Coding | null> = {
       params: {
         [zlib.constants.BROTLI_PARAM_QUALITY]: isLarge(bytes) ? 11 : 6,
         [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.length,
-        [zlib.constants.BROTLI_PARAM_LGWIN]: bytes.length > 4 * 1024 * 1024 ? 24 : 22,
+        [zlib.constants.BROTLI_PARAM_LGWIN]: brotliWindow(bytes.length),
         [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT,
       },
     }),

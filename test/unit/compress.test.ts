@@ -19,7 +19,8 @@ const brotli = (bytes: Buffer, quality: number): Buffer =>
     params: {
       [zlib.constants.BROTLI_PARAM_QUALITY]: quality,
       [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.length,
-      [zlib.constants.BROTLI_PARAM_LGWIN]: 22,
+      // A 64 KiB window below BEST_FROM_BYTES (it holds the whole file), 4 MiB from it.
+      [zlib.constants.BROTLI_PARAM_LGWIN]: bytes.length < BEST_FROM_BYTES ? 16 : 22,
       [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT,
     },
   });
