@@ -215,26 +215,9 @@ export function finalize(
     if (open.value.file_count === 0) {
       return fail("bad_request", `files: deploy ${id} lists no files`, { field: "files" });
     }
-    const stored = allStored(db, id);
-    const missingCount = stored ? 0 : countMissingBlobs(db, id);
-    if (missingCount > 0) {
-      return fail("blobs_missing", `${missingCount} blob(s) listed by deploy ${id} have not been uploaded`, {
-        missing: missingBlobs(db, id, 1000),
-        missingCount,
-      });
-    }
-    const wrongSize = stored
-      ? null
-      : db.first<{ path: string; size: number; actual: number }>(
-          `SELECT f.path, f.size, b.size AS actual FROM files f JOIN blobs b ON b.hash = f.hash
-           WHERE f.version_id = ? AND f.size != b.size LIMIT 1`,
-          id,
-        );
-    if (wrongSize) {
-      const field = `files[${JSON.stringify(wrongSize.path)}].size`;
-      return fail("bad_request", `${field}: the content is ${wrongSize.actual} bytes, not ${wrongSize.size}`, {
-        field,
-      });
+    const unstored = unstoredFailure(db, id);
+    if (unstored) {
+      return unstored;
     }
     // A deploy that changes nothing makes no version and moves nothing.
     const same = options.force === true ? null : sameAs(db, id, options, project.active_version);
@@ -325,22 +308,43 @@ const MISSING = `
   WHERE NOT EXISTS (SELECT 1 FROM blobs b WHERE b.hash = listed.hash AND b.deleting = 0)`;
 
 /**
- * Whether every blob a deploy lists is stored, at its listed size: one pass
- * over its files, where counting what is missing and then checking sizes
- * took two (and a sort of every hash); those run only when this says no.
+ * Why a deploy cannot be finalized for its blobs (one missing, or stored at
+ * another size than listed), or null. One pass over its files says whether
+ * anything is wrong; counting what is missing (with its sort of every hash)
+ * and finding a wrong size run only when it says so.
  */
-function allStored(db: Db, id: string): boolean {
-  return (
-    db.first(
-      `SELECT 1 AS problem FROM files f LEFT JOIN blobs b ON b.hash = f.hash
-        WHERE f.version_id = ?1 AND (b.hash IS NULL OR b.deleting != 0 OR b.size != f.size)
-       UNION ALL
-       SELECT 1 FROM version_server s
-        WHERE s.version_id = ?1 AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.hash = s.bundle_hash AND b.deleting = 0)
-       LIMIT 1`,
-      id,
-    ) === null
+function unstoredFailure(db: Db, id: string): ReturnType<typeof fail> | null {
+  const problem = db.first(
+    `SELECT 1 AS problem FROM files f LEFT JOIN blobs b ON b.hash = f.hash
+      WHERE f.version_id = ?1 AND (b.hash IS NULL OR b.deleting != 0 OR b.size != f.size)
+     UNION ALL
+     SELECT 1 FROM version_server s
+      WHERE s.version_id = ?1 AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.hash = s.bundle_hash AND b.deleting = 0)
+     LIMIT 1`,
+    id,
   );
+  if (problem === null) {
+    return null;
+  }
+  const missingCount = countMissingBlobs(db, id);
+  if (missingCount > 0) {
+    return fail("blobs_missing", `${missingCount} blob(s) listed by deploy ${id} have not been uploaded`, {
+      missing: missingBlobs(db, id, 1000),
+      missingCount,
+    });
+  }
+  const wrongSize = db.first<{ path: string; size: number; actual: number }>(
+    `SELECT f.path, f.size, b.size AS actual FROM files f JOIN blobs b ON b.hash = f.hash
+     WHERE f.version_id = ? AND f.size != b.size LIMIT 1`,
+    id,
+  );
+  if (wrongSize) {
+    const field = `files[${JSON.stringify(wrongSize.path)}].size`;
+    return fail("bad_request", `${field}: the content is ${wrongSize.actual} bytes, not ${wrongSize.size}`, {
+      field,
+    });
+  }
+  return null;
 }
 
 function countMissingBlobs(db: Db, id: string): number {
