@@ -164,10 +164,11 @@ export function addFiles(db: Db, id: string, entries: readonly FileEntry[], now:
     if (files > MAX_FILES_PER_VERSION) {
       return fail("bad_request", `files: a version holds at most ${MAX_FILES_PER_VERSION} files`, { field: "files" });
     }
+    // A path listed already has the same content (a conflict was refused above): its row stays.
     db.run(
       `${PAGE} INSERT INTO files (version_id, path, hash, size, content_type, path_hash)
-        SELECT ?2, page.path, page.hash, page.size, page.type, page.ph FROM page
-        WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.version_id = ?2 AND f.path = page.path)`,
+        SELECT ?2, page.path, page.hash, page.size, page.type, page.ph FROM page WHERE true
+        ON CONFLICT (version_id, path) DO NOTHING`,
       page,
       id,
     );
