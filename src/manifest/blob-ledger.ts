@@ -78,12 +78,18 @@ export class BlobLedger {
   /**
    * Called before a batch of small blobs is uploaded: says which are stored
    * already and leases the rest, all in one step (after waiting for a
-   * collection that has claimed any of them).
+   * collection that has claimed any of them). `admit` is asked first
+   * whether the bytes not stored yet may come in (the stored-bytes quota);
+   * if not, nothing is leased and its failure is returned.
    */
-  async prepareBatch(hashes: readonly string[], now: number): Promise<{ present: string[] }> {
+  async prepareBatch(
+    blobs: readonly { hash: string; size: number }[],
+    now: number,
+    admit: (incoming: number) => Outcome<null>,
+  ): Promise<Outcome<{ present: string[] }>> {
     // Each step is one statement over the whole batch (see #lease).
-    const distinct = [...new Set(hashes)];
-    const list = JSON.stringify(distinct);
+    const sizes = new Map(blobs.map((blob) => [blob.hash, blob.size]));
+    const list = JSON.stringify([...sizes.keys()]);
     let present: string[];
     for (let attempt = 0; ; attempt += 1) {
       // The batch's stored blobs, in its order, and whether a collection has claimed any.
@@ -101,11 +107,16 @@ export class BlobLedger {
       await this.collect(now).catch(() => undefined);
     }
     const stored = new Set(present);
+    const incoming = [...sizes].filter(([hash]) => !stored.has(hash));
+    const fits = admit(incoming.reduce((sum, [, size]) => sum + size, 0));
+    if (!fits.ok) {
+      return fits;
+    }
     this.#lease(
-      distinct.filter((hash) => !stored.has(hash)),
+      incoming.map(([hash]) => hash),
       now + LEASE_MS,
     );
-    return { present };
+    return succeed({ present });
   }
 
   /**

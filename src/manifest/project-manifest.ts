@@ -238,18 +238,9 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
   }
 
   async prepareBatch(by: Authority, blobs: { hash: string; size: number }[]): Promise<Outcome<{ present: string[] }>> {
-    const ledger = this.#as(by, "deploy", () => {
-      const incoming = blobs.filter((blob) => !this.#blobLedger().has(blob.hash)).reduce((sum, b) => sum + b.size, 0);
-      const fits = checkStoredQuota(this.#db, incoming);
-      return fits.ok ? succeed(this.#blobLedger()) : fits;
-    });
+    const ledger = this.#as(by, "deploy", () => succeed(this.#blobLedger()));
     return ledger.ok
-      ? succeed(
-          await ledger.value.prepareBatch(
-            blobs.map((blob) => blob.hash),
-            Date.now(),
-          ),
-        )
+      ? ledger.value.prepareBatch(blobs, Date.now(), (incoming) => checkStoredQuota(this.#db, incoming))
       : ledger;
   }
 

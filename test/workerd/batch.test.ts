@@ -9,6 +9,8 @@ import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import { BlobStore } from "../../src/blob/r2-store.ts";
 import { BlobLedger } from "../../src/manifest/blob-ledger.ts";
+import { unwrap } from "../../src/errors.ts";
+import { succeed, type Outcome } from "../../src/outcome.ts";
 import { Db } from "../../src/storage/db.ts";
 import {
   api,
@@ -32,6 +34,14 @@ async function blob(content: string): Promise<{ hash: string; bytes: Uint8Array 
   const bytes = bytesOf(content);
   return { hash: await contentHash(bytes), bytes };
 }
+
+/** A blob as a batch declares it. */
+function sized({ hash, bytes }: { hash: string; bytes: Uint8Array }): { hash: string; size: number } {
+  return { hash, size: bytes.length };
+}
+
+/** No quota: every batch's bytes may come in. */
+const admitAll = (): Outcome<null> => succeed(null);
 
 async function missingOf(project: string, hashes: string[]): Promise<string[]> {
   const { missing } = await apiJson<{ missing: string[] }>("POST", `/api/projects/${project}/blobs/missing`, {
@@ -179,6 +189,32 @@ describe("batched uploads", () => {
     expect(await (await site(project, "/api/x")).text()).toBe("from pack");
   });
 
+  it("counts only a batch's blobs not stored yet, each once, against the stored-bytes quota", async ({ expect }) => {
+    const project = uniqueProject("batch-quota");
+    await createProject(project);
+    await apiJson("PATCH", `/api/projects/${project}`, { body: { quotas: { storedBytes: 100 } } });
+    const path = `/api/projects/${project}/blobs/batch`;
+    const first = await blob("a".repeat(60));
+    const second = await blob("b".repeat(60));
+    const small = await blob("c".repeat(30));
+    expect((await apiJson<BatchResult>("POST", path, { body: batchBody([first]) })).stored).toEqual([first.hash]);
+    // 60 stored + 60 new > 100: refused whole, nothing leased or stored.
+    const over = await api("POST", path, { body: batchBody([first, second]) });
+    expect(over.status).toBe(429);
+    expect(await over.json()).toMatchObject({ error: { code: "quota_exceeded", quota: "storedBytes", stored: 60 } });
+    expect(await missingOf(project, [second.hash])).toEqual([second.hash]);
+    const leases = await runInDurableObject(env.MANIFEST.getByName(project), (_instance, state) =>
+      new Db(state.storage).all("SELECT hash FROM upload_leases"),
+    );
+    expect(leases).toEqual([]);
+    // Stored blobs sent again take nothing; a blob listed twice counts once (60 + 30 <= 100).
+    expect(await apiJson<BatchResult>("POST", path, { body: batchBody([first, small, small]) })).toEqual({
+      stored: [small.hash],
+      present: [first.hash],
+      failed: [],
+    });
+  });
+
   it("deletes a pack once garbage collection has taken all of its blobs, and not before", async ({ expect }) => {
     const project = uniqueProject("batch-gc");
     await createProject(project, 1);
@@ -228,8 +264,8 @@ describe("batched uploads", () => {
         );
       const seen: Record<string, number>[] = [];
       // Two batches at once, sharing b.
-      await ledger.prepareBatch([a.hash, b.hash, a.hash], now);
-      await ledger.prepareBatch([b.hash, c.hash], now);
+      await ledger.prepareBatch([a, b, a].map(sized), now, admitAll);
+      await ledger.prepareBatch([b, c].map(sized), now, admitAll);
       seen.push(held());
       // The first fails: its own lease goes, the other batch still holds b.
       ledger.releaseBatch([a.hash, b.hash]);
@@ -257,7 +293,7 @@ describe("batched uploads", () => {
       // A blob no version lists, claimed by a collection that was interrupted.
       db.run("INSERT INTO blobs (hash, size, stored_at, deleting) VALUES (?, ?, ?, 1)", orphan.hash, 23, Date.now());
       const ledger = new BlobLedger(db, new BlobStore(env.BLOBS, project));
-      const prepared = await ledger.prepareBatch([orphan.hash], Date.now());
+      const prepared = unwrap(await ledger.prepareBatch([sized(orphan)], Date.now(), admitAll));
       const row = db.first("SELECT holders FROM upload_leases WHERE hash = ?", orphan.hash);
       const gone = db.first("SELECT 1 AS found FROM blobs WHERE hash = ?", orphan.hash) === null;
       ledger.releaseBatch([orphan.hash]);
