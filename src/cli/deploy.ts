@@ -22,7 +22,7 @@ import { CliError, UsageError } from "./errors.ts";
 import { formatBytes } from "./format.ts";
 import { hashFile, type FileHash } from "./hash.ts";
 import { cacheHome, HashCache, nowNs } from "./hash-cache.ts";
-import { BEST_FROM_BYTES, Compressor, type CompressStats } from "./compress.ts";
+import { BEST_FROM_BYTES, Compressor, type CompressStats, type Variant } from "./compress.ts";
 import { Limiter, mapLimit } from "../shared/pool.ts";
 import type { Progress } from "./progress.ts";
 import { hashedFilesOf } from "./hashed.ts";
@@ -39,6 +39,13 @@ const PAGE_CONCURRENCY = 4;
  * the API accepts: the platform records a large page at a lower cost per file.
  */
 const FIRST_PAGE_FILES = 1000;
+/**
+ * Files in a page while compressing. A page waits for its files' variants,
+ * so pages of thousands left the platform idle for seconds at a time
+ * (10,000 small files, side by side: 8.9-9.4 s in pages of 500 or 1,000
+ * against 10.6 s in pages growing to 4,000).
+ */
+const COMPRESSING_PAGE_FILES = 500;
 /** Requests in flight at once while uploading, unless --concurrency says otherwise. */
 export const DEFAULT_CONCURRENCY = 6;
 /** A manifest page stays under this many bytes of JSON. */
@@ -185,18 +192,22 @@ export async function deploy(
   const variantHashes = new Set<string>();
   let compressedBytes = 0;
   let compressedFiles = 0;
-  const files = await hashInPages(
-    local,
-    progress,
-    cache,
-    (page, contents) => {
+  // Each file's variants, asked for as soon as it is hashed, so that the
+  // compressor works alongside the hashing rather than a page behind it.
+  const variantsByFile = new Map<HashedFile, Promise<Variant[]>>();
+  const files = await hashInPages(local, progress, cache, {
+    onFile: (file, bytes) => {
+      if (compressing && wantsCompressed(file)) {
+        const made = compressing.compressor.variantsOf(file.file, file.hash, bytes);
+        // Awaited when the file's page is sent; a failure is reported there.
+        made.catch(() => undefined);
+        variantsByFile.set(file, made);
+      }
+    },
+    onPage: (page) => {
       const send = async (): Promise<void> => {
-        // Compressed while later pages are hashed and earlier ones uploaded.
-        const variants = await mapLimit(page, page.length, async (file) =>
-          wantsCompressed(file)
-            ? (compressing?.compressor.variantsOf(file.file, file.hash, contents.get(file)) ?? [])
-            : [],
-        );
+        const variants = await Promise.all(page.map((file) => variantsByFile.get(file) ?? []));
+        page.forEach((file) => variantsByFile.delete(file));
         const { version } = await opening;
         const answer = await client.request<PageResult>("POST", `${base}/deploys/${version}/files`, {
           files: Object.fromEntries(
@@ -223,10 +234,13 @@ export async function deploy(
       };
       sent.push(pagesInFlight.run(send).catch(fail));
     },
-    () => stop.failure !== null || uploader.failed,
+    stopped: () => stop.failure !== null || uploader.failed,
     // A small file the compressor wants is compressed from the bytes just hashed.
-    (file) => file.size < BEST_FROM_BYTES && wantsCompressed(file),
-  );
+    keep: (file) => file.size < BEST_FROM_BYTES && wantsCompressed(file),
+    // A page is sent once its files' variants are made, and the compressor
+    // runs behind the hashing: small pages keep the platform busy meanwhile.
+    maxPageFiles: compressing ? COMPRESSING_PAGE_FILES : MAX_PAGE_ENTRIES,
+  });
   await Promise.all(sent);
   if (compressing) {
     reportCompression(compressing.compressor.stats, progress);
@@ -422,44 +436,48 @@ export async function planDeploy(client: ApiClient, options: DeployOptions, prog
 
 /**
  * Hashes every file the cache does not vouch for, a manifest page at a
- * time, handing each page to `onPage` as soon as it is hashed; stops early
- * when `stopped` says so. Shows progress and saves the cache.
+ * time, handing each file to `onFile` as soon as it is hashed (with the
+ * bytes read to hash it if `keep` wants them, held for it alone) and each
+ * page to `onPage` once all of its files are; stops early when `stopped`
+ * says so. Shows progress and saves the cache.
  */
 async function hashInPages(
   local: readonly LocalFile[],
   progress: Progress,
   cache: HashCache | null,
-  onPage: (page: HashedFile[], contents: ReadonlyMap<HashedFile, Buffer>) => void = () => {},
-  stopped: () => boolean = () => false,
-  keep: (file: LocalFile) => boolean = () => false,
+  {
+    onFile = () => {},
+    onPage = () => {},
+    stopped = () => false,
+    keep = () => false,
+    maxPageFiles = MAX_PAGE_ENTRIES,
+  }: PageHooks = {},
 ): Promise<HashedFile[]> {
   const known = new Map(local.map((file) => [file, cache?.get(file) ?? null]));
   const toHash = local.filter((file) => known.get(file) === null);
   const totalBytes = toHash.reduce((sum, file) => sum + file.size, 0);
   progress.start("Hashing", toHash.length, totalBytes);
   const files: HashedFile[] = [];
-  for (const page of pages(local)) {
+  for (const page of pages(local, maxPageFiles)) {
     if (stopped()) {
       break;
     }
-    // Bytes read to hash that the page's handler wants too, held for it alone.
-    const contents = new Map<HashedFile, Buffer>();
     const hashed = await mapLimit(page, HASH_CONCURRENCY, async (file): Promise<HashedFile> => {
       const vouched = known.get(file);
       if (vouched) {
-        return { ...file, ...vouched };
+        const done = { ...file, ...vouched };
+        onFile(done);
+        return done;
       }
       const { bytes, ...result } = await hashFile(file.file, (read) => progress.advance(0, read), keep(file));
       cache?.set(file, result);
       progress.advance(1, 0);
       const done = { ...file, ...result };
-      if (bytes) {
-        contents.set(done, bytes);
-      }
+      onFile(done, bytes);
       return done;
     });
     files.push(...hashed);
-    onPage(hashed, contents);
+    onPage(hashed);
   }
   const reused = local.length - toHash.length;
   progress.finish(
@@ -469,6 +487,16 @@ async function hashInPages(
     progress.note(`warning: could not save the hash cache: ${(error as Error).message}`);
   });
   return files;
+}
+
+/** What `hashInPages` tells its caller as it goes, and asks it. */
+interface PageHooks {
+  onFile?: (file: HashedFile, bytes?: Buffer) => void;
+  onPage?: (page: HashedFile[]) => void;
+  stopped?: () => boolean;
+  keep?: (file: LocalFile) => boolean;
+  /** The most files a page holds (its first holds at most FIRST_PAGE_FILES). */
+  maxPageFiles?: number;
 }
 
 type OpenedDeploy = StartedDeploy & { warnings: ConfigWarning[] };
@@ -541,11 +569,14 @@ async function openDeploy(
   return client.request<OpenedDeploy>("POST", `${base}/deploys`, body, { retry: false });
 }
 
-/** Splits the manifest into pages the API accepts, growing from FIRST_PAGE_FILES files. */
-function* pages<T extends { path: string }>(files: readonly T[]): Generator<T[]> {
+/**
+ * Splits the manifest into pages the API accepts, growing from
+ * FIRST_PAGE_FILES files up to `maxFiles`.
+ */
+function* pages<T extends { path: string }>(files: readonly T[], maxFiles: number): Generator<T[]> {
   let page: T[] = [];
   let bytes = 0;
-  let limit = Math.min(FIRST_PAGE_FILES, MAX_PAGE_ENTRIES);
+  let limit = Math.min(FIRST_PAGE_FILES, maxFiles);
   for (const file of files) {
     // Path, hash, size and JSON punctuation.
     const entryBytes = Buffer.byteLength(JSON.stringify(file.path)) + 100;
@@ -553,7 +584,7 @@ function* pages<T extends { path: string }>(files: readonly T[]): Generator<T[]>
       yield page;
       page = [];
       bytes = 0;
-      limit = Math.min(limit * 2, MAX_PAGE_ENTRIES);
+      limit = Math.min(limit * 2, maxFiles);
     }
     page.push(file);
     bytes += entryBytes;

@@ -145,6 +145,25 @@ describe("precompressed delivery", () => {
     await deploy();
   });
 
+  it("lists each file's variant with it, whichever of a deploy's many manifest pages it falls in", async ({
+    expect,
+  }) => {
+    // 1,100 small text files: compressed as they are hashed, in pages of at most 500.
+    const many: Record<string, string> = {};
+    for (let i = 0; i < 1100; i += 1) {
+      many[`notes/${i}.txt`] = `note ${i}: ${"the quick brown fox jumps over the lazy dog ".repeat(30)}`;
+    }
+    const manyDir = await writeSite(many);
+    const run = await platform.cli(["deploy", manyDir, "--project", "zipped-many", "--no-cache", "--json"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ files: 1100, compressedFiles: 1100, uploaded: 2200 });
+    for (const i of [0, 499, 500, 999, 1000, 1099]) {
+      const res = await platform.request("zipped-many", `/notes/${i}.txt`, { headers: { "accept-encoding": "br" } });
+      expect([i, res.status, res.headers["content-encoding"]]).toEqual([i, 200, "br"]);
+      expect(zlib.brotliDecompressSync(res.body).toString()).toBe(many[`notes/${i}.txt`]);
+    }
+  });
+
   it("serves a page to Chromium in brotli", async ({ expect }) => {
     const page = await browser.newPage();
     try {
