@@ -206,7 +206,7 @@ export async function deploy(
     },
     onPage: (page) => {
       const send = async (): Promise<void> => {
-        const variants = await Promise.all(page.map((file) => variantsByFile.get(file) ?? []));
+        const variants = await Promise.all(page.map((file) => variantsByFile.get(file) ?? Promise.resolve([])));
         page.forEach((file) => variantsByFile.delete(file));
         const { version } = await opening;
         const answer = await client.request<PageResult>("POST", `${base}/deploys/${version}/files`, {
