@@ -297,6 +297,9 @@ export class Compressor {
   readonly #smallLimiter = new Limiter(SMALL_CONCURRENCY);
   /** Bytes of variants handed to the uploader in memory so far (see HELD_MAX_BYTES). */
   #held = 0;
+  /** Bytes of files handed over in memory whose compression has not finished (see `backlogAtMost`). */
+  #backlog = 0;
+  readonly #backlogWaiters: (() => void)[] = [];
   readonly #thread = new CompressThread();
   readonly #remembered: Map<string, Remembered>;
   /** Compressions under way, by the key their result is remembered under. */
@@ -366,10 +369,25 @@ export class Compressor {
     }
     const made = this.#make(bytes ?? file, key);
     this.#making.set(key, made);
+    this.#backlog += bytes?.length ?? 0;
     try {
       return await made;
     } finally {
       this.#making.delete(key);
+      this.#backlog -= bytes?.length ?? 0;
+      this.#backlogWaiters.splice(0).forEach((wake) => wake());
+    }
+  }
+
+  /**
+   * Resolves once the bytes of files handed over in memory and not yet
+   * compressed are at most `bytes`: the hashing waits on it, so that a
+   * site of many small files is not held in memory whole when the
+   * compressor falls behind.
+   */
+  async backlogAtMost(bytes: number): Promise<void> {
+    while (this.#backlog > bytes) {
+      await new Promise<void>((resolve) => this.#backlogWaiters.push(resolve));
     }
   }
 

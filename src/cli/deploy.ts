@@ -46,6 +46,8 @@ const FIRST_PAGE_FILES = 1000;
  * against 10.6 s in pages growing to 4,000).
  */
 const COMPRESSING_PAGE_FILES = 500;
+/** Bytes of hashed files waiting for the compressor before hashing waits for it. */
+const MAX_COMPRESS_BACKLOG_BYTES = 64 * 1024 * 1024;
 /** Requests in flight at once while uploading, unless --concurrency says otherwise. */
 export const DEFAULT_CONCURRENCY = 6;
 /** A manifest page stays under this many bytes of JSON. */
@@ -240,6 +242,8 @@ export async function deploy(
     // A page is sent once its files' variants are made, and the compressor
     // runs behind the hashing: small pages keep the platform busy meanwhile.
     maxPageFiles: compressing ? COMPRESSING_PAGE_FILES : MAX_PAGE_ENTRIES,
+    // The bytes kept for the compressor wait in memory until it takes them.
+    ready: () => compressing?.compressor.backlogAtMost(MAX_COMPRESS_BACKLOG_BYTES) ?? Promise.resolve(),
   });
   await Promise.all(sent);
   if (compressing) {
@@ -438,8 +442,9 @@ export async function planDeploy(client: ApiClient, options: DeployOptions, prog
  * Hashes every file the cache does not vouch for, a manifest page at a
  * time, handing each file to `onFile` as soon as it is hashed (with the
  * bytes read to hash it if `keep` wants them, held for it alone) and each
- * page to `onPage` once all of its files are; stops early when `stopped`
- * says so. Shows progress and saves the cache.
+ * page to `onPage` once all of its files are; waits for `ready` before
+ * each page and stops early when `stopped` says so. Shows progress and
+ * saves the cache.
  */
 async function hashInPages(
   local: readonly LocalFile[],
@@ -450,6 +455,7 @@ async function hashInPages(
     onPage = () => {},
     stopped = () => false,
     keep = () => false,
+    ready = () => Promise.resolve(),
     maxPageFiles = MAX_PAGE_ENTRIES,
   }: PageHooks = {},
 ): Promise<HashedFile[]> {
@@ -462,6 +468,7 @@ async function hashInPages(
     if (stopped()) {
       break;
     }
+    await ready();
     const hashed = await mapLimit(page, HASH_CONCURRENCY, async (file): Promise<HashedFile> => {
       const vouched = known.get(file);
       if (vouched) {
@@ -495,6 +502,8 @@ interface PageHooks {
   onPage?: (page: HashedFile[]) => void;
   stopped?: () => boolean;
   keep?: (file: LocalFile) => boolean;
+  /** Awaited before each page is hashed. */
+  ready?: () => Promise<void>;
   /** The most files a page holds (its first holds at most FIRST_PAGE_FILES). */
   maxPageFiles?: number;
 }

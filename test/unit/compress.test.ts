@@ -99,6 +99,26 @@ describe("compressor", () => {
     expect(compressor.stats).toMatchObject({ files: 1, reused: 7 });
   });
 
+  it("says once the files handed over in memory are compressed, which the hashing waits for", async ({ expect }) => {
+    const dir = await mkdtemp(join(tmpdir(), "r2a-compress-backlog-"));
+    const readme = await readFile(join(ROOT, "README.md"));
+    const compressor = await Compressor.open({ dir: join(dir, "cache"), exclude: [] });
+    const texts = Array.from({ length: 20 }, (_, i) => readme.subarray(i * 101, i * 101 + 4096));
+    const made = texts.map((bytes, i) => compressor.variantsOf(join(dir, `missing-${i}.txt`), `backlog-${i}`, bytes));
+    let drained = false;
+    const waiting = (async (): Promise<void> => {
+      await compressor.backlogAtMost(0);
+      drained = true;
+    })();
+    // A backlog within the bound does not wait; these 80 KiB are still being compressed.
+    await compressor.backlogAtMost(texts.length * 4096);
+    expect(drained).toBe(false);
+    await waiting;
+    expect(compressor.stats.files).toBe(texts.length);
+    expect((await Promise.all(made)).every((variants) => variants.length === 1)).toBe(true);
+    await compressor.close();
+  });
+
   it("compresses the bytes the caller already read, hands them over held, and packs them in order", async ({
     expect,
   }) => {
