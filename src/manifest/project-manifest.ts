@@ -223,14 +223,9 @@ export class ProjectManifest extends DurableObject<Env> implements ManifestRpc {
   }
 
   async prepareUpload(by: Authority, hash: string, size: number): Promise<Outcome<{ present: boolean }>> {
-    const ledger = this.#as(by, "deploy", () => {
-      const fits = this.#blobLedger().has(hash) ? succeed(null) : checkStoredQuota(this.#db, size);
-      return fits.ok ? succeed(this.#blobLedger()) : fits;
-    });
-    if (!ledger.ok) {
-      return ledger;
-    }
-    return succeed(await ledger.value.prepareUpload(hash, Date.now()));
+    // A blob uploaded alone is claimed as a batch of one: one place checks the quota.
+    const prepared = await this.prepareBatch(by, [{ hash, size }]);
+    return prepared.ok ? succeed({ present: prepared.value.present.length > 0 }) : prepared;
   }
 
   async recordUpload(by: Authority, hash: string, size: number): Promise<Outcome<{ hash: string; size: number }>> {
